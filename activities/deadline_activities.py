@@ -1,0 +1,73 @@
+"""Activities behind the workflow deadline helper: project a deadline on the newest calendar and
+keep its read-model row (with receipt) current. Clock-free: the caller passes every instant."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from temporalio import activity
+
+from activities.calendar_store import load_calendar
+from activities.db import session_scope
+from activities.models import DeadlineRow
+from activities.notify import queue_notice_sync
+from domain.deadlines import project, schedule
+from domain.messages import CaseRef, DeadlineStatus, NoticeRequest, Plan, PlanRequest, QueuedNotice
+
+
+@activity.defn
+def plan_deadline(req: PlanRequest) -> Plan:
+    with session_scope() as session:
+        cal = load_calendar(session)
+        deadline = project(req.spec, cal)
+        events = [] if req.spec.paused else schedule(deadline, req.reminders, cal)
+        row = session.exec(
+            select(DeadlineRow).where(
+                DeadlineRow.case_type == req.case.case_type,
+                DeadlineRow.case_id == req.case.case_id,
+                DeadlineRow.key == req.spec.key,
+            )
+        ).first()
+        if row is None:
+            row = DeadlineRow(case_type=req.case.case_type, case_id=req.case.case_id, key=req.spec.key,
+                              label=req.spec.label, binds=req.binds, due_at=deadline.due_at)
+        row.label = req.spec.label
+        row.binds = req.binds
+        row.department_code = req.case.department
+        row.due_at = deadline.due_at
+        row.provisional = deadline.provisional
+        row.calendar_version = cal.version
+        row.receipt = deadline.receipt.model_dump(mode="json")
+        row.spec = req.spec.model_dump(mode="json")
+        if row.status in ("open", "paused"):
+            row.status = "paused" if req.spec.paused else "open"
+        session.add(row)
+    alerts = _alert_admins_once(req, deadline.due_date.year) if deadline.provisional else []
+    return Plan(deadline=deadline, events=events, paused=req.spec.paused, notices=alerts)
+
+
+def _alert_admins_once(req: PlanRequest, year: int) -> list[QueuedNotice]:
+    """The first provisional deadline of a year tells the admins once: only the call that created the
+    outbox rows returns them, so exactly one workflow delivers the alert."""
+    return queue_notice_sync(NoticeRequest(
+        case=CaseRef(case_type="system", case_id=0),
+        event_key=f"provisional-calendar:{year}",
+        template="provisional_calendar",
+        recipients=["admins"],
+        context={"year": year, "case_type": req.case.case_type, "case_id": req.case.case_id},
+        at=req.at,
+    ), only_new=True)
+
+
+@activity.defn
+def set_deadline_status(req: DeadlineStatus) -> None:
+    with session_scope() as session:
+        row = session.exec(
+            select(DeadlineRow).where(
+                DeadlineRow.case_type == req.case.case_type,
+                DeadlineRow.case_id == req.case.case_id,
+                DeadlineRow.key == req.key,
+            )
+        ).first()
+        if row is not None:
+            row.status = req.status
+            session.add(row)

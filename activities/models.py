@@ -1,0 +1,173 @@
+"""SQL read model and record. Written only by idempotent activities (and the API's id allocation)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default=default, sa_column=Column(JSON, nullable=True))
+
+
+def _tz(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+class Department(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    email: str = Field(max_length=254)
+    supervisor_email: str | None = Field(default=None, max_length=254)
+    feed_token: str = Field(max_length=64)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    department_code: str | None = Field(default=None, foreign_key="department.code", max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    active: bool = True
+
+
+class Commitment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
+    kind: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    official: str | None = Field(default=None, max_length=100)
+    due_date: date
+    state: str = Field(index=True, max_length=32)
+    overdue: bool = False
+    amended: bool = False
+    profile_name: str = Field(max_length=32)
+    profile_version: str = Field(max_length=32)
+    report: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    evidence: list[str] | None = _json()
+    pending_amendment: dict[str, Any] | None = _json()
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    published_at: datetime | None = _tz()
+    closed_at: datetime | None = _tz()
+
+
+class CommitmentVersion(SQLModel, table=True):
+    """The text a commitment had before an approved amendment (the old text stays visible)."""
+
+    __table_args__ = (UniqueConstraint("commitment_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    version: int
+    title: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    due_date: date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    approved_by: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Milestone(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("commitment_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    seq: int
+    title: str = Field(max_length=200)
+    due_date: date
+    done_at: datetime | None = _tz()
+    overdue: bool = False
+
+
+class DeadlineRow(SQLModel, table=True):
+    """One open or closed deadline of a case, as last projected, with its receipt."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (UniqueConstraint("case_type", "case_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_type: str = Field(max_length=20)
+    case_id: int = Field(index=True)
+    key: str = Field(max_length=64)
+    label: str = Field(max_length=100)
+    binds: str = Field(max_length=64)  # department:{code} | credit_office
+    department_code: str | None = Field(default=None, index=True, max_length=32)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    provisional: bool = False
+    status: str = Field(default="open", index=True, max_length=16)  # open | paused | met | missed | closed
+    calendar_version: int = 0
+    receipt: dict[str, Any] = _json({})
+    spec: dict[str, Any] = _json({})
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who, when, what, why. (case_type, case_id, event_key) makes retries write once."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("case_type", "case_id", "event_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_type: str = Field(max_length=20)
+    case_id: int = Field(index=True)
+    event_key: str = Field(max_length=120)
+    action: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    actor: str = Field(max_length=64)
+    role: str = Field(max_length=20)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    data: dict[str, Any] | None = _json()
+
+
+class Outbox(SQLModel, table=True):
+    """One row per (case, event, recipient): a retried activity never sends twice."""
+
+    __table_args__ = (UniqueConstraint("case_type", "case_id", "event_key", "recipient"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_type: str = Field(max_length=20)
+    case_id: int = Field(index=True)
+    event_key: str = Field(max_length=120)
+    recipient: str = Field(max_length=254)
+    template: str = Field(max_length=64)
+    subject: str = Field(max_length=300)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", index=True, max_length=16)  # pending | sent
+    deliver_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = _tz()
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CalendarVersion(SQLModel, table=True):
+    __tablename__ = "calendar_version"
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: str = Field(max_length=64)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CalendarOverride(SQLModel, table=True):
+    __tablename__ = "calendar_override"
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="calendar_version.id", index=True)
+    day: date = Field(index=True)
+    working: bool
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=64)
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    body: dict[str, Any] | None = _json()
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,136 @@
+"""Notices: render the zh-CN templates into the outbox once per (case, event, recipient), then
+deliver each row over SMTP at most once (a retried send finds the row already sent)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+
+from activities.calendar_store import load_calendar
+from activities.db import session_scope
+from activities.models import Department, Outbox, User
+from domain.messages import NoticeRequest, QueuedNotice
+from domain.settings import ROOT, get_settings
+
+_env = Environment(
+    loader=FileSystemLoader(str(ROOT / "templates" / "emails")),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) of an e-mail template."""
+    ctx = {"base_url": get_settings().public_base_url, **context}
+    subject = _env.get_template(f"{template}.subject.j2").render(ctx).strip()
+    text = _env.get_template(f"{template}.txt.j2").render(ctx)
+    html = _env.get_template(f"{template}.html.j2").render(ctx)
+    return subject, text, html
+
+
+def resolve_recipients(session, recipients: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Turn recipient roles into addresses (a department's duty mailbox, its supervisor, ...)."""
+    settings = get_settings()
+    out: list[str] = []
+    for r in recipients:
+        kind, _, arg = r.partition(":")
+        if kind == "department":
+            dept = session.get(Department, arg)
+            if dept:
+                out.append(dept.email)
+        elif kind == "supervisor":
+            dept = session.get(Department, arg)
+            if dept and dept.supervisor_email:
+                out.append(dept.supervisor_email)
+        elif kind == "credit_office":
+            out.append(settings.credit_office_email)
+        elif kind == "admins":
+            out.append(settings.admin_email)
+            out += [u.email for u in session.exec(select(User).where(User.role == "admin")).all() if u.email]
+        elif kind == "email" and arg:
+            out.append(arg)
+    return list(dict.fromkeys(a.strip().lower() for a in out))
+
+
+def queue_notice_sync(req: NoticeRequest, only_new: bool = False) -> list[QueuedNotice]:
+    with session_scope() as session:
+        deliver_at = load_calendar(session).next_send_time(req.at) if req.window else req.at
+        addresses = resolve_recipients(session, req.recipients)
+        subject, text, html = render(req.template, req.context)
+    queued: list[QueuedNotice] = []
+    for address in addresses:
+        key = dict(case_type=req.case.case_type, case_id=req.case.case_id, event_key=req.event_key, recipient=address)
+        with session_scope() as session:
+            row = session.exec(select(Outbox).filter_by(**key)).first()
+            if row is not None:
+                if not only_new:
+                    queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
+                continue
+        try:
+            with session_scope() as session:
+                row = Outbox(**key, template=req.template, subject=subject, text=text, html=html,
+                             deliver_at=deliver_at, created_at=req.at)
+                session.add(row)
+                session.flush()
+                queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=deliver_at))
+        except IntegrityError:  # a concurrent attempt inserted it first: it delivers
+            continue
+    return queued
+
+
+@activity.defn
+def queue_notice(req: NoticeRequest) -> list[QueuedNotice]:
+    return queue_notice_sync(req)
+
+
+def build_message(row: Outbox) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = get_settings().mail_from
+    msg["To"] = row.recipient
+    msg["Subject"] = row.subject
+    msg["Date"] = format_datetime(row.created_at)
+    msg["Message-ID"] = f"<outbox-{row.id}.{row.case_type}-{row.case_id}@chengxin>"
+    msg.set_content(row.text)
+    msg.add_alternative(row.html, subtype="html")
+    return msg
+
+
+@activity.defn
+async def send_notice(outbox_id: int) -> bool:
+    """Deliver one outbox row; True if this call sent it, False if it had been sent already."""
+    with session_scope() as session:
+        row = session.get(Outbox, outbox_id)
+        if row is None or row.status == "sent":
+            return False
+        message = build_message(row)
+    settings = get_settings()
+    try:
+        await aiosmtplib.send(
+            message, hostname=settings.smtp_host, port=settings.smtp_port,
+            username=settings.smtp_username, password=settings.smtp_password,
+            start_tls=settings.smtp_starttls, timeout=30,
+        )
+    except Exception as exc:
+        with session_scope() as session:
+            failed = session.get(Outbox, outbox_id)
+            if failed is not None:
+                failed.attempts += 1
+                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                session.add(failed)
+        raise
+    with session_scope() as session:
+        sent = session.get(Outbox, outbox_id)
+        if sent is not None:
+            sent.status = "sent"
+            sent.attempts += 1
+            sent.sent_at = datetime.now(UTC)
+            session.add(sent)
+    return True

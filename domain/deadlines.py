@@ -1,0 +1,105 @@
+"""Deadline projection: a deadline is a spec (what the law says) projected on a calendar version.
+
+Projection is pure and repeatable, so a pause, an extension or a new calendar version is applied by
+projecting the same spec again — the receipt then lists every step.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.calendar import Deadline, Extension, Pause, WorkingCalendar, end_of_day
+from domain.profiles import Reminders
+
+DIGEST_LIMIT = 20  # daily digests after 严重逾期; beyond that the case is plainly on the escalation list
+
+
+class DeadlineSpec(BaseModel):
+    key: str
+    label: str
+    basis: str
+    start_event: str
+    start_date: date
+    unit: Literal["working_days", "natural_days", "fixed_date"]
+    count: int = 0
+    fixed_due: date | None = None
+    pauses: list[Pause] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1].resumed_on is None
+
+
+class ScheduledEvent(BaseModel):
+    key: str  # unique within the case for this due date: reminder keys never repeat a send
+    kind: Literal["reminder", "due", "serious", "digest"]
+    at: datetime
+    working_days_left: int = 0
+
+
+class DeadlinePlan(BaseModel):
+    deadline: Deadline
+    events: list[ScheduledEvent]
+    paused: bool
+
+
+def project(spec: DeadlineSpec, cal: WorkingCalendar) -> Deadline:
+    """The due date of spec on cal, with pauses and extensions applied in order."""
+    if spec.unit == "working_days":
+        deadline = cal.add_working_days(spec.start_date, spec.count, basis=spec.basis, start_event=spec.start_event)
+    elif spec.unit == "natural_days":
+        deadline = cal.add_natural_days(spec.start_date, spec.count, basis=spec.basis, start_event=spec.start_event)
+    else:
+        assert spec.fixed_due is not None, "fixed_date deadlines need fixed_due"
+        deadline = cal.fixed_date(
+            spec.fixed_due, basis=spec.basis, start_event=spec.start_event, start=spec.start_date
+        )
+    receipt = deadline.receipt
+    due = deadline.due_date
+    steps: list[tuple[date, Pause | Extension]] = [(p.paused_on, p) for p in spec.pauses]
+    steps += [(e.approved_on, e) for e in spec.extensions]
+    provisional = deadline.provisional
+    for _, step in sorted(steps, key=lambda s: s[0]):
+        if isinstance(step, Pause):
+            remaining = cal.working_days_between(step.paused_on, due)
+            step = step.model_copy(update={"remaining_working_days": remaining})
+            receipt.pauses.append(step)
+            if step.resumed_on is not None:
+                due = cal.shift_working_days(step.resumed_on, remaining)
+        else:
+            receipt.extensions.append(step)
+            due = cal.shift_working_days(due, step.working_days)
+        provisional = provisional or cal.day(due).provisional
+    if cal.day(due).provisional and due not in receipt.provisional_days:
+        receipt.provisional_days.append(due)
+    receipt.due_date = due
+    receipt.provisional = provisional
+    return Deadline(due_date=due, due_at=end_of_day(due), provisional=provisional, receipt=receipt)
+
+
+def schedule(deadline: Deadline, reminders: Reminders | None, cal: WorkingCalendar) -> list[ScheduledEvent]:
+    """Reminders (08:30 on the offset working days), the due instant, then escalations."""
+    due = deadline.due_date
+    events: list[ScheduledEvent] = []
+    if reminders is not None:
+        for offset in sorted(set(reminders.offsets_working_days), reverse=True):
+            day = cal.shift_working_days(due, -offset) if offset else due
+            events.append(ScheduledEvent(
+                key=f"reminder:{due.isoformat()}:{offset}", kind="reminder", at=cal.morning_of(day),
+                working_days_left=offset,
+            ))
+    events.append(ScheduledEvent(key=f"due:{due.isoformat()}", kind="due", at=deadline.due_at + timedelta(seconds=1)))
+    if reminders is not None:
+        serious_day = cal.shift_working_days(due, reminders.serious_after_working_days)
+        events.append(ScheduledEvent(
+            key=f"serious:{due.isoformat()}", kind="serious", at=cal.morning_of(serious_day)
+        ))
+        day = serious_day
+        for n in range(1, DIGEST_LIMIT + 1):
+            day = cal.shift_working_days(day, reminders.digest_every_working_days)
+            events.append(ScheduledEvent(key=f"digest:{due.isoformat()}:{n}", kind="digest", at=cal.morning_of(day)))
+    return events

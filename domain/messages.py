@@ -1,0 +1,174 @@
+"""Small pydantic messages that cross the workflow boundary (never table objects)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.calendar import Deadline
+from domain.deadlines import DeadlineSpec, ScheduledEvent
+from domain.profiles import Reminders, RuleProfile
+
+
+class Actor(BaseModel):
+    username: str
+    role: str
+    department: str | None = None
+
+
+SYSTEM = Actor(username="system", role="system")
+
+
+class CaseRef(BaseModel):
+    case_type: str
+    case_id: int
+    department: str | None = None
+
+
+# --- commitment workflow -------------------------------------------------------------------------
+
+
+class MilestoneSpec(BaseModel):
+    seq: int
+    title: str
+    due_date: date
+
+
+class CommitmentStart(BaseModel):
+    commitment_id: int
+    department: str
+    title: str
+    due_date: date
+    created_on: date
+    milestones: list[MilestoneSpec] = Field(default_factory=list)
+    publish: bool = False
+    actor: Actor
+    profile: RuleProfile
+
+
+class PublishRequest(BaseModel):
+    actor: Actor
+
+
+class FulfilmentReport(BaseModel):
+    actor: Actor
+    report: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class VerificationDecision(BaseModel):
+    actor: Actor
+    accepted: bool
+    reason: str = ""
+
+
+class AmendmentRequest(BaseModel):
+    actor: Actor
+    withdraw: bool = False
+    reason_code: str
+    reason: str
+    title: str | None = None
+    content: str | None = None
+    due_date: date | None = None
+
+
+class AmendmentDecision(BaseModel):
+    actor: Actor
+    approved: bool
+    reason: str = ""
+
+
+class PauseRequest(BaseModel):
+    actor: Actor
+    reason_code: Literal["awaiting_supplement", "inspection", "force_majeure"]
+    reason: str
+
+
+class ResumeRequest(BaseModel):
+    actor: Actor
+
+
+class ExtensionRequest(BaseModel):
+    actor: Actor
+    working_days: int
+    reason: str
+
+
+class MilestoneDone(BaseModel):
+    actor: Actor
+    seq: int
+    note: str = ""
+
+
+class CommitmentView(BaseModel):
+    """What an update returns: the state after the action."""
+
+    commitment_id: int
+    state: str
+    overdue: bool
+    amended: bool
+    due_at: datetime | None = None
+    extensions_used: int = 0
+    paused: bool = False
+
+
+# --- activities ------------------------------------------------------------------------------------
+
+
+class QueuedNotice(BaseModel):
+    outbox_id: int
+    deliver_at: datetime
+
+
+class PlanRequest(BaseModel):
+    case: CaseRef
+    spec: DeadlineSpec
+    binds: str
+    reminders: Reminders | None = None
+    at: datetime
+
+
+class Plan(BaseModel):
+    deadline: Deadline
+    events: list[ScheduledEvent]
+    paused: bool
+    notices: list[QueuedNotice] = Field(default_factory=list)
+
+
+class DeadlineStatus(BaseModel):
+    case: CaseRef
+    key: str
+    status: Literal["open", "paused", "met", "missed", "closed"]
+
+
+class RemainingRequest(BaseModel):
+    on: date
+    due: date
+
+
+class Transition(BaseModel):
+    case: CaseRef
+    event_key: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor: Actor
+    reason: str | None = None
+    at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+    # column updates applied to the case row in the same transaction as the audit event
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
+class NoticeRequest(BaseModel):
+    case: CaseRef
+    event_key: str
+    template: str
+    recipients: list[str]  # department:{code} | supervisor:{code} | credit_office | admins | email:{addr}
+    context: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+    window: bool = False  # reminders/escalations wait for 08:30–18:00 on a working day
+
+

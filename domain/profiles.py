@@ -1,0 +1,69 @@
+"""Rule profiles (jurisdictions) as data: every period, reminder offset and cap, with citations.
+
+A case pins the resolved profile it started with (it travels in the workflow input), so editing a
+profile file affects new cases only.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel
+
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+
+
+class Period(BaseModel):
+    working_days: int
+    basis: str
+    extension_working_days: int = 0
+
+
+class Reminders(BaseModel):
+    offsets_working_days: list[int]
+    serious_after_working_days: int
+    digest_every_working_days: int
+
+
+class ExtensionRule(BaseModel):
+    max_count: int
+    max_working_days: int
+    basis: str
+
+
+class Publicity(BaseModel):
+    published: bool
+    min_months: int
+    max_months: int
+
+
+class RuleProfile(BaseModel):
+    name: str
+    version: str
+    title: str
+    regulation: str
+    reminders: Reminders
+    extension: ExtensionRule
+    objection: dict[str, str | int]
+    periods: dict[str, Period]
+    publicity: dict[str, Publicity]
+
+    def period(self, key: str) -> Period:
+        try:
+            return self.periods[key]
+        except KeyError:
+            raise KeyError(f"profile {self.name} has no period {key!r}") from None
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+@functools.lru_cache(maxsize=16)
+def load_profile(name: str) -> RuleProfile:
+    path = PROFILE_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise KeyError(f"unknown rule profile {name!r}; available: {', '.join(available_profiles())}")
+    return RuleProfile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))

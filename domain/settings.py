@@ -1,0 +1,40 @@
+"""Configuration from environment variables (one place, read by API, worker and CLI)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of a Chengxin process; defaults are the embedded single-machine setup."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'chengxin.db'}"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "chengxin"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "政务诚信平台 <noreply@chengxin.localhost>"
+    credit_office_email: str = "xinyongban@chengxin.localhost"
+    admin_email: str = "admin@chengxin.localhost"
+    secret_key: str = "dev-secret-change-me-in-production-0123456789"
+    token_minutes: int = 480
+    public_base_url: str = "http://127.0.0.1:8000"
+    default_profile: str = "henan"
+    # Directory where the embedded SMTP sink stores messages; enables /dev/mail when set.
+    dev_mail_dir: str | None = None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

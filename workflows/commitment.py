@@ -1,0 +1,490 @@
+"""Commitment (政务承诺 → 践诺/违诺), processes.md §3. One workflow per commitment: `commitment-{id}`.
+
+It decides and waits; activities write the read model, the audit trail and the notices. Every API
+action is an Update whose validator refuses an illegal action before anything enters history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.commitment import (
+        FINAL_STATES,
+        STATE_LABELS_ZH,
+        Action,
+        CommitmentState,
+        allowed,
+        unlawful_reason,
+    )
+    from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.messages import (
+        SYSTEM,
+        Actor,
+        AmendmentDecision,
+        AmendmentRequest,
+        CaseRef,
+        CommitmentStart,
+        CommitmentView,
+        ExtensionRequest,
+        FulfilmentReport,
+        MilestoneDone,
+        NoticeRequest,
+        PauseRequest,
+        PublishRequest,
+        ResumeRequest,
+        VerificationDecision,
+    )
+
+from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse, today_local
+
+S = CommitmentState
+
+
+@workflow.defn
+class CommitmentWorkflow:
+    @workflow.init
+    def __init__(self, start: CommitmentStart) -> None:
+        self.start = start
+        self.case = CaseRef(case_type="commitment", case_id=start.commitment_id, department=start.department)
+        self.state: str = S.draft
+        self.title = start.title
+        self.due_date: date = start.due_date
+        self.overdue = False
+        self.amended = False
+        self.due_passed = False
+        self.grace_passed = False
+        self.pending_amendment: AmendmentRequest | None = None
+        self.milestones_done: set[int] = set()
+        self.created = False
+        self.lock = asyncio.Lock()
+        self.notifier = Notifier()
+        self.journal = CaseJournal(self.case)
+        self.due_clock: DeadlineClock | None = None
+        self.grace_clock: DeadlineClock | None = None
+        self.verify_clock: DeadlineClock | None = None
+        self.milestone_clocks: dict[int, DeadlineClock] = {}
+
+    # --- the run -------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: CommitmentStart) -> str:
+        async with self.lock:
+            await self.journal.write("created", start.actor, to_state=S.draft, reason="登记承诺")
+            self.created = True
+            await self._notify("created", "commitment_received", [f"department:{start.department}"])
+            if start.publish:
+                await self._publish(start.actor)
+        await workflow.wait_condition(lambda: self.state in FINAL_STATES)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.notifier.drain()
+        return self.state
+
+    @workflow.query
+    def view(self) -> CommitmentView:
+        return CommitmentView(
+            commitment_id=self.start.commitment_id, state=self.state, overdue=self.overdue, amended=self.amended,
+            due_at=self.due_clock.plan.deadline.due_at if self.due_clock and self.due_clock.plan else None,
+            extensions_used=self.due_clock.extensions_used if self.due_clock else 0,
+            paused=bool(self.due_clock and self.due_clock.paused),
+        )
+
+    # --- updates: validators refuse before history; handlers re-check under the lock ----------
+
+    @workflow.update
+    async def publish(self, req: PublishRequest) -> CommitmentView:
+        async with self._acting(Action.publish):
+            await self._publish(req.actor)
+        return self.view()
+
+    @publish.validator
+    def _check_publish(self, req: PublishRequest) -> None:
+        self._require(Action.publish, req.actor, ("department", "credit_office"))
+
+    @workflow.update
+    async def report_fulfilment(self, req: FulfilmentReport) -> CommitmentView:
+        async with self._acting(Action.report_fulfilment):
+            await self.journal.write("fulfilment_reported", req.actor, from_state=self.state,
+                                     to_state=S.fulfilment_reported, reason="报告履行情况",
+                                     changes={"report": req.report, "evidence": req.evidence})
+            self.state = S.fulfilment_reported
+            period = self.start.profile.period("fulfilment_verification")
+            self.verify_clock = DeadlineClock(
+                self.case,
+                DeadlineSpec(key="verification", label="践诺核验期限", basis=period.basis, start_event="报告履行情况",
+                             start_date=today_local(), unit="working_days", count=period.working_days),
+                "credit_office", self.start.profile.reminders, self._on_verification_event, self.notifier)
+            await self.verify_clock.start()
+            await self._notify("fulfilment_reported", "case_update", ["credit_office"],
+                               event_label="承诺单位已报告履行情况，请在时限内核验")
+        return self.view()
+
+    @report_fulfilment.validator
+    def _check_report(self, req: FulfilmentReport) -> None:
+        self._require(Action.report_fulfilment, req.actor, ("department",))
+        if not req.report.strip():
+            raise refuse("履行情况报告不能为空", "InvalidInput", field="report")
+
+    @workflow.update
+    async def verify(self, req: VerificationDecision) -> CommitmentView:
+        async with self._acting(Action.verify):
+            if self.verify_clock:
+                await self.verify_clock.close("met")
+            if req.accepted:
+                await self._finish(S.fulfilled, "verified_accepted", req.actor, req.reason or "核验通过", "met")
+            elif self.grace_passed:
+                await self.journal.write("verified_rejected", req.actor, from_state=self.state, reason=req.reason)
+                await self._breach(req.actor, f"核验未通过且宽限期已过：{req.reason}")
+            else:
+                changes = {"overdue": True} if self.due_passed else {}
+                await self.journal.write("verified_rejected", req.actor, from_state=self.state, to_state=S.published,
+                                         reason=req.reason, changes=changes)
+                self.state = S.published
+                self.overdue = self.overdue or self.due_passed
+                await self._notify("verified_rejected", "case_update", [f"department:{self.start.department}"],
+                                   event_label=f"践诺报告核验未通过：{req.reason}")
+        return self.view()
+
+    @verify.validator
+    def _check_verify(self, req: VerificationDecision) -> None:
+        self._require(Action.verify, req.actor, ("credit_office",))
+        if not req.accepted and not req.reason.strip():
+            raise refuse("核验不通过须说明理由", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def request_amendment(self, req: AmendmentRequest) -> CommitmentView:
+        async with self._acting(Action.request_amendment):
+            self.pending_amendment = req
+            what = "撤回" if req.withdraw else "变更"
+            await self.journal.write("amendment_requested", req.actor, from_state=self.state, reason=req.reason,
+                                     data={"withdraw": req.withdraw, "reason_code": req.reason_code},
+                                     changes={"pending_amendment": req.model_dump(mode="json", exclude={"actor"})})
+            await self._notify("amendment_requested", "case_update", ["credit_office"],
+                               event_label=f"承诺单位申请{what}承诺，请审批（理由：{req.reason}）")
+        return self.view()
+
+    @request_amendment.validator
+    def _check_amendment(self, req: AmendmentRequest) -> None:
+        self._require(Action.request_amendment, req.actor, ("department", "credit_office"))
+        why_not = unlawful_reason(req.reason_code, req.reason)
+        if why_not:
+            raise refuse(why_not, "UnlawfulReason", field="reason")
+        if not req.reason.strip():
+            raise refuse("须说明变更或撤回的理由", "InvalidInput", field="reason")
+        if self.pending_amendment is not None:
+            raise refuse("已有待审批的变更申请", "InvalidState", state=self.state)
+        if not req.withdraw and req.title is None and req.content is None and req.due_date is None:
+            raise refuse("变更申请须至少修改标题、内容或期限之一", "InvalidInput", field="title")
+        if req.due_date is not None and req.due_date < today_local():
+            raise refuse("新的履行期限不能早于今天", "InvalidInput", field="due_date")
+
+    @workflow.update
+    async def decide_amendment(self, req: AmendmentDecision) -> CommitmentView:
+        async with self._acting(Action.decide_amendment):
+            pending = self.pending_amendment
+            if pending is None:
+                raise refuse("没有待审批的变更申请", "InvalidState", state=self.state)
+            self.pending_amendment = None
+            if not req.approved:
+                await self.journal.write("amendment_rejected", req.actor, from_state=self.state, reason=req.reason,
+                                         changes={"pending_amendment": None})
+                await self._notify("amendment_rejected", "case_update", [f"department:{self.start.department}"],
+                                   event_label=f"变更或撤回申请未获批准：{req.reason}")
+            elif pending.withdraw:
+                await self._finish(S.withdrawn, "withdrawn", req.actor, pending.reason, "closed",
+                                   extra={"pending_amendment": None})
+            else:
+                changes: dict[str, object] = {"amended": True, "pending_amendment": None}
+                for name in ("title", "content", "due_date"):
+                    value = getattr(pending, name)
+                    if value is not None:
+                        changes[name] = value.isoformat() if isinstance(value, date) else value
+                await self.journal.write("amendment_approved", req.actor, from_state=self.state, reason=pending.reason,
+                                         data={"approval": req.reason}, changes=changes)
+                self.amended = True
+                if pending.title is not None:
+                    self.title = pending.title
+                if pending.due_date is not None and pending.due_date != self.due_date:
+                    self.due_date = pending.due_date
+                    if self.due_clock is not None:
+                        await self.due_clock.move_to(pending.due_date)
+                await self._notify("amendment_approved", "case_update", [f"department:{self.start.department}"],
+                                   event_label=f"承诺变更已批准（理由：{pending.reason}）")
+        return self.view()
+
+    @decide_amendment.validator
+    def _check_decision(self, req: AmendmentDecision) -> None:
+        self._require(Action.decide_amendment, req.actor, ("credit_office",))
+        if self.pending_amendment is None:
+            raise refuse("没有待审批的变更申请", "InvalidState", state=self.state)
+        if not req.approved and not req.reason.strip():
+            raise refuse("不予批准须说明理由", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def pause(self, req: PauseRequest) -> CommitmentView:
+        async with self._acting(Action.pause):
+            assert self.due_clock is not None
+            await self.due_clock.pause(req.reason_code)
+            await self.journal.write("paused", req.actor, from_state=self.state, reason=req.reason,
+                                     data={"reason_code": req.reason_code})
+        return self.view()
+
+    @pause.validator
+    def _check_pause(self, req: PauseRequest) -> None:
+        self._require(Action.pause, req.actor, ("credit_office",))
+        if self.due_clock is None or self.due_clock.paused:
+            raise refuse("计时已中止", "InvalidState", state=self.state)
+        if not req.reason.strip():
+            raise refuse("中止计时须说明理由", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def resume(self, req: ResumeRequest) -> CommitmentView:
+        async with self._acting(Action.resume):
+            assert self.due_clock is not None
+            await self.due_clock.resume()
+            await self.journal.write("resumed", req.actor, from_state=self.state, reason="恢复计时")
+        return self.view()
+
+    @resume.validator
+    def _check_resume(self, req: ResumeRequest) -> None:
+        self._require(Action.resume, req.actor, ("credit_office",))
+        if self.due_clock is None or not self.due_clock.paused:
+            raise refuse("计时未中止", "InvalidState", state=self.state)
+
+    @workflow.update
+    async def extend(self, req: ExtensionRequest) -> CommitmentView:
+        async with self._acting(Action.extend):
+            assert self.due_clock is not None
+            await self.due_clock.extend(req.working_days, req.reason, req.actor.username)
+            await self.journal.write("extended", req.actor, from_state=self.state, reason=req.reason,
+                                     data={"working_days": req.working_days})
+            if self.due_passed and self.due_clock.plan and self.due_clock.plan.deadline.due_at > workflow.now():
+                self.due_passed = False
+        return self.view()
+
+    @extend.validator
+    def _check_extend(self, req: ExtensionRequest) -> None:
+        self._require(Action.extend, req.actor, ("credit_office",))
+        rule = self.start.profile.extension
+        if self.due_clock is None or self.due_clock.paused:
+            raise refuse("计时中止期间不能延期", "InvalidState", state=self.state)
+        if self.due_clock.extensions_used >= rule.max_count:
+            raise refuse(f"延期次数已达上限（{rule.max_count}次）", "InvalidState", state=self.state)
+        if not 1 <= req.working_days <= rule.max_working_days:
+            raise refuse(f"延期须为1至{rule.max_working_days}个工作日", "InvalidInput", field="working_days")
+        if not req.reason.strip():
+            raise refuse("延期须说明理由", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def complete_milestone(self, req: MilestoneDone) -> CommitmentView:
+        await workflow.wait_condition(lambda: self.created)
+        async with self.lock:
+            self._check_milestone(req)
+            self.milestones_done.add(req.seq)
+            await self.journal.write("milestone_done", req.actor, from_state=self.state, reason=req.note or "节点完成",
+                                     data={"seq": req.seq})
+            clock = self.milestone_clocks.get(req.seq)
+            if clock:
+                await clock.close("met")
+        return self.view()
+
+    @complete_milestone.validator
+    def _check_milestone(self, req: MilestoneDone) -> None:
+        if self.state not in (S.published, S.fulfilment_reported):
+            raise refuse(f"当前状态（{STATE_LABELS_ZH[self.state]}）不能完成节点", "InvalidState", state=self.state)
+        self._check_actor(req.actor, ("department",))
+        if req.seq not in {m.seq for m in self.start.milestones}:
+            raise refuse("没有这个节点", "NotFound", field="seq")
+        if req.seq in self.milestones_done:
+            raise refuse("该节点已完成", "InvalidState", state=self.state)
+
+    @workflow.signal
+    async def calendar_changed(self) -> None:
+        """A new calendar version: re-project every open deadline (the receipt names the version)."""
+        async with self.lock:
+            for clock in self._open_clocks():
+                await clock.reproject()
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _require(self, action: Action, actor: Actor, roles: tuple[str, ...]) -> None:
+        if not self.created and action is not Action.publish:
+            raise refuse("承诺尚在登记中，请稍后再试", "InvalidState", state=self.state)
+        if not allowed(action, self.state):
+            raise refuse(f"当前状态（{STATE_LABELS_ZH[self.state]}）不允许此操作", "InvalidState", state=self.state)
+        self._check_actor(actor, roles)
+
+    def _check_actor(self, actor: Actor, roles: tuple[str, ...]) -> None:
+        if actor.role not in roles:
+            raise refuse("无权执行此操作", "Forbidden")
+        if actor.role == "department" and actor.department != self.start.department:
+            raise refuse("不能操作其他单位的承诺", "Forbidden")
+
+    def _acting(self, action: Action) -> _Acting:
+        return _Acting(self, action)
+
+    def _open_clocks(self) -> list[DeadlineClock]:
+        clocks = [self.due_clock, self.grace_clock, self.verify_clock, *self.milestone_clocks.values()]
+        return [c for c in clocks if c is not None and not c.closed]
+
+    async def _notify(self, event: str, template: str, recipients: list[str], *, window: bool = False,
+                      key: str | None = None, **context: object) -> None:
+        await self.notifier.notify(NoticeRequest(
+            case=self.case, event_key=key or f"{self.journal.seq:04d}:{event}", template=template,
+            recipients=recipients, at=workflow.now(), window=window,
+            context={"case_type": "commitment", "case_type_zh": "政务承诺", "case_id": self.start.commitment_id,
+                     "title": self.title, "department": self.start.department, "state": self.state,
+                     "state_zh": STATE_LABELS_ZH[self.state], "due_date": self.due_date.isoformat(), **context},
+        ))
+
+    async def _publish(self, actor: Actor) -> None:
+        await self.journal.write("published", actor, from_state=self.state, to_state=S.published, reason="公开承诺",
+                                 changes={"published_at": workflow.now().isoformat()})
+        self.state = S.published
+        await self._notify("published", "case_update", [f"department:{self.start.department}"],
+                           event_label="承诺已公开，开始履行")
+        profile = self.start.profile
+        self.due_clock = DeadlineClock(
+            self.case,
+            DeadlineSpec(key="due", label="承诺履行期限", basis="承诺约定的履行期限", start_event="公开承诺",
+                         start_date=today_local(), unit="fixed_date", fixed_due=self.due_date),
+            f"department:{self.start.department}", profile.reminders, self._on_due_event, self.notifier)
+        await self.due_clock.start()
+        for m in self.start.milestones:
+            clock = DeadlineClock(
+                self.case,
+                DeadlineSpec(key=f"milestone-{m.seq}", label=f"节点：{m.title}", basis="承诺约定的节点期限",
+                             start_event="公开承诺", start_date=today_local(), unit="fixed_date", fixed_due=m.due_date),
+                f"department:{self.start.department}", profile.reminders, self._on_milestone_event, self.notifier)
+            self.milestone_clocks[m.seq] = clock
+            await clock.start()
+
+    async def _finish(self, state: str, action: str, actor: Actor, reason: str, due_status: str,
+                      extra: dict | None = None) -> None:
+        await self.journal.write(action, actor, from_state=self.state, to_state=state, reason=reason,
+                                 changes={"closed_at": workflow.now().isoformat(), **(extra or {})})
+        self.state = state
+        for clock in self._open_clocks():
+            await clock.close(due_status if clock is self.due_clock else "closed")
+        recipients = [f"department:{self.start.department}"]
+        if state == S.breached:
+            recipients += [f"supervisor:{self.start.department}", "credit_office"]
+        await self._notify(action, "case_update", recipients, event_label=f"承诺{STATE_LABELS_ZH[state]}：{reason}")
+
+    async def _breach(self, actor: Actor, reason: str) -> None:
+        await self._finish(S.breached, "breached", actor, reason, "missed")
+
+    async def _reminder(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
+        assert clock.plan is not None
+        left = f"{clock.spec.label}：还剩{event.working_days_left}个工作日"
+        await self.journal.write("reminder", SYSTEM, reason=left,
+                                 data={"deadline": clock.spec.key, "event": event.key})
+        await self._notify("reminder", "deadline_reminder", recipients, window=True,
+                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
+                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
+                           provisional=clock.plan.deadline.provisional, days_left=event.working_days_left,
+                           receipt=clock.plan.deadline.receipt.summary_zh())
+
+    async def _escalate(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
+        assert clock.plan is not None
+        level = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}[event.kind]
+        await self.journal.write(f"escalation_{event.kind}", SYSTEM, reason=f"{clock.spec.label}{level}",
+                                 data={"deadline": clock.spec.key, "event": event.key})
+        await self._notify(event.kind, "deadline_escalation", recipients, window=True,
+                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
+                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
+                           receipt=clock.plan.deadline.receipt.summary_zh())
+
+    # --- what the deadlines do --------------------------------------------------------------------
+
+    async def _on_due_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        dept = self.start.department
+        async with self.lock:
+            if self.state in FINAL_STATES:
+                return
+            if event.kind == "reminder":
+                if self.state == S.published:
+                    await self._reminder(clock, event, [f"department:{dept}"])
+            elif event.kind == "due":
+                self.due_passed = True
+                if self.state == S.published:
+                    await self.journal.write("overdue", SYSTEM, from_state=self.state, reason="到期未报告履行情况",
+                                             changes={"overdue": True})
+                    self.overdue = True
+                    await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
+                await self._start_grace(clock)
+            elif self.state == S.published and self.overdue:
+                recipients = [f"department:{dept}", f"supervisor:{dept}"]
+                if event.kind == "serious":
+                    recipients.append("credit_office")
+                await self._escalate(clock, event, recipients)
+
+    async def _start_grace(self, due_clock: DeadlineClock) -> None:
+        assert due_clock.plan is not None
+        if self.grace_clock is not None:
+            await self.grace_clock.close("closed")
+        period = self.start.profile.period("commitment_grace")
+        self.grace_clock = DeadlineClock(
+            self.case,
+            DeadlineSpec(key="grace", label="逾期宽限期", basis=period.basis, start_event="承诺到期",
+                         start_date=due_clock.plan.deadline.due_date, unit="working_days", count=period.working_days),
+            f"department:{self.start.department}", None, self._on_grace_event, self.notifier)
+        await self.grace_clock.start()
+
+    async def _on_grace_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        async with self.lock:
+            if event.kind != "due" or self.state in FINAL_STATES:
+                return
+            self.grace_passed = True
+            if self.state == S.published:
+                await self._breach(SYSTEM, "宽限期满仍未报告履行情况，自动认定未践诺")
+            else:
+                await clock.close("closed")
+
+    async def _on_verification_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        async with self.lock:
+            if self.state != S.fulfilment_reported:
+                return
+            if event.kind == "reminder":
+                await self._reminder(clock, event, ["credit_office"])
+            else:
+                await self._escalate(clock, event, ["credit_office", "admins"])
+
+    async def _on_milestone_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        dept = self.start.department
+        seq = int(clock.spec.key.split("-")[1])
+        async with self.lock:
+            if self.state in FINAL_STATES or seq in self.milestones_done:
+                return
+            if event.kind == "reminder":
+                await self._reminder(clock, event, [f"department:{dept}"])
+            elif event.kind == "due":
+                await self.journal.write("milestone_overdue", SYSTEM, reason=f"{clock.spec.label}逾期",
+                                         data={"seq": seq})
+                await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
+                await clock.close("missed")
+
+
+class _Acting:
+    """Serialises an update with every other transition and re-checks legality under the lock."""
+
+    def __init__(self, wf: CommitmentWorkflow, action: Action) -> None:
+        self.wf = wf
+        self.action = action
+
+    async def __aenter__(self) -> None:
+        await workflow.wait_condition(lambda: self.wf.created)
+        await self.wf.lock.acquire()
+        try:
+            if not allowed(self.action, self.wf.state):
+                raise refuse(f"当前状态（{STATE_LABELS_ZH[self.wf.state]}）不允许此操作", "InvalidState",
+                             state=self.wf.state)
+        except BaseException:
+            self.wf.lock.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.wf.lock.release()

@@ -1,0 +1,202 @@
+"""What every process workflow shares: activity options, the notifier and the deadline clock.
+
+The clock turns a deadline plan (projected by an activity on the newest calendar) into durable
+timers: reminders before the due instant, the due instant, then 严重逾期 and daily digests. Pause,
+resume, extension and calendar changes re-project the same spec, so the receipt lists each step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.calendar import TZ, Extension, Pause
+    from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.messages import (
+        Actor,
+        CaseRef,
+        DeadlineStatus,
+        NoticeRequest,
+        Plan,
+        PlanRequest,
+        QueuedNotice,
+        Transition,
+    )
+    from domain.profiles import Reminders
+
+DB_ACTIVITY = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+)
+SEND_ACTIVITY = dict(
+    start_to_close_timeout=timedelta(seconds=60),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10)),
+)
+
+
+def refuse(message: str, kind: str = "InvalidState", **details: object) -> ApplicationError:
+    """An error for the caller of an update (validators raise it before anything enters history)."""
+    return ApplicationError(message, details, type=kind, non_retryable=True)
+
+
+def today_local():  # type: ignore[no-untyped-def]
+    return workflow.now().astimezone(TZ).date()
+
+
+class Notifier:
+    """Queues notices in the outbox (activity) and delivers each at its time on a durable timer."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def notify(self, req: NoticeRequest) -> None:
+        queued = await workflow.execute_activity(
+            "queue_notice", req, result_type=list[QueuedNotice], **DB_ACTIVITY  # type: ignore[arg-type]
+        )
+        self.deliver(queued)
+
+    def deliver(self, queued: list[QueuedNotice]) -> None:
+        for q in queued:
+            self._tasks.append(asyncio.create_task(self._deliver(q)))
+
+    async def _deliver(self, q: QueuedNotice) -> None:
+        delay = (q.deliver_at - workflow.now()).total_seconds()
+        if delay > 0:
+            await workflow.sleep(delay)
+        await workflow.execute_activity("send_notice", q.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self._tasks)
+
+
+class CaseJournal:
+    """Appends transitions in order: a sequence number makes each audit key unique and replay-stable."""
+
+    def __init__(self, case: CaseRef) -> None:
+        self.case = case
+        self.seq = 0
+
+    async def write(self, action: str, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
+                    reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:
+        self.seq += 1
+        await workflow.execute_activity(
+            "apply_transition",
+            Transition(case=self.case, event_key=f"{self.seq:04d}:{action}", action=action, from_state=from_state,
+                       to_state=to_state, actor=actor, reason=reason, at=workflow.now(), data=data or {},
+                       changes=changes or {}),
+            result_type=bool,
+            **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+
+
+EventHandler = Callable[["DeadlineClock", ScheduledEvent], Awaitable[None]]
+
+
+class DeadlineClock:
+    """One deadline of a case as durable timers. `on_event` decides what a reminder/due/escalation does."""
+
+    def __init__(self, case: CaseRef, spec: DeadlineSpec, binds: str, reminders: Reminders | None,
+                 on_event: EventHandler, notifier: Notifier) -> None:
+        self.case = case
+        self.spec = spec
+        self.binds = binds
+        self.reminders = reminders
+        self.on_event = on_event
+        self.notifier = notifier
+        self.plan: Plan | None = None
+        self.closed = False
+        self._dirty = False
+        self._fired: set[str] = set()
+        self._planned_at = workflow.now()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.spec.paused
+
+    @property
+    def extensions_used(self) -> int:
+        return len(self.spec.extensions)
+
+    async def start(self) -> None:
+        await self._project()
+        self._task = asyncio.create_task(self._run())
+
+    async def _project(self) -> None:
+        self._planned_at = workflow.now()
+        self.plan = await workflow.execute_activity(
+            "plan_deadline",
+            PlanRequest(case=self.case, spec=self.spec, binds=self.binds, reminders=self.reminders,
+                        at=self._planned_at),
+            result_type=Plan,
+            **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+        self.notifier.deliver(self.plan.notices)
+        self._dirty = True
+
+    async def pause(self, reason: str) -> None:
+        self.spec.pauses.append(Pause(reason=reason, paused_on=today_local()))
+        await self._project()
+
+    async def resume(self) -> None:
+        last = self.spec.pauses[-1]
+        self.spec.pauses[-1] = last.model_copy(update={"resumed_on": today_local()})
+        await self._project()
+
+    async def extend(self, working_days: int, reason: str, by: str) -> None:
+        self.spec.extensions.append(
+            Extension(reason=reason, working_days=working_days, approved_by=by, approved_on=today_local()))
+        await self._project()
+
+    async def move_to(self, fixed_due) -> None:  # type: ignore[no-untyped-def]
+        self.spec = self.spec.model_copy(update={"fixed_due": fixed_due})
+        await self._project()
+
+    async def reproject(self) -> None:
+        """Calendar changed: project the same spec on the newest calendar version."""
+        await self._project()
+
+    async def close(self, status: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await workflow.execute_activity(
+            "set_deadline_status", DeadlineStatus(case=self.case, key=self.spec.key, status=status),  # type: ignore[arg-type]
+            **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+
+    def _next_event(self) -> ScheduledEvent | None:
+        if self.plan is None or self.plan.paused:
+            return None
+        for event in sorted(self.plan.events, key=lambda e: e.at):
+            if event.key in self._fired:
+                continue
+            if event.kind in ("reminder", "digest") and event.at < self._planned_at:
+                continue  # stale when planned: never send a reminder late
+            return event
+        return None
+
+    async def _run(self) -> None:
+        while not self.closed:
+            self._dirty = False
+            event = self._next_event()
+            if event is None:
+                await workflow.wait_condition(lambda: self.closed or self._dirty)
+                continue
+            delay = (event.at - workflow.now()).total_seconds()
+            if delay > 0:
+                try:
+                    await workflow.wait_condition(lambda: self.closed or self._dirty, timeout=delay)
+                    continue
+                except TimeoutError:
+                    pass
+            if self.closed or self._dirty:
+                continue
+            self._fired.add(event.key)
+            await self.on_event(self, event)
