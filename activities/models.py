@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every database (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every instant in Chengxin carries its offset")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _json(default: Any = None) -> Any:
@@ -14,7 +34,7 @@ def _json(default: Any = None) -> Any:
 
 
 def _tz(nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class Department(SQLModel, table=True):
@@ -52,8 +72,8 @@ class Commitment(SQLModel, table=True):
     evidence: list[str] | None = _json()
     pending_amendment: dict[str, Any] | None = _json()
     created_by: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     published_at: datetime | None = _tz()
     closed_at: datetime | None = _tz()
 
@@ -70,7 +90,7 @@ class CommitmentVersion(SQLModel, table=True):
     due_date: date
     reason: str = Field(sa_column=Column(Text, nullable=False))
     approved_by: str = Field(max_length=64)
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Milestone(SQLModel, table=True):
@@ -96,7 +116,7 @@ class DeadlineRow(SQLModel, table=True):
     label: str = Field(max_length=100)
     binds: str = Field(max_length=64)  # department:{code} | credit_office
     department_code: str | None = Field(default=None, index=True, max_length=32)
-    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     provisional: bool = False
     status: str = Field(default="open", index=True, max_length=16)  # open | paused | met | missed | closed
     calendar_version: int = 0
@@ -119,7 +139,7 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=64)
     role: str = Field(max_length=20)
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     data: dict[str, Any] | None = _json()
 
 
@@ -137,11 +157,11 @@ class Outbox(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="pending", index=True, max_length=16)  # pending | sent
-    deliver_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    deliver_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_at: datetime | None = _tz()
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CalendarVersion(SQLModel, table=True):
@@ -149,7 +169,7 @@ class CalendarVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_by: str = Field(max_length=64)
     reason: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CalendarOverride(SQLModel, table=True):
@@ -170,4 +190,4 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     status_code: int | None = None
     body: dict[str, Any] | None = _json()
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel, select
 from temporalio import activity
 
 from activities.db import session_scope
-from activities.models import AuditEvent, Commitment, CommitmentVersion, Milestone
+from activities.models import AuditEvent, Commitment, CommitmentVersion, Milestone, UTCDateTime
 from domain.messages import Transition
 
 CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment}
@@ -23,7 +23,7 @@ def _coerce(model: type[SQLModel], changes: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in changes.items():
         column = table.columns[name]
-        if isinstance(value, str) and isinstance(column.type, DateTime):
+        if isinstance(value, str) and isinstance(column.type, DateTime | UTCDateTime):
             value = datetime.fromisoformat(value)
         elif isinstance(value, str) and isinstance(column.type, Date):
             value = date.fromisoformat(value)

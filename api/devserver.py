@@ -50,6 +50,10 @@ class StartupError(RuntimeError):
     """A part could not start; the message says which and why."""
 
 
+class _Stopped(Exception):
+    """A signal came during start-up: skip the remaining steps and clean up."""
+
+
 # --------------------------------------------------------------------------------------------- signals
 
 
@@ -57,7 +61,10 @@ class StartupError(RuntimeError):
 class _Stopper:
     """One SIGINT/SIGTERM handler for the whole life of the process.
 
-    - ``sync`` phase (blocking start-up steps): the first signal raises KeyboardInterrupt.
+    - ``sync`` phase (imports, starting children, migrations): the signal is only recorded and
+      checked between steps, so no step is torn in half (an exception raised inside an import of a
+      C extension or a migration is worse than a one-second delay); a second signal raises
+      KeyboardInterrupt for a step that hangs.
     - ``starting`` (inside the loop, before the web server runs): cancels the main task.
     - ``serving``: asks uvicorn to exit (uvicorn captures signals itself while it serves and
       re-raises them to this handler when it returns).
@@ -75,6 +82,11 @@ class _Stopper:
     def requested(self) -> bool:
         return self.signals > 0
 
+    def check(self) -> None:
+        """Between start-up steps: stop here if a signal came meanwhile."""
+        if self.requested:
+            raise _Stopped
+
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self)
@@ -82,7 +94,7 @@ class _Stopper:
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.signals += 1
         if self.phase == "sync":
-            if self.signals == 1:
+            if self.signals > 1:
                 raise KeyboardInterrupt
         elif self.phase == "starting":
             if self.loop is not None and self.main_task is not None:
@@ -308,7 +320,26 @@ async def _print_banner_when_started(server: Any, plan: Plan) -> None:
     print(banner(plan), flush=True)
 
 
-async def serve(plan: Plan, stopper: _Stopper, temporal_log: Path | None) -> int:
+@dataclass
+class AppParts:
+    """The application's entry points, imported (after the environment is set) before anything starts."""
+
+    migrate: Callable[[], Any]
+    worker_module: Any  # activities.worker: build_worker(client) -> Worker, optional connect_client()
+    app: Any  # api.app.app
+    seed: Callable[[], Any]  # api.seed.seed_demo_if_empty
+
+
+def import_app() -> AppParts:
+    import activities.worker as worker_module
+    from activities.db import migrate
+    from api.app import app
+    from api.seed import seed_demo_if_empty
+
+    return AppParts(migrate=migrate, worker_module=worker_module, app=app, seed=seed_demo_if_empty)
+
+
+async def serve(plan: Plan, parts: AppParts, stopper: _Stopper, temporal_log: Path | None) -> int:
     """Worker + web app in this loop until a signal or a failure; returns the exit code."""
     import uvicorn
     from temporalio.client import Client
@@ -316,11 +347,9 @@ async def serve(plan: Plan, stopper: _Stopper, temporal_log: Path | None) -> int
     stopper.loop = asyncio.get_running_loop()
     stopper.main_task = asyncio.current_task()
     stopper.phase = "starting"
-
-    # Import the application early so a broken import fails before anything waits.
-    import activities.worker as worker_module
-    from api.app import app
-    from api.seed import seed_demo_if_empty
+    if stopper.requested:
+        return 0
+    worker_module = parts.worker_module
 
     await wait_for_temporal(plan.temporal_address, plan.namespace, stopper.temporal, temporal_log)
     connect = getattr(worker_module, "connect_client", None)
@@ -334,10 +363,10 @@ async def serve(plan: Plan, stopper: _Stopper, temporal_log: Path | None) -> int
     web_task: asyncio.Task[None] | None = None
     rc = 0
     try:
-        plan.demo_logins = await _call(seed_demo_if_empty)
+        plan.demo_logins = await _call(parts.seed)
 
         config = uvicorn.Config(
-            app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True
+            parts.app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True
         )
         server = uvicorn.Server(config)
         stopper.server = server
@@ -382,77 +411,80 @@ async def serve(plan: Plan, stopper: _Stopper, temporal_log: Path | None) -> int
     return rc
 
 
+def make_plan() -> Plan:
+    """Read the configuration, decide what to start, and export what the app must see."""
+    from domain.settings import Settings, get_settings
+
+    web_host = os.environ.get("CHENGXIN_HOST", "127.0.0.1")
+    web_port = int(os.environ.get("CHENGXIN_PORT", "8000"))
+    settings = Settings()
+    sink = settings.smtp_host in LOCAL_HOSTS
+    mail_dir = Path(settings.dev_mail_dir) if settings.dev_mail_dir else VAR / "mail"
+    if sink:  # before the app is imported: /dev/mail reads it
+        os.environ["DEV_MAIL_DIR"] = str(mail_dir)
+    if "PUBLIC_BASE_URL" not in os.environ:  # links in e-mails point at this server
+        os.environ["PUBLIC_BASE_URL"] = f"http://{_display_host(web_host)}:{web_port}"
+    get_settings.cache_clear()
+    return Plan(
+        web_host=web_host,
+        web_port=web_port,
+        temporal_address=settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        embedded_temporal=settings.temporal_address == DEFAULT_TEMPORAL_ADDRESS,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        sink=sink,
+        mail_dir=mail_dir if sink else None,
+        database_url=get_settings().database_url,
+    )
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: one line per SMTP command
 
     stopper = _Stopper()
     stopper.install()
-
-    web_host = os.environ.get("CHENGXIN_HOST", "127.0.0.1")
-    web_port = int(os.environ.get("CHENGXIN_PORT", "8000"))
-
-    from domain.settings import Settings, get_settings
-
-    settings = Settings()
-    embedded_temporal = settings.temporal_address == DEFAULT_TEMPORAL_ADDRESS
-    sink = settings.smtp_host in LOCAL_HOSTS
-    mail_dir = Path(settings.dev_mail_dir) if settings.dev_mail_dir else VAR / "mail"
-    plan = Plan(
-        web_host=web_host,
-        web_port=web_port,
-        temporal_address=settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        embedded_temporal=embedded_temporal,
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        sink=sink,
-        mail_dir=mail_dir if sink else None,
-    )
-
-    VAR.mkdir(parents=True, exist_ok=True)
-    if sink:
-        os.environ["DEV_MAIL_DIR"] = str(mail_dir)
-    if "PUBLIC_BASE_URL" not in os.environ:
-        os.environ["PUBLIC_BASE_URL"] = f"http://{_display_host(web_host)}:{web_port}"
-    get_settings.cache_clear()
-    plan.database_url = get_settings().database_url
-
     temporal_log: Path | None = None
     sink_controller = None
     rc = 0
     try:
-        busy = [f"{web_host}:{web_port} (web; set CHENGXIN_PORT)"] if _port_in_use(web_host, web_port) else []
-        if sink and _port_in_use(settings.smtp_host, settings.smtp_port):
-            busy.append(f"{settings.smtp_host}:{settings.smtp_port} (SMTP sink; set SMTP_PORT)")
+        VAR.mkdir(parents=True, exist_ok=True)
+        plan = make_plan()
+        parts = import_app()  # after make_plan() exported DEV_MAIL_DIR; import errors show before any start
+        stopper.check()
+
+        busy = []
+        if _port_in_use(plan.web_host, plan.web_port):
+            busy.append(f"{plan.web_host}:{plan.web_port} (web; set CHENGXIN_PORT)")
+        if plan.sink and _port_in_use(plan.smtp_host, plan.smtp_port):
+            busy.append(f"{plan.smtp_host}:{plan.smtp_port} (SMTP sink; set SMTP_PORT)")
         if busy:
             raise StartupError("port already in use: " + ", ".join(busy) + " — is another `make run` running?")
 
-        if embedded_temporal:
+        if plan.embedded_temporal:
             if _answers(EMBEDDED_TEMPORAL_HOST, EMBEDDED_TEMPORAL_PORT):
-                log.warning(
-                    "something already listens on %s: using it as the Temporal server", DEFAULT_TEMPORAL_ADDRESS
-                )
+                log.warning("something already listens on %s: using it as the Temporal server", plan.temporal_address)
                 plan.embedded_temporal = False
             else:
-                stopper.temporal, temporal_log = start_temporal(settings.temporal_namespace)
+                stopper.temporal, temporal_log = start_temporal(plan.namespace)
+        stopper.check()
 
-        if sink:
+        if plan.sink and plan.mail_dir is not None:
             from activities.mailsink import start_mail_sink
 
-            mail_dir.mkdir(parents=True, exist_ok=True)
-            sink_controller = start_mail_sink(settings.smtp_host, settings.smtp_port, mail_dir)
-            log.info("SMTP sink listening on %s:%d, storing into %s", settings.smtp_host, settings.smtp_port, mail_dir)
+            sink_controller = start_mail_sink(plan.smtp_host, plan.smtp_port, plan.mail_dir)
+            log.info("SMTP sink listening on %s:%d, storing into %s", plan.smtp_host, plan.smtp_port, plan.mail_dir)
+        stopper.check()
 
         log.info("running database migrations (%s)", _safe_url(plan.database_url))
-        from activities.db import migrate
-
-        result = migrate()
+        result = parts.migrate()
         if inspect.isawaitable(result):
             asyncio.run(result)  # type: ignore[arg-type]
+        stopper.check()
 
-        rc = asyncio.run(serve(plan, stopper, temporal_log))
-    except (KeyboardInterrupt, asyncio.CancelledError):
+        rc = asyncio.run(serve(plan, parts, stopper, temporal_log))
+    except (_Stopped, KeyboardInterrupt, asyncio.CancelledError):
         pass
     except StartupError as exc:
         log.error("%s", exc)

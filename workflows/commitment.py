@@ -60,6 +60,7 @@ class CommitmentWorkflow:
         self.pending_amendment: AmendmentRequest | None = None
         self.milestones_done: set[int] = set()
         self.created = False
+        self.finished = False  # set once a final state's clocks are closed and its notices queued
         self.lock = asyncio.Lock()
         self.notifier = Notifier()
         self.journal = CaseJournal(self.case)
@@ -78,7 +79,7 @@ class CommitmentWorkflow:
             await self._notify("created", "commitment_received", [f"department:{start.department}"])
             if start.publish:
                 await self._publish(start.actor)
-        await workflow.wait_condition(lambda: self.state in FINAL_STATES)
+        await workflow.wait_condition(lambda: self.finished)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.notifier.drain()
         return self.state
@@ -373,6 +374,7 @@ class CommitmentWorkflow:
         if state == S.breached:
             recipients += [f"supervisor:{self.start.department}", "credit_office"]
         await self._notify(action, "case_update", recipients, event_label=f"承诺{STATE_LABELS_ZH[state]}：{reason}")
+        self.finished = True
 
     async def _breach(self, actor: Actor, reason: str) -> None:
         await self._finish(S.breached, "breached", actor, reason, "missed")

