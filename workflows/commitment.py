@@ -7,7 +7,9 @@ action is an Update whose validator refuses an illegal action before anything en
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from temporalio import workflow
 
@@ -75,10 +77,10 @@ class CommitmentWorkflow:
     async def run(self, start: CommitmentStart) -> str:
         async with self.lock:
             await self.journal.write("created", start.actor, to_state=S.draft, reason="登记承诺")
-            self.created = True
             await self._notify("created", "commitment_received", [f"department:{start.department}"])
             if start.publish:
                 await self._publish(start.actor)
+            self.created = True
         await workflow.wait_condition(lambda: self.finished)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.notifier.drain()
@@ -97,17 +99,19 @@ class CommitmentWorkflow:
 
     @workflow.update
     async def publish(self, req: PublishRequest) -> CommitmentView:
-        async with self._acting(Action.publish):
+        async with self._acting(self._check_publish, req):
             await self._publish(req.actor)
         return self.view()
 
     @publish.validator
     def _check_publish(self, req: PublishRequest) -> None:
+        if not self.created and self.start.publish:
+            raise refuse("当前状态（履行中）不允许此操作", "InvalidState", state=S.published)
         self._require(Action.publish, req.actor, ("department", "credit_office"))
 
     @workflow.update
     async def report_fulfilment(self, req: FulfilmentReport) -> CommitmentView:
-        async with self._acting(Action.report_fulfilment):
+        async with self._acting(self._check_report, req):
             await self.journal.write("fulfilment_reported", req.actor, from_state=self.state,
                                      to_state=S.fulfilment_reported, reason="报告履行情况",
                                      changes={"report": req.report, "evidence": req.evidence})
@@ -131,7 +135,7 @@ class CommitmentWorkflow:
 
     @workflow.update
     async def verify(self, req: VerificationDecision) -> CommitmentView:
-        async with self._acting(Action.verify):
+        async with self._acting(self._check_verify, req):
             if self.verify_clock:
                 await self.verify_clock.close("met")
             if req.accepted:
@@ -157,7 +161,7 @@ class CommitmentWorkflow:
 
     @workflow.update
     async def request_amendment(self, req: AmendmentRequest) -> CommitmentView:
-        async with self._acting(Action.request_amendment):
+        async with self._acting(self._check_amendment, req):
             self.pending_amendment = req
             what = "撤回" if req.withdraw else "变更"
             await self.journal.write("amendment_requested", req.actor, from_state=self.state, reason=req.reason,
@@ -184,7 +188,7 @@ class CommitmentWorkflow:
 
     @workflow.update
     async def decide_amendment(self, req: AmendmentDecision) -> CommitmentView:
-        async with self._acting(Action.decide_amendment):
+        async with self._acting(self._check_decision, req):
             pending = self.pending_amendment
             if pending is None:
                 raise refuse("没有待审批的变更申请", "InvalidState", state=self.state)
@@ -219,14 +223,14 @@ class CommitmentWorkflow:
     @decide_amendment.validator
     def _check_decision(self, req: AmendmentDecision) -> None:
         self._require(Action.decide_amendment, req.actor, ("credit_office",))
-        if self.pending_amendment is None:
+        if self.created and self.pending_amendment is None:
             raise refuse("没有待审批的变更申请", "InvalidState", state=self.state)
         if not req.approved and not req.reason.strip():
             raise refuse("不予批准须说明理由", "InvalidInput", field="reason")
 
     @workflow.update
     async def pause(self, req: PauseRequest) -> CommitmentView:
-        async with self._acting(Action.pause):
+        async with self._acting(self._check_pause, req):
             assert self.due_clock is not None
             await self.due_clock.pause(req.reason_code)
             await self.journal.write("paused", req.actor, from_state=self.state, reason=req.reason,
@@ -236,14 +240,14 @@ class CommitmentWorkflow:
     @pause.validator
     def _check_pause(self, req: PauseRequest) -> None:
         self._require(Action.pause, req.actor, ("credit_office",))
-        if self.due_clock is None or self.due_clock.paused:
+        if self.created and (self.due_clock is None or self.due_clock.paused):
             raise refuse("计时已中止", "InvalidState", state=self.state)
         if not req.reason.strip():
             raise refuse("中止计时须说明理由", "InvalidInput", field="reason")
 
     @workflow.update
     async def resume(self, req: ResumeRequest) -> CommitmentView:
-        async with self._acting(Action.resume):
+        async with self._acting(self._check_resume, req):
             assert self.due_clock is not None
             await self.due_clock.resume()
             await self.journal.write("resumed", req.actor, from_state=self.state, reason="恢复计时")
@@ -252,12 +256,12 @@ class CommitmentWorkflow:
     @resume.validator
     def _check_resume(self, req: ResumeRequest) -> None:
         self._require(Action.resume, req.actor, ("credit_office",))
-        if self.due_clock is None or not self.due_clock.paused:
+        if self.created and (self.due_clock is None or not self.due_clock.paused):
             raise refuse("计时未中止", "InvalidState", state=self.state)
 
     @workflow.update
     async def extend(self, req: ExtensionRequest) -> CommitmentView:
-        async with self._acting(Action.extend):
+        async with self._acting(self._check_extend, req):
             assert self.due_clock is not None
             await self.due_clock.extend(req.working_days, req.reason, req.actor.username)
             await self.journal.write("extended", req.actor, from_state=self.state, reason=req.reason,
@@ -270,9 +274,9 @@ class CommitmentWorkflow:
     def _check_extend(self, req: ExtensionRequest) -> None:
         self._require(Action.extend, req.actor, ("credit_office",))
         rule = self.start.profile.extension
-        if self.due_clock is None or self.due_clock.paused:
+        if self.created and (self.due_clock is None or self.due_clock.paused):
             raise refuse("计时中止期间不能延期", "InvalidState", state=self.state)
-        if self.due_clock.extensions_used >= rule.max_count:
+        if self.due_clock is not None and self.due_clock.extensions_used >= rule.max_count:
             raise refuse(f"延期次数已达上限（{rule.max_count}次）", "InvalidState", state=self.state)
         if not 1 <= req.working_days <= rule.max_working_days:
             raise refuse(f"延期须为1至{rule.max_working_days}个工作日", "InvalidInput", field="working_days")
@@ -294,7 +298,7 @@ class CommitmentWorkflow:
 
     @complete_milestone.validator
     def _check_milestone(self, req: MilestoneDone) -> None:
-        if self.state not in (S.published, S.fulfilment_reported):
+        if self.created and self.state not in (S.published, S.fulfilment_reported):
             raise refuse(f"当前状态（{STATE_LABELS_ZH[self.state]}）不能完成节点", "InvalidState", state=self.state)
         self._check_actor(req.actor, ("department",))
         if req.seq not in {m.seq for m in self.start.milestones}:
@@ -312,9 +316,9 @@ class CommitmentWorkflow:
     # --- helpers -------------------------------------------------------------------------------
 
     def _require(self, action: Action, actor: Actor, roles: tuple[str, ...]) -> None:
-        if not self.created and action is not Action.publish:
-            raise refuse("承诺尚在登记中，请稍后再试", "InvalidState", state=self.state)
-        if not allowed(action, self.state):
+        """Validator checks. Until registration is written the state is not settled yet: the handler
+        then waits for it and re-checks under the lock."""
+        if self.created and not allowed(action, self.state):
             raise refuse(f"当前状态（{STATE_LABELS_ZH[self.state]}）不允许此操作", "InvalidState", state=self.state)
         self._check_actor(actor, roles)
 
@@ -324,8 +328,8 @@ class CommitmentWorkflow:
         if actor.role == "department" and actor.department != self.start.department:
             raise refuse("不能操作其他单位的承诺", "Forbidden")
 
-    def _acting(self, action: Action) -> _Acting:
-        return _Acting(self, action)
+    def _acting(self, check: Callable[[Any], None], req: object) -> _Acting:
+        return _Acting(self, check, req)
 
     def _open_clocks(self) -> list[DeadlineClock]:
         clocks = [self.due_clock, self.grace_clock, self.verify_clock, *self.milestone_clocks.values()]
@@ -471,19 +475,19 @@ class CommitmentWorkflow:
 
 
 class _Acting:
-    """Serialises an update with every other transition and re-checks legality under the lock."""
+    """Serialises an update with every other transition and re-runs its validator under the lock
+    (a timer may have changed the state since the update was accepted)."""
 
-    def __init__(self, wf: CommitmentWorkflow, action: Action) -> None:
+    def __init__(self, wf: CommitmentWorkflow, check: Callable[[Any], None], req: object) -> None:
         self.wf = wf
-        self.action = action
+        self.check = check
+        self.req = req
 
     async def __aenter__(self) -> None:
         await workflow.wait_condition(lambda: self.wf.created)
         await self.wf.lock.acquire()
         try:
-            if not allowed(self.action, self.wf.state):
-                raise refuse(f"当前状态（{STATE_LABELS_ZH[self.wf.state]}）不允许此操作", "InvalidState",
-                             state=self.wf.state)
+            self.check(self.req)
         except BaseException:
             self.wf.lock.release()
             raise
