@@ -19,7 +19,7 @@ WORKFLOWS = [CommitmentWorkflow]
 ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice]
 
 
-async def connect() -> Client:
+async def connect_client() -> Client:
     s = get_settings()
     return await Client.connect(s.temporal_address, namespace=s.temporal_namespace,
                                 data_converter=pydantic_data_converter)
@@ -37,7 +37,7 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
 
 
 async def _main() -> None:
-    client = await connect()
+    client = await connect_client()
     await build_worker(client).run()
 
 

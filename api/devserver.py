@@ -442,6 +442,7 @@ def make_plan() -> Plan:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: one line per SMTP command
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     stopper = _Stopper()
     stopper.install()

@@ -311,7 +311,14 @@ class CommitmentWorkflow:
         """A new calendar version: re-project every open deadline (the receipt names the version)."""
         async with self.lock:
             for clock in self._open_clocks():
+                before = clock.plan.deadline.due_date if clock.plan else None
                 await clock.reproject()
+                after = clock.plan.deadline.due_date if clock.plan else None
+                if before != after and after is not None:
+                    reason = f"{clock.spec.label}因节假日安排调整由 {before} 改为 {after}"
+                    await self.journal.write("deadline_moved", SYSTEM, reason=reason,
+                                             data={"deadline": clock.spec.key, "from": str(before), "to": str(after)})
+                    await self._notify("deadline_moved", "case_update", [clock.binds], event_label=reason)
 
     # --- helpers -------------------------------------------------------------------------------
 

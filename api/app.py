@@ -1,0 +1,32 @@
+"""The FastAPI application: JSON API, server-rendered pages, one Temporal client per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from activities.worker import connect_client
+from api import pages, problems
+from api.routes import calendar, commitments, devmail, system
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if getattr(app.state, "temporal", None) is None:
+        app.state.temporal = await connect_client()
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Chengxin 政务诚信", version="0.1.0", lifespan=lifespan,
+                  description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
+    app.state.temporal = None
+    problems.install(app)
+    for module in (system, commitments, calendar, pages, devmail):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,25 @@
+"""Annotated dependencies: one DB session per request, the process-wide Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from temporalio.client import Client
+
+from activities.db import get_engine
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+def get_client(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ClientDep = Annotated[Client, Depends(get_client)]

@@ -1,0 +1,57 @@
+"""`Idempotency-Key` for creates: a repeat of the same request returns the first response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from activities.db import get_engine
+from activities.models import IdempotencyRecord
+from api.problems import Problem
+
+
+async def idempotent(key: str | None, principal: str, request_body: Any,
+                     create: Callable[[], Awaitable[tuple[int, Any]]]) -> JSONResponse:
+    """Run `create` once per (principal, key); store and replay its (status, body)."""
+    if not key:
+        status, body = await create()
+        return JSONResponse(jsonable_encoder(body), status_code=status)
+    if len(key) > 200:
+        raise Problem(400, "Idempotency-Key 过长（最多 200 个字符）")
+    digest = hashlib.sha256(json.dumps(jsonable_encoder(request_body), sort_keys=True).encode()).hexdigest()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        record = session.exec(select(IdempotencyRecord).where(
+            IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)).first()
+        if record is None:
+            record = IdempotencyRecord(principal=principal, key=key, request_hash=digest, created_at=datetime.now(UTC))
+            session.add(record)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+        elif record.request_hash != digest:
+            raise Problem(422, "Idempotency-Key 已用于另一个不同的请求",
+                          errors=[{"field": "Idempotency-Key", "message": "已用于不同的请求"}])
+        elif record.status_code is None:
+            raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
+        else:
+            return JSONResponse(record.body, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
+        try:
+            status, body = await create()
+        except BaseException:
+            session.delete(record)
+            session.commit()
+            raise
+        encoded = jsonable_encoder(body)
+        record.status_code, record.body = status, encoded
+        session.add(record)
+        session.commit()
+    return JSONResponse(encoded, status_code=status)

@@ -1,0 +1,53 @@
+"""Public pages (zh-CN, server-rendered, no JavaScript needed): the portal and commitment pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from activities.models import Commitment
+from api.deps import SessionDep
+from api.queries import commitment_detail, commitment_summary, department_names, list_commitments
+from domain.commitment import STATE_LABELS_ZH
+from domain.settings import ROOT
+
+templates = Jinja2Templates(directory=str(ROOT / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+def _portal(request: Request, session: SessionDep, q: str | None, department: str | None, state: str | None,
+            page: int) -> HTMLResponse:
+    rows, total = list_commitments(session, None, department=department or None, state=state or None, q=q or None,
+                                   page=page, page_size=20)
+    names = department_names(session)
+    return templates.TemplateResponse(request, "pages/portal.html.j2", {
+        "items": [commitment_summary(r, names) for r in rows], "total": total, "page": page,
+        "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "state": state or "",
+        "departments": names, "states": {k: v for k, v in STATE_LABELS_ZH.items() if k != "draft"},
+    })
+
+
+@router.get("/", response_class=HTMLResponse)
+def portal(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
+           department: str | None = None, state: str | None = None,
+           page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    return _portal(request, session, q, department, state, page)
+
+
+@router.get("/commitments", response_class=HTMLResponse)
+def commitments_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
+                     department: str | None = None, state: str | None = None,
+                     page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    return _portal(request, session, q, department, state, page)
+
+
+@router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
+def commitment_page(request: Request, commitment_id: int, session: SessionDep) -> HTMLResponse:
+    row = session.get(Commitment, commitment_id)
+    if row is None or row.state == "draft":
+        return templates.TemplateResponse(request, "pages/not_found.html.j2",
+                                          {"what": f"承诺 {commitment_id}"}, status_code=404)
+    return templates.TemplateResponse(request, "pages/commitment.html.j2", {"c": commitment_detail(session, row)})

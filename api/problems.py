@@ -1,0 +1,95 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM = "application/problem+json"
+
+TITLES = {400: "请求格式错误", 401: "未登录或登录已失效", 403: "无权访问", 404: "未找到", 405: "方法不允许",
+          409: "当前状态不允许此操作", 413: "内容过大", 422: "输入有误", 429: "请求过于频繁",
+          503: "服务暂不可用"}
+
+PYDANTIC_ZH = {
+    "missing": "必填",
+    "string_too_short": "不能为空",
+    "string_too_long": "过长（最多 {max_length} 个字符）",
+    "date_from_datetime_parsing": "日期格式无效，应为 YYYY-MM-DD",
+    "date_parsing": "日期格式无效，应为 YYYY-MM-DD",
+    "date_type": "日期格式无效，应为 YYYY-MM-DD",
+    "int_parsing": "应为整数",
+    "bool_parsing": "应为 true 或 false",
+    "literal_error": "取值无效，可选：{expected}",
+    "enum": "取值无效，可选：{expected}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "too_long": "条目过多（最多 {max_length} 项）",
+    "string_pattern_mismatch": "格式无效",
+    "value_error": "{error}",
+}
+
+
+class Problem(Exception):
+    """Raise anywhere in a request: becomes a problem+json response."""
+
+    def __init__(self, status: int, detail: str, *, errors: list[dict[str, str]] | None = None,
+                 title: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors, self.extra = status, detail, errors, extra
+        self.title = title or TITLES.get(status, "错误")
+
+
+def problem_response(status: int, detail: str, *, title: str | None = None,
+                     errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+                     **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank" if status != 409 else "/problems/invalid-state",
+                            "title": title or TITLES.get(status, "错误"), "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def field_error(field: str, message: str) -> Problem:
+    return Problem(422, f"{field}：{message}", errors=[{"field": field, "message": message}])
+
+
+def _message(err: dict[str, Any]) -> str:
+    template = PYDANTIC_ZH.get(err.get("type", ""))
+    ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+    if template:
+        try:
+            return template.format(**ctx)
+        except KeyError:
+            pass
+    return str(err.get("msg", "无效"))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=headers,
+                                **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errs):
+            return problem_response(400, "请求体不是有效的 JSON")
+        errors = []
+        for e in errs:
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
+            errors.append({"field": ".".join(loc) or "body", "message": _message(e)})
+        detail = "；".join(f"{e['field']}：{e['message']}" for e in errors)
+        return problem_response(422, detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "错误")
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))

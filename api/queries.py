@@ -1,0 +1,113 @@
+"""Read-model queries shared by the JSON API and the pages (SQL only, never Temporal visibility)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from activities.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone
+from domain.calendar import TZ, Receipt
+from domain.commitment import KINDS, STATE_LABELS_ZH, CommitmentState
+from domain.messages import Actor
+
+ACTION_LABELS_ZH = {
+    "created": "登记", "published": "公开", "fulfilment_reported": "报告履行情况", "verified_accepted": "核验通过",
+    "verified_rejected": "核验未通过", "overdue": "逾期", "breached": "认定未践诺", "reminder": "时限提醒",
+    "escalation_due": "逾期督办", "escalation_serious": "严重逾期督办", "escalation_digest": "逾期每日汇总",
+    "amendment_requested": "申请变更/撤回", "amendment_approved": "变更获批", "amendment_rejected": "变更未获批",
+    "withdrawn": "撤回", "paused": "中止计时", "resumed": "恢复计时", "extended": "延期",
+    "milestone_done": "节点完成", "milestone_overdue": "节点逾期", "deadline_moved": "时限调整",
+}
+
+
+def local_iso(at: datetime | None) -> str | None:
+    return at.astimezone(TZ).isoformat() if at else None
+
+
+def can_see_drafts(actor: Actor | None, department: str) -> bool:
+    if actor is None:
+        return False
+    return actor.role in ("credit_office", "supervisor", "admin") or actor.department == department
+
+
+def list_commitments(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
+                     q: str | None, page: int, page_size: int) -> tuple[list[Commitment], int]:
+    query = select(Commitment)
+    if actor is None or actor.role == "department":
+        visible = col(Commitment.state) != CommitmentState.draft
+        if actor is not None:
+            visible = or_(visible, col(Commitment.department_code) == actor.department)
+        query = query.where(visible)
+    if department:
+        query = query.where(Commitment.department_code == department)
+    if state == "overdue":
+        query = query.where(col(Commitment.overdue).is_(True), Commitment.state == CommitmentState.published)
+    elif state:
+        query = query.where(Commitment.state == state)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(col(Commitment.title).like(like), col(Commitment.content).like(like)))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Commitment.id).desc()).offset((page - 1) * page_size).limit(page_size))
+    return list(rows), total
+
+
+def commitment_summary(row: Commitment, departments: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "id": row.id, "department": row.department_code,
+        "department_name": (departments or {}).get(row.department_code),
+        "kind": row.kind, "kind_label": KINDS.get(row.kind, row.kind), "title": row.title,
+        "due_date": row.due_date.isoformat(), "state": row.state, "state_label": STATE_LABELS_ZH[row.state],
+        "overdue": row.overdue, "amended": row.amended, "official": row.official,
+        "published_at": local_iso(row.published_at),
+    }
+
+
+def department_names(session: Session) -> dict[str, str]:
+    return {d.code: d.name for d in session.exec(select(Department))}
+
+
+def deadlines_of(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(select(DeadlineRow).where(DeadlineRow.case_type == case_type, DeadlineRow.case_id == case_id)
+                        .order_by(col(DeadlineRow.due_at)))
+    out = []
+    for r in rows:
+        receipt = Receipt.model_validate(r.receipt)
+        out.append({"key": r.key, "label": r.label, "due_at": local_iso(r.due_at), "provisional": r.provisional,
+                    "status": r.status, "binds": r.binds, "calendar_version": r.calendar_version,
+                    "receipt": r.receipt, "receipt_text": receipt.summary_zh()})
+    return out
+
+
+def history_of(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type, AuditEvent.case_id == case_id)
+                        .order_by(col(AuditEvent.at), col(AuditEvent.id)))
+    return [{"at": local_iso(e.at), "action": e.action, "action_label": ACTION_LABELS_ZH.get(e.action, e.action),
+             "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor, "role": e.role,
+             "reason": e.reason} for e in rows]
+
+
+def commitment_detail(session: Session, row: Commitment) -> dict[str, Any]:
+    assert row.id is not None
+    out = commitment_summary(row, department_names(session))
+    milestones = session.exec(select(Milestone).where(Milestone.commitment_id == row.id).order_by(col(Milestone.seq)))
+    versions = session.exec(select(CommitmentVersion).where(CommitmentVersion.commitment_id == row.id)
+                            .order_by(col(CommitmentVersion.version)))
+    ms = [{"seq": m.seq, "title": m.title, "due_date": m.due_date.isoformat(), "done": m.done_at is not None,
+           "done_at": local_iso(m.done_at), "overdue": m.overdue} for m in milestones]
+    out.update({
+        "content": row.content, "profile": {"name": row.profile_name, "version": row.profile_version},
+        "created_at": local_iso(row.created_at), "closed_at": local_iso(row.closed_at),
+        "report": row.report, "evidence": row.evidence or [],
+        "pending_amendment": row.pending_amendment,
+        "milestones": ms,
+        "progress": {"done": sum(m["done"] for m in ms), "total": len(ms)},
+        "versions": [{"version": v.version, "title": v.title, "content": v.content, "due_date": v.due_date.isoformat(),
+                      "reason": v.reason, "approved_by": v.approved_by, "at": local_iso(v.at)} for v in versions],
+        "deadlines": deadlines_of(session, "commitment", row.id),
+        "history": history_of(session, "commitment", row.id),
+    })
+    return out

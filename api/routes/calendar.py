@@ -1,0 +1,112 @@
+"""Working-day calendar: compute a deadline with its receipt; versioned operator overrides."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from activities.calendar_store import add_override, list_overrides, load_calendar
+from activities.models import DeadlineRow
+from api.auth import require
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.problems import Problem
+from api.queries import local_iso
+from api.validation import Reason
+from domain.calendar import Override, WorkingCalendar
+from domain.deadlines import DeadlineSpec, project
+from domain.messages import Actor
+
+router = APIRouter(prefix="/api/calendar", tags=["calendar"])
+Editor = Annotated[Actor, Depends(require("admin", "credit_office"))]
+
+
+@router.get("/deadline")
+def deadline(session: SessionDep, start: date, working_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+             natural_days: Annotated[int | None, Query(ge=0, le=3650)] = None) -> dict[str, Any]:
+    if (working_days is None) == (natural_days is None):
+        raise Problem(422, "须给出 working_days 或 natural_days 之一",
+                      errors=[{"field": "working_days", "message": "须给出 working_days 或 natural_days 之一"}])
+    cal = load_calendar(session)
+    if working_days is not None:
+        d = cal.add_working_days(start, working_days, basis="按工作日计算", start_event="起算日")
+    else:
+        d = cal.add_natural_days(start, natural_days or 0, basis="按自然日计算（民法典第203条）", start_event="起算日")
+    return {"start": start.isoformat(), "working_days": working_days, "natural_days": natural_days,
+            "due_date": d.due_date.isoformat(), "due_at": d.due_at.isoformat(), "provisional": d.provisional,
+            "receipt": d.receipt.model_dump(mode="json"), "receipt_text": d.receipt.summary_zh()}
+
+
+class OverrideIn(BaseModel):
+    date: date
+    kind: Literal["holiday", "workday"]
+    reason: Reason  # type: ignore[valid-type]
+
+
+@router.get("/overrides")
+def overrides(session: SessionDep, actor: Editor) -> dict[str, Any]:
+    items = [{"version": v.id, "date": o.day.isoformat(), "kind": "workday" if o.working else "holiday",
+              "reason": o.reason, "created_by": v.created_by, "created_at": local_iso(v.created_at)}
+             for o, v in list_overrides(session)]
+    return {"items": items, "total": len(items), "page": 1, "page_size": len(items)}
+
+
+def affected_deadlines(session: Session, proposed: OverrideIn) -> list[dict[str, Any]]:
+    """Open deadlines whose due date would move if `proposed` were added."""
+    current = load_calendar(session)
+    candidate = WorkingCalendar(
+        [*current._overrides.values(), Override(day=proposed.date, working=proposed.kind == "workday",
+                                                reason=proposed.reason)], version=current.version + 1)
+    moved = []
+    rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"])))
+    for row in rows:
+        spec = DeadlineSpec.model_validate(row.spec)
+        before, after = project(spec, current), project(spec, candidate)
+        if before.due_date != after.due_date:
+            moved.append({"case_type": row.case_type, "case_id": row.case_id, "key": row.key, "label": row.label,
+                          "department": row.department_code, "old_due_date": before.due_date.isoformat(),
+                          "new_due_date": after.due_date.isoformat()})
+    return moved
+
+
+@router.post("/preview")
+def preview(body: OverrideIn, session: SessionDep, actor: Editor) -> dict[str, Any]:
+    moved = affected_deadlines(session, body)
+    return {"affected": len(moved), "message": f"此变更将影响 {len(moved)} 个未到期时限", "deadlines": moved}
+
+
+async def reproject_open_cases(session: Session, client: Client) -> int:
+    """Signal every case with an open deadline to re-project it on the newest calendar version."""
+    cases = session.exec(select(DeadlineRow.case_type, DeadlineRow.case_id).where(
+        col(DeadlineRow.status).in_(["open", "paused"])).distinct()).all()
+    for case_type, case_id in cases:
+        try:
+            await client.get_workflow_handle(f"{case_type}-{case_id}").signal("calendar_changed")
+        except Exception:  # a case that ended meanwhile has nothing left to move
+            continue
+    return len(cases)
+
+
+@router.post("/overrides", status_code=201)
+async def add(body: OverrideIn, session: SessionDep, client: ClientDep, actor: Editor,
+              idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
+    if not body.reason:
+        raise Problem(422, "须说明调整理由（如国务院办公厅通知文号）",
+                      errors=[{"field": "reason", "message": "必填"}])
+
+    async def create() -> tuple[int, Any]:
+        moved = affected_deadlines(session, body)
+        version = add_override(session, body.date, body.kind == "workday", body.reason, actor.username,
+                               datetime.now(UTC))
+        session.commit()
+        signalled = await reproject_open_cases(session, client)
+        return 201, {"version": version.id, "date": body.date.isoformat(), "kind": body.kind,
+                     "reason": body.reason, "created_by": actor.username, "created_at": local_iso(version.created_at),
+                     "affected": len(moved), "cases_reprojected": signalled}
+
+    return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)

@@ -1,0 +1,263 @@
+"""Commitment endpoints (api.md): create over SQL + idempotent workflow start; actions as Updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field, model_validator
+from sqlmodel import Session
+
+from activities.models import Commitment, Department
+from api.auth import CurrentActor, OptionalActor
+from api.commitment_service import insert_commitment, start_commitment, workflow_id
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.problems import Problem, field_error
+from api.queries import can_see_drafts, commitment_detail, commitment_summary, department_names, list_commitments
+from api.temporal_errors import run_update
+from api.validation import FutureDate, LongText, Name, Reason, Title
+from domain.commitment import KINDS
+from domain.messages import (
+    Actor,
+    AmendmentDecision,
+    AmendmentRequest,
+    CommitmentView,
+    ExtensionRequest,
+    FulfilmentReport,
+    MilestoneDone,
+    PauseRequest,
+    PublishRequest,
+    ResumeRequest,
+    VerificationDecision,
+)
+from workflows.commitment import CommitmentWorkflow
+
+router = APIRouter(prefix="/api/commitments", tags=["commitments"])
+
+Kind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+
+
+class MilestoneIn(BaseModel):
+    title: Title  # type: ignore[valid-type]
+    due_date: FutureDate
+
+
+class CommitmentCreate(BaseModel):
+    department: str | None = Field(default=None, max_length=32, description="责任单位代码（部门用户默认本单位）")
+    kind: Kind  # type: ignore[valid-type]
+    title: Title  # type: ignore[valid-type]
+    content: LongText  # type: ignore[valid-type]
+    due_date: FutureDate
+    official: Name | None = None  # type: ignore[valid-type]
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=20)
+    publish: bool = False
+
+    @model_validator(mode="after")
+    def _milestones_before_due(self) -> CommitmentCreate:
+        for m in self.milestones:
+            if m.due_date > self.due_date:
+                raise ValueError("节点期限不能晚于承诺履行期限")
+        return self
+
+
+class FulfilmentIn(BaseModel):
+    report: LongText  # type: ignore[valid-type]
+    evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+
+
+class VerificationIn(BaseModel):
+    accepted: bool
+    reason: Reason = ""  # type: ignore[valid-type]
+
+
+class AmendmentIn(BaseModel):
+    """Department: request (`reason_code`, `reason`, changes or `withdraw`). Credit office: `approved`."""
+
+    withdraw: bool = False
+    reason_code: str | None = Field(default=None, max_length=40,
+                                    description="national_interest | public_interest | legal_cause")
+    reason: Reason = ""  # type: ignore[valid-type]
+    title: Title | None = None  # type: ignore[valid-type]
+    content: LongText | None = None  # type: ignore[valid-type]
+    due_date: FutureDate | None = None
+    approved: bool | None = None
+
+
+class PauseIn(BaseModel):
+    reason_code: Literal["awaiting_supplement", "inspection", "force_majeure"]
+    reason: Reason  # type: ignore[valid-type]
+
+
+class ExtensionIn(BaseModel):
+    working_days: int = Field(ge=1, le=30)
+    reason: Reason  # type: ignore[valid-type]
+
+
+class MilestoneDoneIn(BaseModel):
+    note: Reason = ""  # type: ignore[valid-type]
+
+
+def _visible(session: Session, commitment_id: int, actor: Actor | None) -> Commitment:
+    row = session.get(Commitment, commitment_id)
+    if row is None or (row.state == "draft" and not can_see_drafts(actor, row.department_code)):
+        raise Problem(404, f"承诺 {commitment_id} 不存在")
+    return row
+
+
+def _owned(session: Session, commitment_id: int, actor: Actor) -> Commitment:
+    row = _visible(session, commitment_id, actor)
+    if actor.role == "department" and actor.department != row.department_code:
+        raise Problem(403, "不能操作其他单位的承诺")
+    return row
+
+
+def _roles(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles:
+        raise Problem(403, "当前角色无权执行此操作")
+
+
+async def _update(client: ClientDep, commitment_id: int, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
+    handle = client.get_workflow_handle(workflow_id(commitment_id))
+    view: CommitmentView = await run_update(handle.execute_update(update, arg, id=key or None))
+    return view.model_dump(mode="json")
+
+
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post("", status_code=201)
+async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                            idempotency_key: IdemKey = None) -> Any:
+    _roles(actor, "department", "credit_office")
+    department = body.department or actor.department
+    if not department:
+        raise field_error("department", "必填")
+    if actor.role == "department" and department != actor.department:
+        raise Problem(403, "部门用户只能为本单位登记承诺")
+    if session.get(Department, department) is None:
+        raise field_error("department", f"单位 {department} 不存在")
+
+    async def create() -> tuple[int, Any]:
+        now = datetime.now(UTC)
+        row, start = insert_commitment(
+            session, department=department, kind=body.kind, title=body.title, content=body.content,
+            due_date=body.due_date, official=body.official,
+            milestones=[(m.title, m.due_date) for m in body.milestones], actor=actor, now=now)
+        session.commit()
+        try:
+            await start_commitment(client, start, body.publish)
+        except Exception:
+            session.delete(row)
+            session.commit()
+            raise Problem(503, "流程引擎暂不可用，承诺未登记，请稍后重试") from None
+        return 201, {**commitment_summary(row, department_names(session)), "state": "draft",
+                     "publishing": body.publish, "url": f"/api/commitments/{row.id}"}
+
+    return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)
+
+
+@router.get("")
+def get_commitments(session: SessionDep, actor: OptionalActor, department: str | None = None,
+                    state: str | None = None, q: Annotated[str | None, Query(max_length=100)] = None,
+                    page: Annotated[int, Query(ge=1)] = 1,
+                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    rows, total = list_commitments(session, actor, department=department, state=state, q=q, page=page,
+                                   page_size=page_size)
+    names = department_names(session)
+    return {"items": [commitment_summary(r, names) for r in rows], "total": total, "page": page,
+            "page_size": page_size}
+
+
+@router.get("/{commitment_id}")
+def get_commitment(commitment_id: int, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
+    return commitment_detail(session, _visible(session, commitment_id, actor))
+
+
+@router.post("/{commitment_id}/publish")
+async def publish(commitment_id: int, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                  idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "department", "credit_office")
+    _owned(session, commitment_id, actor)
+    return await _update(client, commitment_id, CommitmentWorkflow.publish, PublishRequest(actor=actor),
+                         idempotency_key)
+
+
+@router.post("/{commitment_id}/fulfilment")
+async def report_fulfilment(commitment_id: int, body: FulfilmentIn, actor: CurrentActor, session: SessionDep,
+                            client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "department")
+    _owned(session, commitment_id, actor)
+    return await _update(client, commitment_id, CommitmentWorkflow.report_fulfilment,
+                         FulfilmentReport(actor=actor, report=body.report, evidence=body.evidence), idempotency_key)
+
+
+@router.post("/{commitment_id}/verification")
+async def verify(commitment_id: int, body: VerificationIn, actor: CurrentActor, session: SessionDep,
+                 client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "credit_office")
+    _visible(session, commitment_id, actor)
+    if not body.accepted and not body.reason:
+        raise field_error("reason", "核验不通过须说明理由")
+    return await _update(client, commitment_id, CommitmentWorkflow.verify,
+                         VerificationDecision(actor=actor, accepted=body.accepted, reason=body.reason),
+                         idempotency_key)
+
+
+@router.post("/{commitment_id}/amendment")
+async def amendment(commitment_id: int, body: AmendmentIn, actor: CurrentActor, session: SessionDep,
+                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "department", "credit_office")
+    _owned(session, commitment_id, actor)
+    if actor.role == "credit_office" and body.approved is not None:
+        return await _update(client, commitment_id, CommitmentWorkflow.decide_amendment,
+                             AmendmentDecision(actor=actor, approved=body.approved, reason=body.reason),
+                             idempotency_key)
+    if actor.role != "department":
+        raise field_error("approved", "信用办审批须给出 approved（true/false）")
+    if not body.reason_code:
+        raise field_error("reason_code", "须选择法定事由：national_interest、public_interest 或 legal_cause")
+    if not body.reason:
+        raise field_error("reason", "须说明变更或撤回的理由")
+    return await _update(client, commitment_id, CommitmentWorkflow.request_amendment, AmendmentRequest(
+        actor=actor, withdraw=body.withdraw, reason_code=body.reason_code, reason=body.reason, title=body.title,
+        content=body.content, due_date=body.due_date), idempotency_key)
+
+
+@router.post("/{commitment_id}/pause")
+async def pause(commitment_id: int, body: PauseIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "credit_office")
+    _visible(session, commitment_id, actor)
+    return await _update(client, commitment_id, CommitmentWorkflow.pause,
+                         PauseRequest(actor=actor, reason_code=body.reason_code, reason=body.reason), idempotency_key)
+
+
+@router.post("/{commitment_id}/resume")
+async def resume(commitment_id: int, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                 idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "credit_office")
+    _visible(session, commitment_id, actor)
+    return await _update(client, commitment_id, CommitmentWorkflow.resume, ResumeRequest(actor=actor),
+                         idempotency_key)
+
+
+@router.post("/{commitment_id}/extension")
+async def extend(commitment_id: int, body: ExtensionIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                 idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "credit_office")
+    _visible(session, commitment_id, actor)
+    return await _update(client, commitment_id, CommitmentWorkflow.extend,
+                         ExtensionRequest(actor=actor, working_days=body.working_days, reason=body.reason),
+                         idempotency_key)
+
+
+@router.post("/{commitment_id}/milestones/{seq}/completion")
+async def complete_milestone(commitment_id: int, seq: int, body: MilestoneDoneIn, actor: CurrentActor,
+                             session: SessionDep, client: ClientDep,
+                             idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _roles(actor, "department")
+    _owned(session, commitment_id, actor)
+    return await _update(client, commitment_id, CommitmentWorkflow.complete_milestone,
+                         MilestoneDone(actor=actor, seq=seq, note=body.note), idempotency_key)

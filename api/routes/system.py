@@ -1,0 +1,135 @@
+"""Health, login token, departments, open deadlines and the audit log."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from activities.models import AuditEvent, DeadlineRow, Department
+from api.auth import CurrentActor, authenticate, issue_token, require
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.problems import Problem, problem_response
+from api.queries import ACTION_LABELS_ZH, local_iso
+from api.validation import Email, Name
+from domain.calendar import TZ, end_of_day
+from domain.messages import Actor
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["system"])
+async def healthz(session: SessionDep, client: ClientDep) -> Any:
+    failed = []
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception:
+        failed.append("database")
+    try:
+        await client.service_client.check_health(timeout=timedelta(seconds=3))
+    except Exception:
+        failed.append("temporal")
+    if failed:
+        return problem_response(503, "不可用：" + "、".join(failed), failed=failed)
+    return {"status": "ok", "database": "ok", "temporal": "ok"}
+
+
+@router.post("/api/auth/token", tags=["auth"])
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> dict[str, str]:
+    user = authenticate(session, form.username, form.password)
+    if user is None:
+        raise Problem(401, "用户名或密码错误")
+    return {"access_token": issue_token(user), "token_type": "bearer", "role": user.role,
+            "department": user.department_code or ""}
+
+
+class DepartmentIn(BaseModel):
+    code: str = Field(min_length=2, max_length=32)
+    name: Name  # type: ignore[valid-type]
+    email: Email  # type: ignore[valid-type]
+    supervisor_email: Email | None = None  # type: ignore[valid-type]
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,31}", v):
+            raise ValueError("代码只能包含小写字母、数字、- 和 _")
+        return v
+
+
+def department_out(d: Department) -> dict[str, Any]:
+    return {"code": d.code, "name": d.name, "email": d.email, "supervisor_email": d.supervisor_email}
+
+
+@router.get("/api/departments", tags=["departments"])
+def departments(session: SessionDep) -> dict[str, Any]:
+    rows = list(session.exec(select(Department).order_by(col(Department.code))))
+    return {"items": [department_out(d) for d in rows], "total": len(rows), "page": 1, "page_size": len(rows)}
+
+
+def create_department(session, body: DepartmentIn) -> Department:  # type: ignore[no-untyped-def]
+    """Shared by the API and the CLI."""
+    if session.get(Department, body.code) is not None:
+        raise Problem(409, f"单位代码 {body.code} 已存在")
+    dept = Department(code=body.code, name=body.name, email=body.email, supervisor_email=body.supervisor_email,
+                      feed_token=secrets.token_urlsafe(24))
+    session.add(dept)
+    session.commit()
+    return dept
+
+
+@router.post("/api/departments", status_code=201, tags=["departments"])
+async def add_department(body: DepartmentIn, session: SessionDep,
+                         actor: Annotated[Actor, Depends(require("admin"))],
+                         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
+    async def create() -> tuple[int, Any]:
+        return 201, department_out(create_department(session, body))
+
+    return await idempotent(idempotency_key, actor.username, body.model_dump(), create)
+
+
+@router.get("/api/deadlines", tags=["deadlines"])
+def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | None = None,
+                   due_before: date | None = None, overdue: bool | None = None,
+                   page: Annotated[int, Query(ge=1)] = 1,
+                   page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
+    query = select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"]))
+    if actor.role == "department":
+        if department and department != actor.department:
+            raise Problem(403, "不能查看其他单位的时限")
+        department = actor.department
+    if department:
+        query = query.where(DeadlineRow.department_code == department)
+    if due_before:
+        query = query.where(col(DeadlineRow.due_at) <= end_of_day(due_before))
+    if overdue is not None:
+        now = datetime.now(TZ)
+        query = query.where(col(DeadlineRow.due_at) < now if overdue else col(DeadlineRow.due_at) >= now)
+    rows = list(session.exec(query.order_by(col(DeadlineRow.due_at))))
+    items = [{"case_type": r.case_type, "case_id": r.case_id, "key": r.key, "label": r.label,
+              "department": r.department_code, "binds": r.binds, "due_at": local_iso(r.due_at),
+              "provisional": r.provisional, "status": r.status} for r in rows]
+    start = (page - 1) * page_size
+    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+
+
+@router.get("/api/audit", tags=["audit"])
+def audit(session: SessionDep, actor: Annotated[Actor, Depends(require("credit_office", "supervisor"))],
+          case: Annotated[str, Query(pattern=r"^[a-z_]+-\d+$", description="e.g. commitment-1")]) -> JSONResponse:
+    case_type, _, case_id = case.rpartition("-")
+    rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
+                                                 AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))
+    items = [{"id": e.id, "at": local_iso(e.at), "action": e.action,
+              "action_label": ACTION_LABELS_ZH.get(e.action, e.action), "from_state": e.from_state,
+              "to_state": e.to_state, "actor": e.actor, "role": e.role, "reason": e.reason, "data": e.data}
+             for e in rows]
+    return JSONResponse({"items": items, "total": len(items), "page": 1, "page_size": len(items)})

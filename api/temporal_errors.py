@@ -1,0 +1,39 @@
+"""Turn a refused workflow Update into the problem the caller should see (409 names the state)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import Problem
+from domain.commitment import STATE_LABELS_ZH
+
+T = TypeVar("T")
+
+
+async def run_update(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if not isinstance(cause, ApplicationError):
+            raise
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        if cause.type == "InvalidState":
+            state = details.get("state")
+            label = STATE_LABELS_ZH.get(state or "", state)
+            raise Problem(409, cause.message, state=state, state_label=label) from None
+        if cause.type == "Forbidden":
+            raise Problem(403, cause.message) from None
+        if cause.type == "NotFound":
+            raise Problem(404, cause.message) from None
+        field = details.get("field", "body")
+        raise Problem(422, cause.message, errors=[{"field": field, "message": cause.message}]) from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise Problem(404, "流程不存在或已结束") from None
+        raise Problem(503, "流程引擎暂不可用，请稍后重试") from None
