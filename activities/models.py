@@ -56,6 +56,7 @@ class User(SQLModel, table=True):
 
 
 class Commitment(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # the id is the workflow id: never reuse one
     id: int | None = Field(default=None, primary_key=True)
     department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
     kind: str = Field(max_length=32)

@@ -145,7 +145,8 @@ def upgrade() -> None:
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['department_code'], ['department.code'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint("id"),
+    sqlite_autoincrement=True,  # ids are workflow ids: never reuse one
     )
     with op.batch_alter_table('commitment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_commitment_department_code'), ['department_code'], unique=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -108,7 +109,7 @@ async def test_amendment_for_change_of_term_is_refused_lawful_one_is_approved(sm
         from activities.models import CommitmentVersion
 
         with session_scope() as s:
-            old = s.query(CommitmentVersion).filter_by(commitment_id=cid).one()
+            old = s.exec(select(CommitmentVersion).where(CommitmentVersion.commitment_id == cid)).one()
             assert old.title == "企业开办一个工作日办结" and old.due_date == date(2026, 10, 13)
             assert old.reason == "防汛应急需要调整工期"
         # withdrawal, approved, ends the case
