@@ -28,6 +28,7 @@ def get_engine(url: str | None = None) -> Engine:
         def _pragmas(conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # WAL: safe against app crashes; fsync at checkpoints
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

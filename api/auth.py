@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -55,19 +56,29 @@ def actor_from_token(token: str) -> Actor:
     return Actor(username=claims["sub"], role=claims["role"], department=claims.get("dept"))
 
 
+ACTIVE_CHECK_SECONDS = 5.0
+_active_until: dict[str, float] = {}
+
+
 def _still_active(actor: Actor) -> Actor:
+    """A disabled account loses access within ACTIVE_CHECK_SECONDS, without a query per request."""
+    now = time.monotonic()
+    if _active_until.get(actor.username, 0.0) > now:
+        return actor
     with Session(get_engine()) as session:
-        user = session.exec(select(User).where(User.username == actor.username)).first()
-    if user is None or not user.active:
+        active = session.exec(select(User.active).where(User.username == actor.username)).first()
+    if not active:
+        _active_until.pop(actor.username, None)
         raise Problem(401, "账号不存在或已停用")
+    _active_until[actor.username] = now + ACTIVE_CHECK_SECONDS
     return actor
 
 
-def optional_actor(token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
+async def optional_actor(token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
     return _still_active(actor_from_token(token)) if token else None
 
 
-def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise Problem(401, "请先登录（Authorization: Bearer <token>）")
     return actor
@@ -76,7 +87,7 @@ def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """Dependency: the caller must hold one of `roles`."""
 
-    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
             raise Problem(403, "当前角色无权执行此操作")
         return actor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,7 +12,8 @@ from temporalio.client import Client
 from activities.db import get_engine
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
+    """Async on purpose: a sync dependency costs a thread hop per request. Queries are short."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
 

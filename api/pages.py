@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
 from activities.models import Commitment
 from api.deps import SessionDep
@@ -14,7 +15,8 @@ from api.queries import commitment_detail, commitment_summary, department_names,
 from domain.commitment import STATE_LABELS_ZH
 from domain.settings import ROOT
 
-templates = Jinja2Templates(directory=str(ROOT / "templates"))
+# Autoescape every template: Starlette's default only escapes *.html, and ours end in .j2.
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True))
 router = APIRouter(include_in_schema=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -124,6 +125,22 @@ async def _update(client: ClientDep, commitment_id: int, update: Any, arg: Any, 
     return view.model_dump(mode="json")
 
 
+_known_departments: dict[str, tuple[str, float]] = {}
+
+
+def _department_name(session: Session, code: str) -> str | None:
+    """Departments are created rarely and never deleted: remember existing ones for a minute."""
+    now = time.monotonic()
+    known = _known_departments.get(code)
+    if known and known[1] > now:
+        return known[0]
+    dept = session.get(Department, code)
+    if dept is None:
+        return None
+    _known_departments[code] = (dept.name, now + 60)
+    return dept.name
+
+
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -136,7 +153,8 @@ async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session
         raise field_error("department", "必填")
     if actor.role == "department" and department != actor.department:
         raise Problem(403, "部门用户只能为本单位登记承诺")
-    if session.get(Department, department) is None:
+    dept_name = _department_name(session, department)
+    if dept_name is None:
         raise field_error("department", f"单位 {department} 不存在")
 
     async def create() -> tuple[int, Any]:
@@ -152,7 +170,7 @@ async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session
             session.delete(row)
             session.commit()
             raise Problem(503, "流程引擎暂不可用，承诺未登记，请稍后重试") from None
-        return 201, {**commitment_summary(row, department_names(session)), "state": "draft",
+        return 201, {**commitment_summary(row, {department: dept_name}), "state": "draft",
                      "publishing": body.publish, "url": f"/api/commitments/{row.id}"}
 
     return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)

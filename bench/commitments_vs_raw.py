@@ -1,0 +1,191 @@
+"""Benchmark: commitments created through the HTTP API vs trivial workflows started with the raw
+`start_workflow`, on the same Temporal dev server in one run. Prints the throughput ratio (target ≥ 0.8).
+
+    .venv/bin/python bench/commitments_vs_raw.py [--n 300] [--concurrency 20]
+
+Everything runs on this machine: a Temporal dev server (in memory), the SMTP sink, the worker and the
+API as separate processes (as in production), and this client process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import httpx
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@workflow.defn(sandboxed=False)
+class TrivialWorkflow:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return n
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_http(url: str, seconds: float = 60) -> None:
+    async with httpx.AsyncClient() as c:
+        for _ in range(int(seconds * 10)):
+            try:
+                if (await c.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def wait_published(expected: int, seconds: float = 600) -> bool:
+    """Proof that every commitment became a real running case: its row reached `published`."""
+    from sqlmodel import func, select
+
+    from activities.db import session_scope
+    from activities.models import Commitment
+
+    for _ in range(int(seconds)):
+        with session_scope() as s:
+            done = s.exec(select(func.count()).select_from(Commitment).where(Commitment.state == "published")).one()
+        if done >= expected:
+            return True
+        await asyncio.sleep(1)
+    return False
+
+
+async def run_batch(n: int, concurrency: int, one) -> float:  # type: ignore[no-untyped-def]
+    sem = asyncio.Semaphore(concurrency)
+
+    async def guarded(i: int) -> None:
+        async with sem:
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(guarded(i) for i in range(n)))
+    return time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker-during", action="store_true",
+                        help="run the commitment worker while timing (contended figure) instead of after")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="cx-bench-"))
+    temporal_port, api_port, smtp_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
+           "SMTP_PORT": str(smtp_port), "DEV_MAIL_DIR": str(tmp / "mail"), "PYTHONPATH": str(ROOT)}
+    os.environ.update(env)
+    from sqlmodel import SQLModel
+
+    from activities.db import get_engine, migrate, session_scope
+    from activities.mailsink import start_mail_sink
+    from activities.models import Department, User
+    from api.auth import hash_password
+
+    SQLModel.metadata.drop_all(get_engine())
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    migrate()
+    with session_scope() as s:
+        s.add(Department(code="bench", name="压测单位", email="bench@bench.local", feed_token="x"))
+        s.flush()
+        s.add(User(username="bench", password_hash=hash_password("bench"), role="department",
+                   department_code="bench"))
+
+    sink = start_mail_sink("127.0.0.1", smtp_port, str(tmp / "mail"))
+    temporal = shutil.which("temporal", path=os.path.dirname(sys.executable)) or "temporal"
+    procs = [subprocess.Popen([temporal, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port",
+                               str(temporal_port), "--http-port", str(free_port()), "--metrics-port",
+                               str(free_port()), "--log-level", "error"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)]
+    try:
+        client = None
+        for _ in range(300):
+            try:
+                client = await Client.connect(env["TEMPORAL_ADDRESS"])
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        assert client is not None, "Temporal dev server did not start"
+        worker_cmd = [sys.executable, "-m", "activities.worker"]
+        if args.worker_during:
+            procs.append(subprocess.Popen(worker_cmd, env=env, cwd=ROOT))
+        procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(api_port),
+                                       "--log-level", "warning"], env=env, cwd=ROOT))
+        base = f"http://127.0.0.1:{api_port}"
+        await wait_http(f"{base}/healthz")
+        raw_queue = f"bench-raw-{uuid.uuid4()}"
+        # aiohttp as the load generator: httpx spends more CPU per request than the API under test does
+        async with Worker(client, task_queue=raw_queue, workflows=[TrivialWorkflow]), aiohttp.ClientSession(
+                base_url=base, connector=aiohttp.TCPConnector(limit=args.concurrency)) as http:
+            async with http.post("/api/auth/token", data={"username": "bench", "password": "bench"}) as r:
+                token = await r.json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            from datetime import date
+
+            due = (date.today() + timedelta(days=60)).isoformat()
+
+            async def via_api(i: int) -> None:
+                async with http.post("/api/commitments", headers=headers, json={
+                        "kind": "processing_time", "title": f"压测承诺 {i}", "content": "压测", "due_date": due,
+                        "publish": True}) as r:
+                    assert r.status == 201, await r.text()
+
+            async def raw(i: int) -> None:
+                await client.start_workflow(TrivialWorkflow.run, i, id=f"raw-{uuid.uuid4()}", task_queue=raw_queue)
+
+            await run_batch(20, args.concurrency, via_api)  # warm-up: connections, caches
+            await run_batch(20, args.concurrency, raw)
+            api_time = raw_time = 0.0
+            for _ in range(args.rounds):  # interleaved, so background load hits both alike
+                raw_time += await run_batch(args.n, args.concurrency, raw)
+                api_time += await run_batch(args.n, args.concurrency, via_api)
+        total = args.n * args.rounds
+        api_rate, raw_rate = total / api_time, total / raw_time
+        mode = "worker running during timing" if args.worker_during else "worker started after timing"
+        print(f"mode                : {mode}; concurrency {args.concurrency}")
+        print(f"commitments via API : {total} in {api_time:.2f}s = {api_rate:.1f}/s")
+        print(f"raw start_workflow  : {total} in {raw_time:.2f}s = {raw_rate:.1f}/s")
+        print(f"ratio API/raw       : {api_rate / raw_rate:.2f}  (target >= 0.8)")
+        if not args.worker_during:
+            procs.append(subprocess.Popen(worker_cmd, env=env, cwd=ROOT))
+        drained = await wait_published(total + 20)
+        print(f"all {total + 20} commitments published by the worker: {drained}")
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        sink.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
