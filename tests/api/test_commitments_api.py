@@ -178,3 +178,16 @@ async def test_departments_and_health(api, tokens) -> None:
     assert "jyj" in codes
 
 
+
+
+async def test_pages_escape_text_and_hide_drafts(api, tokens) -> None:
+    title = 'A&B "引号" 承诺'
+    cid = (await api.post("/api/commitments", json=body(title=title), headers=tokens["fgw"])).json()["id"]
+    draft = (await api.post("/api/commitments", json=body(title="草稿承诺", publish=False),
+                            headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published")
+    page = (await api.get(f"/commitments/{cid}")).text
+    assert "A&amp;B &#34;引号&#34; 承诺" in page and title not in page
+    portal = (await api.get("/")).text
+    assert "A&amp;B" in portal and "草稿承诺" not in portal
+    assert (await api.get(f"/commitments/{draft}")).status_code == 404

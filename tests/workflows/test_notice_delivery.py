@@ -4,7 +4,7 @@ had already delivered (the outbox row remembers)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from temporalio import activity
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -44,3 +44,14 @@ async def test_reminder_arrives_once_when_send_activity_is_retried(smtp_sink) ->
         received = [m for m in smtp_sink.to("fgw@test.local") if "【时限提醒】" in str(m["Subject"])]
         assert len(received) == 3
         assert max(Counter(str(m["Message-ID"]) for m in smtp_sink.messages).values()) == 1
+
+
+async def test_first_provisional_deadline_alerts_admins_once(smtp_sink) -> None:
+    async with harness_at(local(2026, 11, 23, 9)) as h:
+        await h.commitment(date(2027, 1, 15))
+        await h.commitment(date(2027, 3, 1))
+        await h.env.sleep(timedelta(hours=1))
+        alerts = [m for m in smtp_sink.to("admin@test.local") if "2027年节假日安排未录入" in str(m["Subject"])]
+        assert len(alerts) == 1
+        body = alerts[0].get_body(("plain",)).get_content()
+        assert "暂定" in body and "chengxin calendar add" in body

@@ -1,0 +1,105 @@
+"""The working-day clock (processes.md §1): the worked examples, 民法典 counting, overrides,
+provisional years, receipts and the send window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from domain.calendar import TZ, Override, WorkingCalendar
+from domain.deadlines import DeadlineSpec, project, schedule
+from domain.profiles import available_profiles, load_profile
+
+CAL = WorkingCalendar()
+
+
+@pytest.mark.parametrize(("start", "n", "due", "provisional"), [
+    (date(2026, 9, 30), 5, date(2026, 10, 13), False),   # National Day, 10-10 adjusted working Saturday
+    (date(2026, 2, 13), 3, date(2026, 2, 25), False),    # 02-14 adjusted working Saturday, Spring Festival
+    (date(2026, 10, 9), 1, date(2026, 10, 10), False),   # the adjusted working Saturday itself
+    (date(2026, 12, 30), 2, date(2027, 1, 4), True),     # beyond the known calendar
+])
+def test_worked_examples(start: date, n: int, due: date, provisional: bool) -> None:
+    d = CAL.add_working_days(start, n, basis="例", start_event="收到申请")
+    assert d.due_date == due and d.provisional is provisional
+    assert d.due_at == datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=TZ)
+
+
+def test_start_day_is_not_counted_and_receipt_lists_skipped_rest_days() -> None:
+    d = CAL.add_working_days(date(2026, 9, 30), 5, basis="河南省社会信用条例第41条", start_event="收到异议")
+    skipped = [s.day for s in d.receipt.skipped]
+    assert skipped[0] == date(2026, 10, 1) and date(2026, 10, 7) in skipped and date(2026, 10, 11) in skipped
+    assert date(2026, 10, 10) not in skipped
+    text = d.receipt.summary_zh()
+    assert "次日起算" in text and "5个工作日" in text and "2026-10-13" in text and "日历版本 0" in text
+
+
+def test_natural_days_ending_on_a_rest_day_move_to_next_working_day() -> None:
+    d = CAL.add_natural_days(date(2026, 9, 26), 5, basis="民法典第203条", start_event="送达")
+    assert d.receipt.moved_from == date(2026, 10, 1) and d.due_date == date(2026, 10, 8)
+    plain = CAL.add_natural_days(date(2026, 11, 2), 3, basis="b", start_event="e")
+    assert plain.due_date == date(2026, 11, 5) and plain.receipt.moved_from is None
+
+
+def test_2027_fallback_counts_statutory_holidays_only_and_is_provisional() -> None:
+    assert not CAL.day(date(2027, 10, 1)).working and CAL.day(date(2027, 10, 1)).provisional
+    assert not CAL.day(date(2027, 2, 5)).working  # 农历除夕 is statutory since 2025
+    assert CAL.day(date(2027, 10, 4)).working  # no guessed 调休: counted as a plain Monday, provisional
+    assert CAL.day(date(2027, 10, 4)).provisional
+
+
+def test_operator_overrides_win_over_package_and_fallback() -> None:
+    cal = WorkingCalendar([Override(day=date(2027, 1, 4), working=False, reason="2027年元旦放假通知"),
+                           Override(day=date(2026, 10, 12), working=False, reason="地方性假日")], version=3)
+    assert cal.add_working_days(date(2026, 12, 30), 2, basis="b", start_event="e").due_date == date(2027, 1, 5)
+    d = cal.add_working_days(date(2026, 9, 30), 5, basis="b", start_event="e")
+    assert d.due_date == date(2026, 10, 14) and d.receipt.calendar_version == 3
+    assert any("地方性假日" in s.note for s in d.receipt.skipped)
+
+
+def test_pause_and_extension_are_applied_in_order_and_explained() -> None:
+    from domain.calendar import Extension, Pause
+
+    spec = DeadlineSpec(key="k", label="核实期限", basis="b", start_event="e", start_date=date(2026, 9, 28),
+                        unit="working_days", count=5,
+                        pauses=[Pause(reason="inspection", paused_on=date(2026, 9, 30), resumed_on=date(2026, 10, 12))],
+                        extensions=[Extension(reason="补充鉴定", working_days=2, approved_by="xyb",
+                                              approved_on=date(2026, 10, 13))])
+    d = project(spec, CAL)
+    # 5 WD from 09-28 → 10-10 (adjusted Saturday); paused 09-30 with 3 WD left (10-08, 10-09, 10-10);
+    # resumed 10-12 + 3 → 10-15; extended +2 → 10-19
+    assert d.receipt.pauses[0].remaining_working_days == 3
+    assert d.due_date == date(2026, 10, 19)
+    assert "中止计时" in d.receipt.summary_zh() and "延期 2 个工作日" in d.receipt.summary_zh()
+
+
+def test_schedule_reminders_at_0830_on_offset_working_days_then_escalations() -> None:
+    d = CAL.fixed_date(date(2026, 10, 13), basis="b", start_event="e", start=date(2026, 9, 1))
+    events = schedule(d, load_profile("henan").reminders, CAL)
+    reminders = [e.at for e in events if e.kind == "reminder"]
+    assert reminders == [datetime(2026, 10, 9, 8, 30, tzinfo=TZ), datetime(2026, 10, 12, 8, 30, tzinfo=TZ),
+                         datetime(2026, 10, 13, 8, 30, tzinfo=TZ)]
+    serious = next(e for e in events if e.kind == "serious")
+    assert serious.at == datetime(2026, 10, 16, 8, 30, tzinfo=TZ)  # +3 WD after 10-13
+
+
+def test_send_window_is_0830_to_1800_on_working_days() -> None:
+    assert CAL.next_send_time(datetime(2026, 10, 9, 7, 0, tzinfo=TZ)) == datetime(2026, 10, 9, 8, 30, tzinfo=TZ)
+    assert CAL.next_send_time(datetime(2026, 10, 9, 12, 0, tzinfo=TZ)) == datetime(2026, 10, 9, 12, 0, tzinfo=TZ)
+    assert CAL.next_send_time(datetime(2026, 9, 30, 18, 0, tzinfo=TZ)) == datetime(2026, 10, 8, 8, 30, tzinfo=TZ)
+    assert CAL.next_send_time(datetime(2026, 10, 10, 19, 0, tzinfo=TZ)) == datetime(2026, 10, 12, 8, 30, tzinfo=TZ)
+
+
+def test_shipped_profiles_carry_the_regulation_figures() -> None:
+    assert available_profiles() == ["henan", "shanghai", "shenzhen"]
+    henan, shanghai, shenzhen = (load_profile(n) for n in available_profiles())
+    assert henan.period("objection_total").working_days == 7 and "第41条" in henan.period("objection_total").basis
+    assert shanghai.period("objection_platform_check").working_days == 5
+    assert shanghai.period("correction_after_revocation").working_days == 3
+    assert shenzhen.period("objection_source_verify").extension_working_days == 3
+    assert shenzhen.period("repair_decision").working_days == 3
+    for p in (henan, shanghai, shenzhen):
+        assert p.period("commitment_grace").working_days == 5
+        assert p.publicity["serious"].min_months == 12 and p.publicity["serious"].max_months == 36
+        assert not p.publicity["minor"].published
