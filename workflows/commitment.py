@@ -6,10 +6,7 @@ action is an Update whose validator refuses an illegal action before anything en
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from temporalio import workflow
 
@@ -34,26 +31,28 @@ with workflow.unsafe.imports_passed_through():
         ExtensionRequest,
         FulfilmentReport,
         MilestoneDone,
-        NoticeRequest,
         PauseRequest,
         PublishRequest,
         ResumeRequest,
         VerificationDecision,
     )
 
-from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse, today_local
+from workflows.case import CaseWorkflow
+from workflows.common import DeadlineClock, refuse, today_local
 
 S = CommitmentState
 
 
 @workflow.defn
-class CommitmentWorkflow:
+class CommitmentWorkflow(CaseWorkflow):
+    state_labels = STATE_LABELS_ZH
+    case_type_zh = "政务承诺"
+
     @workflow.init
     def __init__(self, start: CommitmentStart) -> None:
         self.start = start
-        self.case = CaseRef(case_type="commitment", case_id=start.commitment_id, department=start.department)
-        self.state: str = S.draft
-        self.title = start.title
+        self._init_case(CaseRef(case_type="commitment", case_id=start.commitment_id, department=start.department),
+                        S.draft, start.title)
         self.due_date: date = start.due_date
         self.overdue = False
         self.amended = False
@@ -61,11 +60,6 @@ class CommitmentWorkflow:
         self.grace_passed = False
         self.pending_amendment: AmendmentRequest | None = None
         self.milestones_done: set[int] = set()
-        self.created = False
-        self.finished = False  # set once a final state's clocks are closed and its notices queued
-        self.lock = asyncio.Lock()
-        self.notifier = Notifier()
-        self.journal = CaseJournal(self.case)
         self.due_clock: DeadlineClock | None = None
         self.grace_clock: DeadlineClock | None = None
         self.verify_clock: DeadlineClock | None = None
@@ -81,9 +75,7 @@ class CommitmentWorkflow:
             if start.publish:
                 await self._publish(start.actor)
             self.created = True
-        await workflow.wait_condition(lambda: self.finished)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self.notifier.drain()
+        await self._wind_up()
         return self.state
 
     @workflow.query
@@ -309,16 +301,7 @@ class CommitmentWorkflow:
     @workflow.signal
     async def calendar_changed(self) -> None:
         """A new calendar version: re-project every open deadline (the receipt names the version)."""
-        async with self.lock:
-            for clock in self._open_clocks():
-                before = clock.plan.deadline.due_date if clock.plan else None
-                await clock.reproject()
-                after = clock.plan.deadline.due_date if clock.plan else None
-                if before != after and after is not None:
-                    reason = f"{clock.spec.label}因节假日安排调整由 {before} 改为 {after}"
-                    await self.journal.write("deadline_moved", SYSTEM, reason=reason,
-                                             data={"deadline": clock.spec.key, "from": str(before), "to": str(after)})
-                    await self._notify("deadline_moved", "case_update", [clock.binds], event_label=reason)
+        await self._reproject_open_clocks()
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -326,31 +309,14 @@ class CommitmentWorkflow:
         """Validator checks. Until registration is written the state is not settled yet: the handler
         then waits for it and re-checks under the lock."""
         if self.created and not allowed(action, self.state):
-            raise refuse(f"当前状态（{STATE_LABELS_ZH[self.state]}）不允许此操作", "InvalidState", state=self.state)
+            raise self._state_refusal()
         self._check_actor(actor, roles)
 
-    def _check_actor(self, actor: Actor, roles: tuple[str, ...]) -> None:
-        if actor.role not in roles:
-            raise refuse("无权执行此操作", "Forbidden")
-        if actor.role == "department" and actor.department != self.start.department:
-            raise refuse("不能操作其他单位的承诺", "Forbidden")
+    def _clocks(self) -> list[DeadlineClock | None]:
+        return [self.due_clock, self.grace_clock, self.verify_clock, *self.milestone_clocks.values()]
 
-    def _acting(self, check: Callable[[Any], None], req: object) -> _Acting:
-        return _Acting(self, check, req)
-
-    def _open_clocks(self) -> list[DeadlineClock]:
-        clocks = [self.due_clock, self.grace_clock, self.verify_clock, *self.milestone_clocks.values()]
-        return [c for c in clocks if c is not None and not c.closed]
-
-    async def _notify(self, event: str, template: str, recipients: list[str], *, window: bool = False,
-                      key: str | None = None, **context: object) -> None:
-        await self.notifier.notify(NoticeRequest(
-            case=self.case, event_key=key or f"{self.journal.seq:04d}:{event}", template=template,
-            recipients=recipients, at=workflow.now(), window=window,
-            context={"case_type": "commitment", "case_type_zh": "政务承诺", "case_id": self.start.commitment_id,
-                     "title": self.title, "department": self.start.department, "state": self.state,
-                     "state_zh": STATE_LABELS_ZH[self.state], "due_date": self.due_date.isoformat(), **context},
-        ))
+    def _context(self) -> dict[str, object]:
+        return {**super()._context(), "due_date": self.due_date.isoformat()}
 
     async def _publish(self, actor: Actor) -> None:
         await self.journal.write("published", actor, from_state=self.state, to_state=S.published, reason="公开承诺",
@@ -389,27 +355,6 @@ class CommitmentWorkflow:
 
     async def _breach(self, actor: Actor, reason: str) -> None:
         await self._finish(S.breached, "breached", actor, reason, "missed")
-
-    async def _reminder(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
-        assert clock.plan is not None
-        left = f"{clock.spec.label}：还剩{event.working_days_left}个工作日"
-        await self.journal.write("reminder", SYSTEM, reason=left,
-                                 data={"deadline": clock.spec.key, "event": event.key})
-        await self._notify("reminder", "deadline_reminder", recipients, window=True,
-                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
-                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
-                           provisional=clock.plan.deadline.provisional, days_left=event.working_days_left,
-                           receipt=clock.plan.deadline.receipt.summary_zh())
-
-    async def _escalate(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
-        assert clock.plan is not None
-        level = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}[event.kind]
-        await self.journal.write(f"escalation_{event.kind}", SYSTEM, reason=f"{clock.spec.label}{level}",
-                                 data={"deadline": clock.spec.key, "event": event.key})
-        await self._notify(event.kind, "deadline_escalation", recipients, window=True,
-                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
-                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
-                           receipt=clock.plan.deadline.receipt.summary_zh())
 
     # --- what the deadlines do --------------------------------------------------------------------
 
@@ -480,24 +425,3 @@ class CommitmentWorkflow:
                 await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
                 await clock.close("missed")
 
-
-class _Acting:
-    """Serialises an update with every other transition and re-runs its validator under the lock
-    (a timer may have changed the state since the update was accepted)."""
-
-    def __init__(self, wf: CommitmentWorkflow, check: Callable[[Any], None], req: object) -> None:
-        self.wf = wf
-        self.check = check
-        self.req = req
-
-    async def __aenter__(self) -> None:
-        await workflow.wait_condition(lambda: self.wf.created)
-        await self.wf.lock.acquire()
-        try:
-            self.check(self.req)
-        except BaseException:
-            self.wf.lock.release()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.wf.lock.release()

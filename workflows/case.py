@@ -1,0 +1,135 @@
+"""What every case workflow shares: serialised actions, actor checks, notices, reminders and
+escalations as audit events, and re-projection after a calendar change.
+
+A subclass sets `case`, `state`, `title`, `state_labels`, `case_type_zh`, `department`, creates its
+deadline clocks and lists them in `_clocks()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import ScheduledEvent
+    from domain.messages import SYSTEM, Actor, CaseRef, NoticeRequest
+
+from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse
+
+ESCALATION_LEVELS = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}
+
+
+class CaseWorkflow:
+    case: CaseRef
+    state: str
+    title: str
+    department: str
+    state_labels: dict[str, str]
+    case_type_zh: str
+
+    def _init_case(self, case: CaseRef, state: str, title: str) -> None:
+        self.case = case
+        self.department = case.department or ""
+        self.state = state
+        self.title = title
+        self.created = False  # set once registration is written (and the initial steps done)
+        self.finished = False  # set once a final state's clocks are closed and its notices queued
+        self.lock = asyncio.Lock()
+        self.notifier = Notifier()
+        self.journal = CaseJournal(case)
+
+    def _clocks(self) -> list[DeadlineClock | None]:
+        """Each case type lists its deadline clocks (None where not started)."""
+        return []
+
+    def _open_clocks(self) -> list[DeadlineClock]:
+        return [c for c in self._clocks() if c is not None and not c.closed]
+
+    async def _wind_up(self) -> None:
+        """End of run: every update handled, every queued notice delivered."""
+        await workflow.wait_condition(lambda: self.finished)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.notifier.drain()
+
+    def _state_refusal(self) -> Exception:
+        return refuse(f"当前状态（{self.state_labels[self.state]}）不允许此操作", "InvalidState", state=self.state)
+
+    def _check_actor(self, actor: Actor, roles: tuple[str, ...]) -> None:
+        if actor.role not in roles:
+            raise refuse("无权执行此操作", "Forbidden")
+        if actor.role == "department" and actor.department != self.department:
+            raise refuse(f"不能操作其他单位的{self.case_type_zh}", "Forbidden")
+
+    def _acting(self, check: Callable[[Any], None], req: object) -> _Acting:
+        return _Acting(self, check, req)
+
+    def _context(self) -> dict[str, object]:
+        return {"case_type": self.case.case_type, "case_type_zh": self.case_type_zh, "case_id": self.case.case_id,
+                "title": self.title, "department": self.department, "state": self.state,
+                "state_zh": self.state_labels[self.state]}
+
+    async def _notify(self, event: str, template: str, recipients: list[str], *, window: bool = False,
+                      key: str | None = None, **context: object) -> None:
+        await self.notifier.notify(NoticeRequest(
+            case=self.case, event_key=key or f"{self.journal.seq:04d}:{event}", template=template,
+            recipients=recipients, at=workflow.now(), window=window, context={**self._context(), **context},
+        ))
+
+    async def _reminder(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
+        assert clock.plan is not None
+        left = f"{clock.spec.label}：还剩{event.working_days_left}个工作日"
+        await self.journal.write("reminder", SYSTEM, reason=left,
+                                 data={"deadline": clock.spec.key, "event": event.key})
+        await self._notify("reminder", "deadline_reminder", recipients, window=True,
+                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
+                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
+                           provisional=clock.plan.deadline.provisional, days_left=event.working_days_left,
+                           receipt=clock.plan.deadline.receipt.summary_zh())
+
+    async def _escalate(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
+        assert clock.plan is not None
+        level = ESCALATION_LEVELS[event.kind]
+        await self.journal.write(f"escalation_{event.kind}", SYSTEM, reason=f"{clock.spec.label}{level}",
+                                 data={"deadline": clock.spec.key, "event": event.key})
+        await self._notify(event.kind, "deadline_escalation", recipients, window=True,
+                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
+                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
+                           receipt=clock.plan.deadline.receipt.summary_zh())
+
+    async def _reproject_open_clocks(self) -> None:
+        """A new calendar version: re-project every open deadline; a move is logged and its party told."""
+        async with self.lock:
+            for clock in self._open_clocks():
+                before = clock.plan.deadline.due_date if clock.plan else None
+                await clock.reproject()
+                after = clock.plan.deadline.due_date if clock.plan else None
+                if before != after and after is not None:
+                    reason = f"{clock.spec.label}因节假日安排调整由 {before} 改为 {after}"
+                    await self.journal.write("deadline_moved", SYSTEM, reason=reason,
+                                             data={"deadline": clock.spec.key, "from": str(before), "to": str(after)})
+                    await self._notify("deadline_moved", "case_update", [clock.binds], event_label=reason)
+
+
+class _Acting:
+    """Serialises an update with every other transition and re-runs its validator under the lock
+    (a timer may have changed the state since the update was accepted)."""
+
+    def __init__(self, wf: CaseWorkflow, check: Callable[[Any], None], req: object) -> None:
+        self.wf = wf
+        self.check = check
+        self.req = req
+
+    async def __aenter__(self) -> None:
+        await workflow.wait_condition(lambda: self.wf.created)
+        await self.wf.lock.acquire()
+        try:
+            self.check(self.req)
+        except BaseException:
+            self.wf.lock.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.wf.lock.release()
