@@ -167,6 +167,7 @@ class Outbox(SQLModel, table=True):
 
 class CalendarVersion(SQLModel, table=True):
     __tablename__ = "calendar_version"
+    __table_args__ = {"sqlite_autoincrement": True}  # a version number is never reused
     id: int | None = Field(default=None, primary_key=True)
     created_by: str = Field(max_length=64)
     reason: str = Field(sa_column=Column(Text, nullable=False))

@@ -43,7 +43,8 @@ def upgrade() -> None:
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint("id"),
+    sqlite_autoincrement=True,  # a version number is never reused
     )
     op.create_table('deadline',
     sa.Column('id', sa.Integer(), nullable=False),
