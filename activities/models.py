@@ -77,6 +77,43 @@ class Commitment(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     published_at: datetime | None = _tz()
     closed_at: datetime | None = _tz()
+    record_id: int | None = None  # the dishonesty record its breach created
+
+
+class Record(SQLModel, table=True):
+    """A dishonesty record (政务失信记录) and where it stands in rectification and repair."""
+
+    __table_args__ = (UniqueConstraint("source_type", "source_id"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
+    official: str | None = Field(default=None, max_length=100)
+    category: str = Field(max_length=32)
+    severity: str = Field(max_length=16)
+    facts: str = Field(sa_column=Column(Text, nullable=False))
+    decision_date: date
+    rectification_due: date | None = None
+    state: str = Field(index=True, max_length=32)
+    public: bool = Field(default=False, index=True)
+    rectification_overdue: bool = False
+    explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rectification: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rectification_evidence: list[str] | None = _json()
+    commitment_letter: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    repair_decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    mitigation: str | None = Field(default=None, max_length=16)
+    mitigation_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    repair_possible_from: date
+    publicity_ends: date
+    source_type: str | None = Field(default=None, max_length=20)
+    source_id: int | None = None
+    shared_with: list[str] | None = _json()
+    profile_name: str = Field(max_length=32)
+    profile_version: str = Field(max_length=32)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    published_at: datetime | None = _tz()
+    closed_at: datetime | None = _tz()
 
 
 class CommitmentVersion(SQLModel, table=True):

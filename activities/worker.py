@@ -11,12 +11,14 @@ from temporalio.worker import Worker
 
 from activities.deadline_activities import plan_deadline, set_deadline_status
 from activities.notify import queue_notice, send_notice
+from activities.records import open_breach_record
 from activities.store import apply_transition
 from domain.settings import get_settings
 from workflows.commitment import CommitmentWorkflow
+from workflows.record import RecordWorkflow
 
-WORKFLOWS = [CommitmentWorkflow]
-ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice]
+WORKFLOWS = [CommitmentWorkflow, RecordWorkflow]
+ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record]
 
 
 async def connect_client() -> Client:

@@ -20,6 +20,12 @@ ACTION_LABELS_ZH = {
     "amendment_requested": "申请变更/撤回", "amendment_approved": "变更获批", "amendment_rejected": "变更未获批",
     "withdrawn": "撤回", "paused": "中止计时", "resumed": "恢复计时", "extended": "延期",
     "milestone_done": "节点完成", "milestone_overdue": "节点逾期", "deadline_moved": "时限调整",
+    "record_opened": "生成失信记录", "explained": "书面说明原因", "rectification_submitted": "提交整改材料",
+    "rectification_verified": "整改核验通过", "rectification_rejected": "整改核验未通过",
+    "repair_requested": "申请信用修复", "repaired": "信用修复完成", "repair_rejected": "信用修复未通过",
+    "mitigated": "主动纠错", "classified": "认定严重程度",
+    "unpublished": "停止公示", "expired": "公示期满", "rectification_overdue": "逾期未整改",
+    "rectification_due_set": "确定整改期限",
 }
 
 

@@ -172,3 +172,86 @@ class NoticeRequest(BaseModel):
     window: bool = False  # reminders/escalations wait for 08:30–18:00 on a working day
 
 
+
+
+# --- record workflow -----------------------------------------------------------------------------
+
+
+class RecordStart(BaseModel):
+    record_id: int
+    department: str
+    title: str
+    severity: str
+    decision_date: date
+    recorded_on: date
+    rectification_due: date | None = None
+    shared_with: list[str] = Field(default_factory=list)
+    actor: Actor
+    profile: RuleProfile
+
+
+class ExplanationIn(BaseModel):
+    actor: Actor
+    explanation: str
+
+
+class RectificationIn(BaseModel):
+    actor: Actor
+    description: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class RectificationVerdict(BaseModel):
+    actor: Actor
+    accepted: bool
+    reason: str = ""
+
+
+class RepairRequest(BaseModel):
+    actor: Actor
+    commitment_letter: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class RepairDecision(BaseModel):
+    actor: Actor
+    approved: bool
+    reason: str = ""
+
+
+class MitigationIn(BaseModel):
+    actor: Actor
+    effect: Literal["mitigated", "exempted"]
+    reason: str
+
+
+class SeverityIn(BaseModel):
+    actor: Actor
+    severity: Literal["minor", "general", "serious"]
+    reason: str
+
+
+class RectificationDueIn(BaseModel):
+    actor: Actor
+    due_date: date
+    reason: str
+
+
+class RecordView(BaseModel):
+    record_id: int
+    state: str
+    public: bool
+    severity: str
+    rectification_overdue: bool
+    repair_possible_from: date
+    publicity_ends: date
+
+
+class BreachRecordRequest(BaseModel):
+    """A breached commitment opens one record (the source key makes a retry find the same one)."""
+
+    commitment_id: int
+    department: str
+    title: str
+    at: datetime
+    profile: RuleProfile

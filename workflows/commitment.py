@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.commitment import (
@@ -25,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         AmendmentDecision,
         AmendmentRequest,
+        BreachRecordRequest,
         CaseRef,
         CommitmentStart,
         CommitmentView,
@@ -33,12 +36,14 @@ with workflow.unsafe.imports_passed_through():
         MilestoneDone,
         PauseRequest,
         PublishRequest,
+        RecordStart,
         ResumeRequest,
         VerificationDecision,
     )
 
 from workflows.case import CaseWorkflow
-from workflows.common import DeadlineClock, refuse, today_local
+from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
+from workflows.record import RecordWorkflow
 
 S = CommitmentState
 
@@ -351,7 +356,27 @@ class CommitmentWorkflow(CaseWorkflow):
         if state == S.breached:
             recipients += [f"supervisor:{self.start.department}", "credit_office"]
         await self._notify(action, "case_update", recipients, event_label=f"承诺{STATE_LABELS_ZH[state]}：{reason}")
+        if state == S.breached:
+            await self._open_breach_record()
         self.finished = True
+
+    async def _open_breach_record(self) -> None:
+        """Breach creates a dishonesty record (category commitment_breach, severity general) with its own
+        workflow, which outlives this one."""
+        start = await workflow.execute_activity(
+            "open_breach_record",
+            BreachRecordRequest(commitment_id=self.start.commitment_id, department=self.department, title=self.title,
+                                at=workflow.now(), profile=self.start.profile),
+            result_type=RecordStart, **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+        try:
+            await workflow.start_child_workflow(
+                RecordWorkflow.run, start, id=f"record-{start.record_id}",
+                parent_close_policy=ParentClosePolicy.ABANDON)
+        except WorkflowAlreadyStartedError:
+            pass
+        await self.journal.write("record_opened", SYSTEM, reason=f"未践诺，生成失信记录（编号 {start.record_id}）",
+                                 data={"record_id": start.record_id})
 
     async def _breach(self, actor: Actor, reason: str) -> None:
         await self._finish(S.breached, "breached", actor, reason, "missed")

@@ -1,0 +1,99 @@
+"""Dishonesty record (政务失信记录 → 整改 → 信用修复), processes.md §6: states, legal actions,
+categories, severities and the publicity periods that decide publication and repair."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from datetime import date
+from enum import StrEnum
+
+from domain.profiles import RuleProfile
+
+
+class RecordState(StrEnum):
+    recorded = "recorded"
+    published = "published"
+    rectifying = "rectifying"
+    rectified = "rectified"
+    repair_requested = "repair_requested"
+    repaired = "repaired"
+    repair_rejected = "repair_rejected"
+    expired = "expired"
+
+
+STATE_LABELS_ZH: dict[str, str] = {
+    "recorded": "已记录",
+    "published": "公示中",
+    "rectifying": "整改中",
+    "rectified": "已整改",
+    "repair_requested": "修复申请中",
+    "repaired": "已修复",
+    "repair_rejected": "修复未通过",
+    "expired": "公示期满",
+}
+
+FINAL_STATES = frozenset({RecordState.repaired, RecordState.expired})
+
+
+class RecordAction(StrEnum):
+    explain = "explain"
+    submit_rectification = "submit_rectification"
+    verify_rectification = "verify_rectification"
+    request_repair = "request_repair"
+    decide_repair = "decide_repair"
+    mitigate = "mitigate"
+
+
+_OPEN = frozenset(s for s in RecordState if s not in FINAL_STATES)
+_BEFORE_RECTIFIED = frozenset({RecordState.recorded, RecordState.published, RecordState.rectifying})
+
+ALLOWED: dict[RecordAction, frozenset[RecordState]] = {
+    RecordAction.explain: _BEFORE_RECTIFIED,
+    RecordAction.submit_rectification: _BEFORE_RECTIFIED,
+    RecordAction.verify_rectification: _BEFORE_RECTIFIED,
+    RecordAction.request_repair: frozenset({RecordState.rectified, RecordState.repair_rejected}),
+    RecordAction.decide_repair: frozenset({RecordState.repair_requested}),
+    RecordAction.mitigate: _OPEN,
+}
+
+
+def allowed(action: RecordAction, state: str) -> bool:
+    return RecordState(state) in ALLOWED[action]
+
+
+CATEGORIES: dict[str, str] = {
+    "judgment": "司法判决",
+    "administrative_penalty": "行政处罚",
+    "disciplinary": "纪律处分",
+    "accountability": "问责处理",
+    "enforcement_debtor": "失信被执行人",
+    "arrears": "拖欠账款",
+    "breach_of_contract": "违约毁约",
+    "commitment_breach": "未践行政务承诺",
+    "complaint": "投诉查实",
+}
+
+SEVERITIES: dict[str, str] = {"minor": "轻微", "general": "一般", "serious": "严重"}
+
+MITIGATIONS: dict[str, str] = {"mitigated": "从轻", "exempted": "免于惩戒"}
+
+
+def add_months(d: date, months: int) -> date:
+    """Calendar months; the day is clamped to the month's end (2026-01-31 + 1 → 2026-02-28)."""
+    month_index = d.month - 1 + months
+    year, month = d.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
+
+
+def is_published(severity: str, profile: RuleProfile) -> bool:
+    return profile.publicity[severity].published
+
+
+def repair_possible_from(decision_date: date, severity: str, profile: RuleProfile) -> date:
+    """First day a repair may be requested: the minimum publicity period has run."""
+    return add_months(decision_date, profile.publicity[severity].min_months)
+
+
+def publicity_ends(decision_date: date, severity: str, profile: RuleProfile) -> date:
+    """Last day of the maximum publicity period; publication stops after it."""
+    return add_months(decision_date, profile.publicity[severity].max_months)
