@@ -15,16 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
+from temporalio import activity
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.db import session_scope
-from activities.models import AuditEvent, Commitment, DeadlineRow, Outbox
+from activities.models import AuditEvent, Commitment, DeadlineRow, Outbox, Record
+from activities.records import insert_record
 from activities.worker import build_worker
 from api.commitment_service import insert_commitment, start_commitment
+from api.record_service import start_record
 from domain.calendar import TZ
 from domain.messages import Actor
+from domain.profiles import load_profile
 
 DEPT = Actor(username="fgw-staff", role="department", department="fgw")
 OTHER_DEPT = Actor(username="scjg-staff", role="department", department="scjg")
@@ -77,6 +82,18 @@ class Harness:
         return start.commitment_id, handle
 
 
+    async def record(self, severity: str, decision_date: date, *, rectification_due: date | None = None,
+                     department: str = "fgw") -> tuple[int, WorkflowHandle]:
+        now = await self.now()
+        with session_scope() as session:
+            _, start = insert_record(session, department=department, official=None, category="arrears",
+                                     severity=severity, facts="拖欠中小企业账款", decision_date=decision_date,
+                                     rectification_due=rectification_due, shared_with=["fgw", "scjg"], actor=CREDIT,
+                                     now=now, profile=load_profile("henan"))
+        handle = await start_record(self.env.client, start, task_queue=self.task_queue)
+        return start.record_id, handle
+
+
 @asynccontextmanager
 async def harness_at(start: datetime, **worker_options: object) -> AsyncIterator[Harness]:
     env = await WorkflowEnvironment.start_time_skipping(
@@ -100,22 +117,51 @@ def commitment_row(cid: int) -> Commitment:
         return row
 
 
-def audit(cid: int) -> list[AuditEvent]:
+def audit(cid: int, case_type: str = "commitment") -> list[AuditEvent]:
     with session_scope() as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.case_type == "commitment",
+        return list(session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                           AuditEvent.case_id == cid).order_by(col(AuditEvent.id))))
 
 
-def outbox(cid: int, template: str | None = None) -> list[Outbox]:
+def outbox(cid: int, template: str | None = None, case_type: str = "commitment") -> list[Outbox]:
     with session_scope() as session:
-        q = select(Outbox).where(Outbox.case_type == "commitment", Outbox.case_id == cid)
+        q = select(Outbox).where(Outbox.case_type == case_type, Outbox.case_id == cid)
         if template:
             q = q.where(Outbox.template == template)
         return list(session.exec(q.order_by(col(Outbox.deliver_at), col(Outbox.id))))
 
 
-def deadline(cid: int, key: str) -> DeadlineRow:
+def deadline(cid: int, key: str, case_type: str = "commitment") -> DeadlineRow:
     with session_scope() as session:
-        row = session.exec(select(DeadlineRow).where(DeadlineRow.case_type == "commitment",
+        row = session.exec(select(DeadlineRow).where(DeadlineRow.case_type == case_type,
                                                      DeadlineRow.case_id == cid, DeadlineRow.key == key)).one()
         return row
+
+
+def record_row(rid: int) -> Record:
+    with session_scope() as session:
+        row = session.get(Record, rid)
+        assert row is not None
+        return row
+
+
+class FailFirstAfterRunning(Interceptor):
+    """Runs the activity for real, then fails its first attempt, so Temporal retries it."""
+
+    def __init__(self, activity_type: str) -> None:
+        self.activity_type = activity_type
+        self.failed = 0
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        outer = self
+
+        class _Inbound(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput) -> object:
+                result = await super().execute_activity(input)
+                info = activity.info()
+                if info.activity_type == outer.activity_type and info.attempt == 1:
+                    outer.failed += 1
+                    raise RuntimeError("simulated: lost after the record was written")
+                return result
+
+        return _Inbound(next)

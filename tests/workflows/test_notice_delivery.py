@@ -6,35 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from temporalio import activity
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
-
-from tests.workflows.harness import harness_at, local, outbox
-
-
-class LoseFirstAcknowledgement(Interceptor):
-    """Runs send_notice for real, then fails its first attempt as if the worker died before reporting."""
-
-    def __init__(self) -> None:
-        self.failed = 0
-
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        outer = self
-
-        class _Inbound(ActivityInboundInterceptor):
-            async def execute_activity(self, input: ExecuteActivityInput) -> object:
-                result = await super().execute_activity(input)
-                info = activity.info()
-                if info.activity_type == "send_notice" and info.attempt == 1:
-                    outer.failed += 1
-                    raise RuntimeError("simulated: worker lost before reporting completion")
-                return result
-
-        return _Inbound(next)
+from tests.workflows.harness import FailFirstAfterRunning, harness_at, local, outbox
 
 
 async def test_reminder_arrives_once_when_send_activity_is_retried(smtp_sink) -> None:
-    interceptor = LoseFirstAcknowledgement()
+    interceptor = FailFirstAfterRunning("send_notice")
     async with harness_at(local(2026, 10, 8, 9), interceptors=[interceptor]) as h:
         cid, _ = await h.commitment(date(2026, 10, 13))
         await h.sleep_until(local(2026, 10, 13, 12))
