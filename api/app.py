@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from activities.worker import connect_client
 from api import pages, problems
-from api.routes import calendar, commitments, devmail, system
+from api.routes import calendar, commitments, devmail, records, system
 
 
 @asynccontextmanager
@@ -24,7 +24,7 @@ def create_app() -> FastAPI:
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
     problems.install(app)
-    for module in (system, commitments, calendar, pages, devmail):
+    for module in (system, commitments, records, calendar, pages, devmail):
         app.include_router(module.router)
     return app
 

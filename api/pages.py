@@ -9,9 +9,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from activities.models import Commitment
+from activities.models import Commitment, Record
 from api.deps import SessionDep
-from api.queries import commitment_detail, commitment_summary, department_names, list_commitments
+from api.queries import (
+    commitment_detail,
+    commitment_summary,
+    department_names,
+    list_commitments,
+    list_records,
+    record_detail,
+    record_summary,
+    record_tombstone,
+)
 from domain.commitment import STATE_LABELS_ZH
 from domain.settings import ROOT
 
@@ -53,3 +62,26 @@ def commitment_page(request: Request, commitment_id: int, session: SessionDep) -
         return templates.TemplateResponse(request, "pages/not_found.html.j2",
                                           {"what": f"承诺 {commitment_id}"}, status_code=404)
     return templates.TemplateResponse(request, "pages/commitment.html.j2", {"c": commitment_detail(session, row)})
+
+
+@router.get("/records", response_class=HTMLResponse)
+def records_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
+                 department: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    rows, total = list_records(session, None, department=department or None, state=None, severity=None,
+                               q=q or None, page=page, page_size=20)
+    names = department_names(session)
+    return templates.TemplateResponse(request, "pages/records.html.j2", {
+        "items": [record_summary(r, names) for r in rows], "total": total, "page": page,
+        "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "departments": names})
+
+
+@router.get("/records/{record_id}", response_class=HTMLResponse)
+def record_page(request: Request, record_id: int, session: SessionDep) -> HTMLResponse:
+    row = session.get(Record, record_id)
+    if row is not None and not row.public and row.state in ("repaired", "expired") and row.published_at:
+        return templates.TemplateResponse(request, "pages/record_tombstone.html.j2",
+                                          {"r": record_tombstone(row, department_names(session))})
+    if row is None or not row.public:
+        return templates.TemplateResponse(request, "pages/not_found.html.j2",
+                                          {"what": f"失信记录 {record_id}"}, status_code=404)
+    return templates.TemplateResponse(request, "pages/record.html.j2", {"r": record_detail(session, row)})

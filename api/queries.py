@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from activities.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone
+from activities.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone, Record
 from domain.calendar import TZ, Receipt
 from domain.commitment import KINDS, STATE_LABELS_ZH, CommitmentState
 from domain.messages import Actor
+from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES
+from domain.record import STATE_LABELS_ZH as RECORD_STATES
 
 ACTION_LABELS_ZH = {
     "created": "登记", "published": "公开", "fulfilment_reported": "报告履行情况", "verified_accepted": "核验通过",
@@ -96,6 +98,65 @@ def history_of(session: Session, case_type: str, case_id: int) -> list[dict[str,
              "reason": e.reason} for e in rows]
 
 
+def list_records(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
+                 severity: str | None, q: str | None, page: int, page_size: int) -> tuple[list[Record], int]:
+    """The public sees records in publicity only (never minor, never after repair or expiry); staff all."""
+    query = select(Record)
+    if actor is None:
+        query = query.where(col(Record.public).is_(True))
+    if department:
+        query = query.where(Record.department_code == department)
+    if state:
+        query = query.where(Record.state == state)
+    if severity:
+        query = query.where(Record.severity == severity)
+    if q:
+        query = query.where(col(Record.facts).like(f"%{q}%"))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Record.id).desc()).offset((page - 1) * page_size).limit(page_size))
+    return list(rows), total
+
+
+def record_summary(row: Record, departments: dict[str, str] | None = None) -> dict[str, Any]:
+    name = (departments or {}).get(row.department_code)
+    return {
+        "id": row.id, "subject_department": row.department_code, "department_name": name,
+        "subject_official": row.official, "category": row.category,
+        "category_label": CATEGORIES.get(row.category, row.category), "severity": row.severity,
+        "severity_label": SEVERITIES.get(row.severity, row.severity), "state": row.state,
+        "state_label": RECORD_STATES[row.state], "public": row.public,
+        "rectification_overdue": row.rectification_overdue, "decision_date": row.decision_date.isoformat(),
+        "publicity_ends": row.publicity_ends.isoformat(), "mitigation": row.mitigation,
+        "mitigation_label": MITIGATIONS.get(row.mitigation or ""),
+    }
+
+
+def record_tombstone(row: Record, departments: dict[str, str]) -> dict[str, Any]:
+    """What the public may still see of a record that left publicity: that it was repaired or expired."""
+    return {"id": row.id, "subject_department": row.department_code,
+            "department_name": departments.get(row.department_code), "state": row.state,
+            "state_label": RECORD_STATES[row.state], "public": False, "tombstone": True}
+
+
+def record_detail(session: Session, row: Record) -> dict[str, Any]:
+    assert row.id is not None
+    out = record_summary(row, department_names(session))
+    out.update({
+        "facts": row.facts, "rectification_due": row.rectification_due.isoformat() if row.rectification_due else None,
+        "explanation": row.explanation, "rectification": row.rectification,
+        "rectification_evidence": row.rectification_evidence or [], "commitment_letter": row.commitment_letter,
+        "repair_decision_reason": row.repair_decision_reason, "mitigation_reason": row.mitigation_reason,
+        "repair_possible_from": row.repair_possible_from.isoformat(),
+        "source": {"type": row.source_type, "id": row.source_id} if row.source_type else None,
+        "profile": {"name": row.profile_name, "version": row.profile_version},
+        "created_at": local_iso(row.created_at), "published_at": local_iso(row.published_at),
+        "closed_at": local_iso(row.closed_at),
+        "deadlines": deadlines_of(session, "record", row.id),
+        "history": history_of(session, "record", row.id),
+    })
+    return out
+
+
 def commitment_detail(session: Session, row: Commitment) -> dict[str, Any]:
     assert row.id is not None
     out = commitment_summary(row, department_names(session))
@@ -107,7 +168,7 @@ def commitment_detail(session: Session, row: Commitment) -> dict[str, Any]:
     out.update({
         "content": row.content, "profile": {"name": row.profile_name, "version": row.profile_version},
         "created_at": local_iso(row.created_at), "closed_at": local_iso(row.closed_at),
-        "report": row.report, "evidence": row.evidence or [],
+        "report": row.report, "evidence": row.evidence or [], "record_id": row.record_id,
         "pending_amendment": row.pending_amendment,
         "milestones": ms,
         "progress": {"done": sum(m["done"] for m in ms), "total": len(ms)},

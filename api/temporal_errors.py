@@ -10,9 +10,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
-from domain.commitment import STATE_LABELS_ZH
+from domain.commitment import STATE_LABELS_ZH as COMMITMENT_STATES
+from domain.record import STATE_LABELS_ZH as RECORD_STATES
 
 T = TypeVar("T")
+STATE_LABELS = {**COMMITMENT_STATES, **RECORD_STATES}
 
 
 async def run_update(call: Awaitable[T]) -> T:
@@ -25,8 +27,9 @@ async def run_update(call: Awaitable[T]) -> T:
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         if cause.type == "InvalidState":
             state = details.get("state")
-            label = STATE_LABELS_ZH.get(state or "", state)
-            raise Problem(409, cause.message, state=state, state_label=label) from None
+            label = STATE_LABELS.get(state or "", state)
+            extra = {k: v for k, v in details.items() if k not in ("state", "field")}
+            raise Problem(409, cause.message, state=state, state_label=label, **extra) from None
         if cause.type == "Forbidden":
             raise Problem(403, cause.message) from None
         if cause.type == "NotFound":

@@ -1,0 +1,256 @@
+"""Dishonesty record endpoints (api.md): the credit office records; the subject department explains,
+rectifies and applies for repair; the credit office verifies and decides. Actions are Updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from pydantic import AfterValidator, BaseModel, Field
+from sqlmodel import Session, select
+
+from activities.models import Department, Record
+from activities.records import insert_record
+from api.auth import CurrentActor, OptionalActor
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.problems import Problem, field_error
+from api.queries import department_names, list_records, record_detail, record_summary, record_tombstone
+from api.record_service import record_workflow_id, start_record
+from api.temporal_errors import run_update
+from api.validation import FutureDate, LongText, Name, Reason, Title, today_local
+from domain.messages import (
+    Actor,
+    ExplanationIn,
+    MitigationIn,
+    RecordView,
+    RectificationDueIn,
+    RectificationIn,
+    RectificationVerdict,
+    RepairDecision,
+    RepairRequest,
+    SeverityIn,
+)
+from domain.profiles import load_profile
+from domain.record import CATEGORIES
+from domain.settings import get_settings
+from workflows.record import RecordWorkflow
+
+router = APIRouter(prefix="/api/records", tags=["records"])
+Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
+Severity = Literal["minor", "general", "serious"]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _not_future(value: date) -> date:
+    if value > today_local():
+        raise ValueError("认定日期不能晚于今天")
+    return value
+
+
+class RecordCreate(BaseModel):
+    subject_department: str = Field(max_length=32)
+    subject_official: Name | None = None  # type: ignore[valid-type]
+    category: Category  # type: ignore[valid-type]
+    severity: Severity = "general"
+    facts: LongText  # type: ignore[valid-type]
+    decision_date: Annotated[date, AfterValidator(_not_future)]
+    rectification_due: FutureDate | None = None
+    shared_with: list[str] | None = Field(default=None, max_length=200,
+                                          description="接收该记录的单位代码；默认全部单位")
+
+
+class ExplanationBody(BaseModel):
+    explanation: LongText  # type: ignore[valid-type]
+
+
+class RectificationBody(BaseModel):
+    description: LongText  # type: ignore[valid-type]
+    evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+
+
+class RepairBody(BaseModel):
+    commitment_letter: LongText  # type: ignore[valid-type]
+    evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+
+
+class DecisionBody(BaseModel):
+    accepted: bool | None = None
+    approved: bool | None = None
+    reason: Reason = ""  # type: ignore[valid-type]
+
+    @property
+    def yes(self) -> bool | None:
+        return self.approved if self.approved is not None else self.accepted
+
+
+class MitigationBody(BaseModel):
+    effect: Literal["mitigated", "exempted"]
+    reason: Reason  # type: ignore[valid-type]
+
+
+class SeverityBody(BaseModel):
+    severity: Severity
+    reason: Reason  # type: ignore[valid-type]
+
+
+class DueBody(BaseModel):
+    due_date: FutureDate
+    reason: Reason  # type: ignore[valid-type]
+
+
+def _record(session: Session, record_id: int) -> Record:
+    row = session.get(Record, record_id)
+    if row is None:
+        raise Problem(404, f"失信记录 {record_id} 不存在")
+    return row
+
+
+def _subject(session: Session, record_id: int, actor: Actor) -> Record:
+    if actor.role != "department":
+        raise Problem(403, "只有被记录单位可以办理此事项")
+    row = _record(session, record_id)
+    if actor.department != row.department_code:
+        raise Problem(403, "不能办理其他单位的失信记录")
+    return row
+
+
+def _credit_office(session: Session, record_id: int, actor: Actor) -> Record:
+    if actor.role != "credit_office":
+        raise Problem(403, "只有信用办可以办理此事项")
+    return _record(session, record_id)
+
+
+async def _update(client: ClientDep, record_id: int, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
+    view: RecordView = await run_update(
+        client.get_workflow_handle(record_workflow_id(record_id)).execute_update(update, arg, id=key or None))
+    return view.model_dump(mode="json")
+
+
+@router.post("", status_code=201)
+async def create_record(body: RecordCreate, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                        idempotency_key: IdemKey = None) -> Any:
+    if actor.role != "credit_office":
+        raise Problem(403, "只有信用办可以记录失信信息")
+    if session.get(Department, body.subject_department) is None:
+        raise field_error("subject_department", f"单位 {body.subject_department} 不存在")
+    if body.shared_with is not None:
+        known = set(session.exec(select(Department.code)).all())
+        unknown = [c for c in body.shared_with if c not in known]
+        if unknown:
+            raise field_error("shared_with", f"单位不存在：{'、'.join(unknown)}")
+
+    async def create() -> tuple[int, Any]:
+        row, start = insert_record(
+            session, department=body.subject_department, official=body.subject_official, category=body.category,
+            severity=body.severity, facts=body.facts, decision_date=body.decision_date,
+            rectification_due=body.rectification_due, shared_with=body.shared_with, actor=actor,
+            now=datetime.now(UTC), profile=load_profile(get_settings().default_profile))
+        session.commit()
+        try:
+            await start_record(client, start)
+        except Exception:
+            session.delete(row)
+            session.commit()
+            raise Problem(503, "流程引擎暂不可用，记录未保存，请稍后重试") from None
+        return 201, {**record_summary(row, department_names(session)), "url": f"/api/records/{row.id}"}
+
+    return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)
+
+
+@router.get("")
+def get_records(session: SessionDep, actor: OptionalActor, department: str | None = None, state: str | None = None,
+                severity: str | None = None, q: Annotated[str | None, Query(max_length=100)] = None,
+                page: Annotated[int, Query(ge=1)] = 1,
+                page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    rows, total = list_records(session, actor, department=department, state=state, severity=severity, q=q,
+                               page=page, page_size=page_size)
+    names = department_names(session)
+    return {"items": [record_summary(r, names) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+
+@router.get("/{record_id}")
+def get_record(record_id: int, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
+    row = _record(session, record_id)
+    if actor is None and not row.public:
+        if row.state in ("repaired", "expired") and row.published_at is not None:
+            return record_tombstone(row, department_names(session))
+        raise Problem(404, f"失信记录 {record_id} 不存在")
+    return record_detail(session, row)
+
+
+@router.post("/{record_id}/explanation")
+async def explain(record_id: int, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
+                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _subject(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.explain,
+                         ExplanationIn(actor=actor, explanation=body.explanation), idempotency_key)
+
+
+@router.post("/{record_id}/rectification")
+async def rectification(record_id: int, body: RectificationBody, actor: CurrentActor, session: SessionDep,
+                        client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _subject(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.submit_rectification,
+                         RectificationIn(actor=actor, description=body.description, evidence=body.evidence),
+                         idempotency_key)
+
+
+@router.post("/{record_id}/repair")
+async def repair(record_id: int, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
+                 idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _subject(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.request_repair,
+                         RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence),
+                         idempotency_key)
+
+
+def _yes(body: DecisionBody, name: str) -> bool:
+    if body.yes is None:
+        raise field_error(name, "必填（true/false）")
+    if not body.yes and not body.reason:
+        raise field_error("reason", "不通过须说明理由")
+    return body.yes
+
+
+@router.post("/{record_id}/rectification-verification")
+async def verify_rectification(record_id: int, body: DecisionBody, actor: CurrentActor, session: SessionDep,
+                               client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _credit_office(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.verify_rectification,
+                         RectificationVerdict(actor=actor, accepted=_yes(body, "accepted"), reason=body.reason),
+                         idempotency_key)
+
+
+@router.post("/{record_id}/repair-decision")
+async def decide_repair(record_id: int, body: DecisionBody, actor: CurrentActor, session: SessionDep,
+                        client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _credit_office(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.decide_repair,
+                         RepairDecision(actor=actor, approved=_yes(body, "approved"), reason=body.reason),
+                         idempotency_key)
+
+
+@router.post("/{record_id}/mitigation")
+async def mitigation(record_id: int, body: MitigationBody, actor: CurrentActor, session: SessionDep,
+                     client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _credit_office(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.mitigate,
+                         MitigationIn(actor=actor, effect=body.effect, reason=body.reason), idempotency_key)
+
+
+@router.post("/{record_id}/severity")
+async def severity(record_id: int, body: SeverityBody, actor: CurrentActor, session: SessionDep,
+                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _credit_office(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.classify,
+                         SeverityIn(actor=actor, severity=body.severity, reason=body.reason), idempotency_key)
+
+
+@router.post("/{record_id}/rectification-deadline")
+async def rectification_deadline(record_id: int, body: DueBody, actor: CurrentActor, session: SessionDep,
+                                 client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _credit_office(session, record_id, actor)
+    return await _update(client, record_id, RecordWorkflow.set_rectification_due,
+                         RectificationDueIn(actor=actor, due_date=body.due_date, reason=body.reason), idempotency_key)
