@@ -111,6 +111,11 @@ class CaseWorkflow:
                     await self.journal.write("deadline_moved", SYSTEM, reason=reason,
                                              data={"deadline": clock.spec.key, "from": str(before), "to": str(after)})
                     await self._notify("deadline_moved", "case_update", [clock.binds], event_label=reason)
+                    await self._clock_moved(clock, SYSTEM)
+
+    async def _clock_moved(self, clock: DeadlineClock, actor: Actor) -> None:
+        """Hook: a deadline was re-projected (pause, extension, new date, calendar); undo what its old due
+        instant caused if the new one lies ahead."""
 
 
 class _Acting:

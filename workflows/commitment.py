@@ -116,7 +116,8 @@ class CommitmentWorkflow(CaseWorkflow):
             period = self.start.profile.period("fulfilment_verification")
             self.verify_clock = DeadlineClock(
                 self.case,
-                DeadlineSpec(key="verification", label="践诺核验期限", basis=period.basis, start_event="报告履行情况",
+                DeadlineSpec(key=f"verification-{self.journal.seq}", label="践诺核验期限", basis=period.basis,
+                             start_event="报告履行情况",
                              start_date=today_local(), unit="working_days", count=period.working_days),
                 "credit_office", self.start.profile.reminders, self._on_verification_event, self.notifier)
             await self.verify_clock.start()
@@ -213,6 +214,7 @@ class CommitmentWorkflow(CaseWorkflow):
                     self.due_date = pending.due_date
                     if self.due_clock is not None:
                         await self.due_clock.move_to(pending.due_date)
+                        await self._clock_moved(self.due_clock, req.actor)
                 await self._notify("amendment_approved", "case_update", [f"department:{self.start.department}"],
                                    event_label=f"承诺变更已批准（理由：{pending.reason}）")
         return self.view()
@@ -229,7 +231,10 @@ class CommitmentWorkflow(CaseWorkflow):
     async def pause(self, req: PauseRequest) -> CommitmentView:
         async with self._acting(self._check_pause, req):
             assert self.due_clock is not None
-            await self.due_clock.pause(req.reason_code)
+            for clock in [self.due_clock, *self.milestone_clocks.values()]:
+                if not clock.closed:
+                    await clock.pause(req.reason_code)
+            await self._clock_moved(self.due_clock, req.actor)
             await self.journal.write("paused", req.actor, from_state=self.state, reason=req.reason,
                                      data={"reason_code": req.reason_code})
         return self.view()
@@ -246,7 +251,10 @@ class CommitmentWorkflow(CaseWorkflow):
     async def resume(self, req: ResumeRequest) -> CommitmentView:
         async with self._acting(self._check_resume, req):
             assert self.due_clock is not None
-            await self.due_clock.resume()
+            for clock in [self.due_clock, *self.milestone_clocks.values()]:
+                if not clock.closed and clock.paused:
+                    await clock.resume()
+            await self._clock_moved(self.due_clock, req.actor)
             await self.journal.write("resumed", req.actor, from_state=self.state, reason="恢复计时")
         return self.view()
 
@@ -263,8 +271,7 @@ class CommitmentWorkflow(CaseWorkflow):
             await self.due_clock.extend(req.working_days, req.reason, req.actor.username)
             await self.journal.write("extended", req.actor, from_state=self.state, reason=req.reason,
                                      data={"working_days": req.working_days})
-            if self.due_passed and self.due_clock.plan and self.due_clock.plan.deadline.due_at > workflow.now():
-                self.due_passed = False
+            await self._clock_moved(self.due_clock, req.actor)
         return self.view()
 
     @extend.validator
@@ -319,6 +326,19 @@ class CommitmentWorkflow(CaseWorkflow):
 
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.due_clock, self.grace_clock, self.verify_clock, *self.milestone_clocks.values()]
+
+    async def _clock_moved(self, clock: DeadlineClock, actor: Actor) -> None:
+        """The due date moved (or its clock stopped): a grace period started by the old due instant ends,
+        and a commitment no longer late stops showing 逾期."""
+        if clock is not self.due_clock or clock.overdue:
+            return
+        if self.grace_clock is not None:
+            await self.grace_clock.close("closed")
+            self.grace_clock = None
+        self.due_passed = self.grace_passed = False
+        if self.overdue:
+            self.overdue = False
+            await self.journal.write("overdue_cleared", actor, reason="期限调整后不再逾期", changes={"overdue": False})
 
     def _context(self) -> dict[str, object]:
         return {**super()._context(), "due_date": self.due_date.isoformat()}
@@ -386,7 +406,7 @@ class CommitmentWorkflow(CaseWorkflow):
     async def _on_due_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         dept = self.start.department
         async with self.lock:
-            if self.state in FINAL_STATES:
+            if self.state in FINAL_STATES or not clock.is_current(event):
                 return
             if event.kind == "reminder":
                 if self.state == S.published:
@@ -412,14 +432,15 @@ class CommitmentWorkflow(CaseWorkflow):
         period = self.start.profile.period("commitment_grace")
         self.grace_clock = DeadlineClock(
             self.case,
-            DeadlineSpec(key="grace", label="逾期宽限期", basis=period.basis, start_event="承诺到期",
+            DeadlineSpec(key=f"grace-{due_clock.plan.deadline.due_date.isoformat()}", label="逾期宽限期",
+                         basis=period.basis, start_event="承诺到期",
                          start_date=due_clock.plan.deadline.due_date, unit="working_days", count=period.working_days),
             f"department:{self.start.department}", None, self._on_grace_event, self.notifier)
         await self.grace_clock.start()
 
     async def _on_grace_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async with self.lock:
-            if event.kind != "due" or self.state in FINAL_STATES:
+            if event.kind != "due" or self.state in FINAL_STATES or not clock.is_current(event):
                 return
             self.grace_passed = True
             if self.state == S.published:
@@ -429,7 +450,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     async def _on_verification_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async with self.lock:
-            if self.state != S.fulfilment_reported:
+            if self.state != S.fulfilment_reported or not clock.is_current(event):
                 return
             if event.kind == "reminder":
                 await self._reminder(clock, event, ["credit_office"])
@@ -440,7 +461,7 @@ class CommitmentWorkflow(CaseWorkflow):
         dept = self.start.department
         seq = int(clock.spec.key.split("-")[1])
         async with self.lock:
-            if self.state in FINAL_STATES or seq in self.milestones_done:
+            if self.state in FINAL_STATES or seq in self.milestones_done or not clock.is_current(event):
                 return
             if event.kind == "reminder":
                 await self._reminder(clock, event, [f"department:{dept}"])

@@ -120,6 +120,14 @@ class DeadlineClock:
     def paused(self) -> bool:
         return self.spec.paused
 
+    def is_current(self, event: ScheduledEvent) -> bool:
+        """False for an event of an older plan (the deadline moved) or of a closed clock."""
+        return not self.closed and self.plan is not None and any(e.key == event.key for e in self.plan.events)
+
+    @property
+    def overdue(self) -> bool:
+        return self.plan is not None and not self.plan.paused and self.plan.deadline.due_at < workflow.now()
+
     @property
     def extensions_used(self) -> int:
         return len(self.spec.extensions)

@@ -314,6 +314,12 @@ class RecordWorkflow(CaseWorkflow):
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.explanation_clock, self.rectification_clock, self.verification_clock, self.repair_clock]
 
+    async def _clock_moved(self, clock: DeadlineClock, actor: Actor) -> None:
+        if clock is self.rectification_clock and self.rectification_overdue and not clock.overdue:
+            self.rectification_overdue = False
+            await self.journal.write("rectification_overdue_cleared", actor, reason="整改期限调整后不再逾期",
+                                     changes={"rectification_overdue": False})
+
     def _context(self) -> dict[str, object]:
         return {**super()._context(), "severity_zh": SEVERITIES[self.severity]}
 
@@ -382,7 +388,7 @@ class RecordWorkflow(CaseWorkflow):
                                    on_due=None) -> None:  # type: ignore[no-untyped-def]
         dept = self.department
         async with self.lock:
-            if self.finished or not still_open():
+            if self.finished or not still_open() or not clock.is_current(event):
                 return
             if event.kind == "reminder":
                 await self._reminder(clock, event, [f"department:{dept}"])
@@ -396,7 +402,7 @@ class RecordWorkflow(CaseWorkflow):
 
     async def _on_credit_office_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async with self.lock:
-            if self.finished or clock.closed:
+            if self.finished or not clock.is_current(event):
                 return
             if event.kind == "reminder":
                 await self._reminder(clock, event, ["credit_office"])

@@ -39,7 +39,7 @@ async def test_fulfilment_accepted(smtp_sink) -> None:
                                            FulfilmentReport(actor=DEPT, report="已按期办结", evidence=["a.pdf"]))
         assert view.state == "fulfilment_reported"
         # verification within 5 WD: 09-21..09-24, then 09-25 is 中秋节, so the 5th is Monday 09-28
-        assert deadline(cid, "verification").due_at == local(2026, 9, 28, 23, 59, 59)
+        assert deadline(cid, "verification-3").due_at == local(2026, 9, 28, 23, 59, 59)
         view = await handle.execute_update(CommitmentWorkflow.verify, VerificationDecision(actor=CREDIT, accepted=True))
         assert view.state == "fulfilled"
         assert await handle.result() == "fulfilled"
@@ -157,3 +157,36 @@ async def test_milestone_reminders_and_completion(smtp_sink) -> None:
         assert ("milestone_done", 1) in actions and ("milestone_overdue", 2) in actions
         assert ("milestone_overdue", 1) not in actions
         assert deadline(cid, "milestone-1").status == "met" and deadline(cid, "milestone-2").status == "missed"
+
+
+async def test_extension_after_due_clears_overdue_and_restarts_the_grace_period(smtp_sink) -> None:
+    async with harness_at(local(2026, 10, 8, 10)) as h:
+        cid, handle = await h.commitment(date(2026, 10, 13))
+        await h.sleep_until(local(2026, 10, 14, 10))
+        assert commitment_row(cid).overdue is True
+        view = await handle.execute_update(CommitmentWorkflow.extend, ExtensionRequest(
+            actor=CREDIT, working_days=5, reason="不可抗力导致延误"))
+        assert view.due_at == local(2026, 10, 20, 23, 59, 59) and view.overdue is False
+        assert commitment_row(cid).overdue is False
+        await h.sleep_until(local(2026, 10, 21, 10))  # the old grace would have breached at 10-20 24:00
+        row = commitment_row(cid)
+        assert row.state == "published" and row.overdue is True
+        await h.sleep_until(local(2026, 10, 27, 23, 0))  # new grace: 5 WD after 10-20 → 10-27
+        assert commitment_row(cid).state == "published"
+        assert await handle.result() == "breached"
+
+
+async def test_amendment_or_pause_after_due_prevents_the_old_automatic_breach(smtp_sink) -> None:
+    async with harness_at(local(2026, 10, 8, 10)) as h:
+        amended, a = await h.commitment(date(2026, 10, 13))
+        paused, p = await h.commitment(date(2026, 10, 13), title="另一项承诺")
+        await h.sleep_until(local(2026, 10, 14, 10))
+        await a.execute_update(CommitmentWorkflow.request_amendment, AmendmentRequest(
+            actor=DEPT, reason_code="public_interest", reason="防汛应急", due_date=date(2026, 11, 30)))
+        await a.execute_update(CommitmentWorkflow.decide_amendment, AmendmentDecision(actor=CREDIT, approved=True))
+        await p.execute_update(CommitmentWorkflow.pause, PauseRequest(
+            actor=CREDIT, reason_code="inspection", reason="司法鉴定"))
+        await h.sleep_until(local(2026, 10, 30, 10))
+        for cid in (amended, paused):
+            row = commitment_row(cid)
+            assert row.state == "published" and row.overdue is False, cid

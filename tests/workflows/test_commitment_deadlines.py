@@ -46,7 +46,7 @@ async def test_overdue_at_due_then_escalations_then_automatic_breach(smtp_sink) 
         escalations = outbox(cid, "deadline_escalation")
         assert {e.recipient for e in escalations} == {"fgw@test.local", "fgw-sup@test.local"}
         assert escalations[0].deliver_at == local(2026, 10, 14, 8, 30)  # queued at 00:00:00
-        grace = deadline(cid, "grace")
+        grace = deadline(cid, "grace-2026-10-13")
         assert grace.due_at == local(2026, 10, 20, 23, 59, 59)  # 5 WD after 10-13
         await h.sleep_until(local(2026, 10, 20, 23, 0))
         assert commitment_row(cid).state == "published"
