@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -43,6 +43,14 @@ def insert_commitment(session: Session, *, department: str, kind: str, title: st
                             created_on=now.astimezone(TZ).date(), milestones=specs, publish=False, actor=actor,
                             profile=profile)
     return row, start
+
+
+def discard_unstarted(session: Session, row: Commitment) -> None:
+    """The workflow could not be started: remove the row (and its milestones) so nothing half-made stays."""
+    for m in session.exec(select(Milestone).where(Milestone.commitment_id == row.id)):
+        session.delete(m)
+    session.delete(row)
+    session.commit()
 
 
 async def start_commitment(client: Client, start: CommitmentStart, publish: bool,

@@ -21,6 +21,7 @@ from api.queries import (
     record_summary,
     record_tombstone,
 )
+from api.validation import CaseId
 from domain.commitment import STATE_LABELS_ZH
 from domain.settings import ROOT
 
@@ -56,7 +57,7 @@ def commitments_page(request: Request, session: SessionDep, q: Annotated[str | N
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
-def commitment_page(request: Request, commitment_id: int, session: SessionDep) -> HTMLResponse:
+def commitment_page(request: Request, commitment_id: CaseId, session: SessionDep) -> HTMLResponse:
     row = session.get(Commitment, commitment_id)
     if row is None or row.state == "draft":
         return templates.TemplateResponse(request, "pages/not_found.html.j2",
@@ -76,7 +77,7 @@ def records_page(request: Request, session: SessionDep, q: Annotated[str | None,
 
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)
-def record_page(request: Request, record_id: int, session: SessionDep) -> HTMLResponse:
+def record_page(request: Request, record_id: CaseId, session: SessionDep) -> HTMLResponse:
     row = session.get(Record, record_id)
     if row is not None and not row.public and row.state in ("repaired", "expired") and row.published_at:
         return templates.TemplateResponse(request, "pages/record_tombstone.html.j2",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,10 +11,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("chengxin.api")
 
 TITLES = {400: "请求格式错误", 401: "未登录或登录已失效", 403: "无权访问", 404: "未找到", 405: "方法不允许",
           409: "当前状态不允许此操作", 413: "内容过大", 422: "输入有误", 429: "请求过于频繁",
-          503: "服务暂不可用"}
+          500: "服务器内部错误", 503: "服务暂不可用"}
 
 PYDANTIC_ZH = {
     "missing": "必填",
@@ -88,6 +90,11 @@ def install(app: FastAPI) -> None:
             errors.append({"field": ".".join(loc) or "body", "message": _message(e)})
         detail = "；".join(f"{e['field']}：{e['message']}" for e in errors)
         return problem_response(422, detail, errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(500, "服务器内部错误，请稍后重试；问题已记录")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

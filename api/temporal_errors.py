@@ -17,7 +17,9 @@ T = TypeVar("T")
 STATE_LABELS = {**COMMITMENT_STATES, **RECORD_STATES}
 
 
-async def run_update(call: Awaitable[T]) -> T:
+async def run_update(call: Awaitable[T], current_state: str | None = None) -> T:
+    """Await a workflow Update; `current_state` (from the read model) names the state when the case's
+    workflow has already ended, so the caller still gets 409 rather than 404."""
     try:
         return await call
     except WorkflowUpdateFailedError as err:
@@ -37,6 +39,9 @@ async def run_update(call: Awaitable[T]) -> T:
         field = details.get("field", "body")
         raise Problem(422, cause.message, errors=[{"field": field, "message": cause.message}]) from None
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise Problem(404, "流程不存在或已结束") from None
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            if current_state:
+                label = STATE_LABELS.get(current_state, current_state)
+                raise Problem(409, f"当前状态（{label}）不允许此操作", state=current_state, state_label=label) from None
+            raise Problem(404, "流程不存在") from None
         raise Problem(503, "流程引擎暂不可用，请稍后重试") from None

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import AfterValidator, StringConstraints
 
 from domain.calendar import TZ
@@ -33,9 +34,15 @@ def today_local() -> date:
     return datetime.now(TZ).date()
 
 
+MAX_YEARS_AHEAD = 10
+
+
 def not_in_past(value: date) -> date:
-    if value < today_local():
-        raise ValueError(f"日期不能早于今天（{today_local().isoformat()}）")
+    today = today_local()
+    if value < today:
+        raise ValueError(f"日期不能早于今天（{today.isoformat()}）")
+    if value.year > today.year + MAX_YEARS_AHEAD:
+        raise ValueError(f"日期不能晚于 {today.year + MAX_YEARS_AHEAD} 年底")
     return value
 
 
@@ -52,3 +59,5 @@ Reason = _text(0, 2000)
 Name = _text(1, 100)
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(email_address)]
 FutureDate = Annotated[date, AfterValidator(not_in_past)]
+
+CaseId = Annotated[int, Path(ge=1, le=2_147_483_647, description="编号")]

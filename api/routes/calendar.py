@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
@@ -23,11 +23,18 @@ from domain.deadlines import DeadlineSpec, project
 from domain.messages import Actor
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
+
+
+def _supported_year(value: date) -> date:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("日期须在 2000 至 2100 年之间")
+    return value
 Editor = Annotated[Actor, Depends(require("admin", "credit_office"))]
 
 
 @router.get("/deadline")
-def deadline(session: SessionDep, start: date, working_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+def deadline(session: SessionDep, start: Annotated[date, AfterValidator(_supported_year)],
+             working_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
              natural_days: Annotated[int | None, Query(ge=0, le=3650)] = None) -> dict[str, Any]:
     if (working_days is None) == (natural_days is None):
         raise Problem(422, "须给出 working_days 或 natural_days 之一",
@@ -43,7 +50,7 @@ def deadline(session: SessionDep, start: date, working_days: Annotated[int | Non
 
 
 class OverrideIn(BaseModel):
-    date: date
+    date: Annotated[date, AfterValidator(_supported_year)]
     kind: Literal["holiday", "workday"]
     reason: Reason  # type: ignore[valid-type]
 

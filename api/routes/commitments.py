@@ -12,13 +12,13 @@ from sqlmodel import Session
 
 from activities.models import Commitment, Department
 from api.auth import CurrentActor, OptionalActor
-from api.commitment_service import insert_commitment, start_commitment, workflow_id
+from api.commitment_service import discard_unstarted, insert_commitment, start_commitment, workflow_id
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import can_see_drafts, commitment_detail, commitment_summary, department_names, list_commitments
 from api.temporal_errors import run_update
-from api.validation import FutureDate, LongText, Name, Reason, Title
+from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
 from domain.commitment import KINDS
 from domain.messages import (
     Actor,
@@ -100,14 +100,14 @@ class MilestoneDoneIn(BaseModel):
     note: Reason = ""  # type: ignore[valid-type]
 
 
-def _visible(session: Session, commitment_id: int, actor: Actor | None) -> Commitment:
+def _visible(session: Session, commitment_id: CaseId, actor: Actor | None) -> Commitment:
     row = session.get(Commitment, commitment_id)
     if row is None or (row.state == "draft" and not can_see_drafts(actor, row.department_code)):
         raise Problem(404, f"承诺 {commitment_id} 不存在")
     return row
 
 
-def _owned(session: Session, commitment_id: int, actor: Actor) -> Commitment:
+def _owned(session: Session, commitment_id: CaseId, actor: Actor) -> Commitment:
     row = _visible(session, commitment_id, actor)
     if actor.role == "department" and actor.department != row.department_code:
         raise Problem(403, "不能操作其他单位的承诺")
@@ -119,9 +119,12 @@ def _roles(actor: Actor, *roles: str) -> None:
         raise Problem(403, "当前角色无权执行此操作")
 
 
-async def _update(client: ClientDep, commitment_id: int, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
-    handle = client.get_workflow_handle(workflow_id(commitment_id))
-    view: CommitmentView = await run_update(handle.execute_update(update, arg, id=key or None))
+async def _update(client: ClientDep, row: Commitment, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
+    """Send the Update; an Idempotency-Key becomes its update id, scoped to the caller and the action."""
+    assert row.id is not None
+    handle = client.get_workflow_handle(workflow_id(row.id))
+    update_id = f"{arg.actor.username}:{update.__name__}:{key}" if key else None
+    view: CommitmentView = await run_update(handle.execute_update(update, arg, id=update_id), row.state)
     return view.model_dump(mode="json")
 
 
@@ -167,8 +170,7 @@ async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session
         try:
             await start_commitment(client, start, body.publish)
         except Exception:
-            session.delete(row)
-            session.commit()
+            discard_unstarted(session, row)
             raise Problem(503, "流程引擎暂不可用，承诺未登记，请稍后重试") from None
         return 201, {**commitment_summary(row, {department: dept_name}), "state": "draft",
                      "publishing": body.publish, "url": f"/api/commitments/{row.id}"}
@@ -189,47 +191,47 @@ def get_commitments(session: SessionDep, actor: OptionalActor, department: str |
 
 
 @router.get("/{commitment_id}")
-def get_commitment(commitment_id: int, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
+def get_commitment(commitment_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
     return commitment_detail(session, _visible(session, commitment_id, actor))
 
 
 @router.post("/{commitment_id}/publish")
-async def publish(commitment_id: int, actor: CurrentActor, session: SessionDep, client: ClientDep,
+async def publish(commitment_id: CaseId, actor: CurrentActor, session: SessionDep, client: ClientDep,
                   idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department", "credit_office")
-    _owned(session, commitment_id, actor)
-    return await _update(client, commitment_id, CommitmentWorkflow.publish, PublishRequest(actor=actor),
+    row = _owned(session, commitment_id, actor)
+    return await _update(client, row, CommitmentWorkflow.publish, PublishRequest(actor=actor),
                          idempotency_key)
 
 
 @router.post("/{commitment_id}/fulfilment")
-async def report_fulfilment(commitment_id: int, body: FulfilmentIn, actor: CurrentActor, session: SessionDep,
+async def report_fulfilment(commitment_id: CaseId, body: FulfilmentIn, actor: CurrentActor, session: SessionDep,
                             client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department")
-    _owned(session, commitment_id, actor)
-    return await _update(client, commitment_id, CommitmentWorkflow.report_fulfilment,
+    row = _owned(session, commitment_id, actor)
+    return await _update(client, row, CommitmentWorkflow.report_fulfilment,
                          FulfilmentReport(actor=actor, report=body.report, evidence=body.evidence), idempotency_key)
 
 
 @router.post("/{commitment_id}/verification")
-async def verify(commitment_id: int, body: VerificationIn, actor: CurrentActor, session: SessionDep,
+async def verify(commitment_id: CaseId, body: VerificationIn, actor: CurrentActor, session: SessionDep,
                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
-    _visible(session, commitment_id, actor)
+    row = _visible(session, commitment_id, actor)
     if not body.accepted and not body.reason:
         raise field_error("reason", "核验不通过须说明理由")
-    return await _update(client, commitment_id, CommitmentWorkflow.verify,
+    return await _update(client, row, CommitmentWorkflow.verify,
                          VerificationDecision(actor=actor, accepted=body.accepted, reason=body.reason),
                          idempotency_key)
 
 
 @router.post("/{commitment_id}/amendment")
-async def amendment(commitment_id: int, body: AmendmentIn, actor: CurrentActor, session: SessionDep,
+async def amendment(commitment_id: CaseId, body: AmendmentIn, actor: CurrentActor, session: SessionDep,
                     client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department", "credit_office")
-    _owned(session, commitment_id, actor)
+    row = _owned(session, commitment_id, actor)
     if actor.role == "credit_office" and body.approved is not None:
-        return await _update(client, commitment_id, CommitmentWorkflow.decide_amendment,
+        return await _update(client, row, CommitmentWorkflow.decide_amendment,
                              AmendmentDecision(actor=actor, approved=body.approved, reason=body.reason),
                              idempotency_key)
     if actor.role != "department":
@@ -238,44 +240,44 @@ async def amendment(commitment_id: int, body: AmendmentIn, actor: CurrentActor, 
         raise field_error("reason_code", "须选择法定事由：national_interest、public_interest 或 legal_cause")
     if not body.reason:
         raise field_error("reason", "须说明变更或撤回的理由")
-    return await _update(client, commitment_id, CommitmentWorkflow.request_amendment, AmendmentRequest(
+    return await _update(client, row, CommitmentWorkflow.request_amendment, AmendmentRequest(
         actor=actor, withdraw=body.withdraw, reason_code=body.reason_code, reason=body.reason, title=body.title,
         content=body.content, due_date=body.due_date), idempotency_key)
 
 
 @router.post("/{commitment_id}/pause")
-async def pause(commitment_id: int, body: PauseIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
+async def pause(commitment_id: CaseId, body: PauseIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
                 idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
-    _visible(session, commitment_id, actor)
-    return await _update(client, commitment_id, CommitmentWorkflow.pause,
+    row = _visible(session, commitment_id, actor)
+    return await _update(client, row, CommitmentWorkflow.pause,
                          PauseRequest(actor=actor, reason_code=body.reason_code, reason=body.reason), idempotency_key)
 
 
 @router.post("/{commitment_id}/resume")
-async def resume(commitment_id: int, actor: CurrentActor, session: SessionDep, client: ClientDep,
+async def resume(commitment_id: CaseId, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
-    _visible(session, commitment_id, actor)
-    return await _update(client, commitment_id, CommitmentWorkflow.resume, ResumeRequest(actor=actor),
+    row = _visible(session, commitment_id, actor)
+    return await _update(client, row, CommitmentWorkflow.resume, ResumeRequest(actor=actor),
                          idempotency_key)
 
 
 @router.post("/{commitment_id}/extension")
-async def extend(commitment_id: int, body: ExtensionIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
+async def extend(commitment_id: CaseId, body: ExtensionIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
-    _visible(session, commitment_id, actor)
-    return await _update(client, commitment_id, CommitmentWorkflow.extend,
+    row = _visible(session, commitment_id, actor)
+    return await _update(client, row, CommitmentWorkflow.extend,
                          ExtensionRequest(actor=actor, working_days=body.working_days, reason=body.reason),
                          idempotency_key)
 
 
 @router.post("/{commitment_id}/milestones/{seq}/completion")
-async def complete_milestone(commitment_id: int, seq: int, body: MilestoneDoneIn, actor: CurrentActor,
+async def complete_milestone(commitment_id: CaseId, seq: int, body: MilestoneDoneIn, actor: CurrentActor,
                              session: SessionDep, client: ClientDep,
                              idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department")
-    _owned(session, commitment_id, actor)
-    return await _update(client, commitment_id, CommitmentWorkflow.complete_milestone,
+    row = _owned(session, commitment_id, actor)
+    return await _update(client, row, CommitmentWorkflow.complete_milestone,
                          MilestoneDone(actor=actor, seq=seq, note=body.note), idempotency_key)

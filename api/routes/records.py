@@ -19,7 +19,7 @@ from api.problems import Problem, field_error
 from api.queries import department_names, list_records, record_detail, record_summary, record_tombstone
 from api.record_service import record_workflow_id, start_record
 from api.temporal_errors import run_update
-from api.validation import FutureDate, LongText, Name, Reason, Title, today_local
+from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title, today_local
 from domain.messages import (
     Actor,
     ExplanationIn,
@@ -100,14 +100,14 @@ class DueBody(BaseModel):
     reason: Reason  # type: ignore[valid-type]
 
 
-def _record(session: Session, record_id: int) -> Record:
+def _record(session: Session, record_id: CaseId) -> Record:
     row = session.get(Record, record_id)
     if row is None:
         raise Problem(404, f"失信记录 {record_id} 不存在")
     return row
 
 
-def _subject(session: Session, record_id: int, actor: Actor) -> Record:
+def _subject(session: Session, record_id: CaseId, actor: Actor) -> Record:
     if actor.role != "department":
         raise Problem(403, "只有被记录单位可以办理此事项")
     row = _record(session, record_id)
@@ -116,15 +116,18 @@ def _subject(session: Session, record_id: int, actor: Actor) -> Record:
     return row
 
 
-def _credit_office(session: Session, record_id: int, actor: Actor) -> Record:
+def _credit_office(session: Session, record_id: CaseId, actor: Actor) -> Record:
     if actor.role != "credit_office":
         raise Problem(403, "只有信用办可以办理此事项")
     return _record(session, record_id)
 
 
-async def _update(client: ClientDep, record_id: int, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
-    view: RecordView = await run_update(
-        client.get_workflow_handle(record_workflow_id(record_id)).execute_update(update, arg, id=key or None))
+async def _update(client: ClientDep, row: Record, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
+    """Send the Update; an Idempotency-Key becomes its update id, scoped to the caller and the action."""
+    assert row.id is not None
+    handle = client.get_workflow_handle(record_workflow_id(row.id))
+    update_id = f"{arg.actor.username}:{update.__name__}:{key}" if key else None
+    view: RecordView = await run_update(handle.execute_update(update, arg, id=update_id), row.state)
     return view.model_dump(mode="json")
 
 
@@ -171,7 +174,7 @@ def get_records(session: SessionDep, actor: OptionalActor, department: str | Non
 
 
 @router.get("/{record_id}")
-def get_record(record_id: int, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
+def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
     row = _record(session, record_id)
     if actor is None and not row.public:
         if row.state in ("repaired", "expired") and row.published_at is not None:
@@ -181,27 +184,27 @@ def get_record(record_id: int, session: SessionDep, actor: OptionalActor) -> dic
 
 
 @router.post("/{record_id}/explanation")
-async def explain(record_id: int, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
+async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _subject(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.explain,
+    row = _subject(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.explain,
                          ExplanationIn(actor=actor, explanation=body.explanation), idempotency_key)
 
 
 @router.post("/{record_id}/rectification")
-async def rectification(record_id: int, body: RectificationBody, actor: CurrentActor, session: SessionDep,
+async def rectification(record_id: CaseId, body: RectificationBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _subject(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.submit_rectification,
+    row = _subject(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.submit_rectification,
                          RectificationIn(actor=actor, description=body.description, evidence=body.evidence),
                          idempotency_key)
 
 
 @router.post("/{record_id}/repair")
-async def repair(record_id: int, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
+async def repair(record_id: CaseId, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _subject(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.request_repair,
+    row = _subject(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.request_repair,
                          RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence),
                          idempotency_key)
 
@@ -215,42 +218,42 @@ def _yes(body: DecisionBody, name: str) -> bool:
 
 
 @router.post("/{record_id}/rectification-verification")
-async def verify_rectification(record_id: int, body: DecisionBody, actor: CurrentActor, session: SessionDep,
+async def verify_rectification(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
                                client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _credit_office(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.verify_rectification,
+    row = _credit_office(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.verify_rectification,
                          RectificationVerdict(actor=actor, accepted=_yes(body, "accepted"), reason=body.reason),
                          idempotency_key)
 
 
 @router.post("/{record_id}/repair-decision")
-async def decide_repair(record_id: int, body: DecisionBody, actor: CurrentActor, session: SessionDep,
+async def decide_repair(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _credit_office(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.decide_repair,
+    row = _credit_office(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.decide_repair,
                          RepairDecision(actor=actor, approved=_yes(body, "approved"), reason=body.reason),
                          idempotency_key)
 
 
 @router.post("/{record_id}/mitigation")
-async def mitigation(record_id: int, body: MitigationBody, actor: CurrentActor, session: SessionDep,
+async def mitigation(record_id: CaseId, body: MitigationBody, actor: CurrentActor, session: SessionDep,
                      client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _credit_office(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.mitigate,
+    row = _credit_office(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.mitigate,
                          MitigationIn(actor=actor, effect=body.effect, reason=body.reason), idempotency_key)
 
 
 @router.post("/{record_id}/severity")
-async def severity(record_id: int, body: SeverityBody, actor: CurrentActor, session: SessionDep,
+async def severity(record_id: CaseId, body: SeverityBody, actor: CurrentActor, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _credit_office(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.classify,
+    row = _credit_office(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.classify,
                          SeverityIn(actor=actor, severity=body.severity, reason=body.reason), idempotency_key)
 
 
 @router.post("/{record_id}/rectification-deadline")
-async def rectification_deadline(record_id: int, body: DueBody, actor: CurrentActor, session: SessionDep,
+async def rectification_deadline(record_id: CaseId, body: DueBody, actor: CurrentActor, session: SessionDep,
                                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _credit_office(session, record_id, actor)
-    return await _update(client, record_id, RecordWorkflow.set_rectification_due,
+    row = _credit_office(session, record_id, actor)
+    return await _update(client, row, RecordWorkflow.set_rectification_due,
                          RectificationDueIn(actor=actor, due_date=body.due_date, reason=body.reason), idempotency_key)

@@ -23,7 +23,8 @@ async def test_override_moves_open_verification_deadline_and_notifies(api, token
     override = {"date": first_day.isoformat(), "kind": "holiday", "reason": "测试：临时放假"}
     preview = (await api.post("/api/calendar/preview", json=override, headers=tokens["admin"])).json()
     keys = [(d["case_id"], d["key"]) for d in preview["deadlines"]]
-    assert any(c == cid and k.startswith("verification") for c, k in keys) and preview["message"].startswith("此变更将影响")
+    assert any(c == cid and k.startswith("verification") for c, k in keys)
+    assert preview["message"].startswith("此变更将影响")
     r = await api.post("/api/calendar/overrides", json=override, headers=tokens["admin"])
     assert r.status_code == 201
     for _ in range(200):

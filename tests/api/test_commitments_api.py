@@ -191,3 +191,35 @@ async def test_pages_escape_text_and_hide_drafts(api, tokens) -> None:
     portal = (await api.get("/")).text
     assert "A&amp;B" in portal and "草稿承诺" not in portal
     assert (await api.get(f"/commitments/{draft}")).status_code == 404
+
+
+async def test_edge_inputs_get_problems_not_500s(api, tokens) -> None:
+    far = await api.post("/api/commitments", json=body(due_date="9999-12-31"), headers=tokens["fgw"])
+    assert far.status_code == 422 and far.json()["errors"][0]["field"] == "due_date"
+    r = await api.get("/api/calendar/deadline", params={"start": "9999-12-30", "working_days": 5})
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+    r = await api.get("/api/commitments/99999999999999999999")
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+    assert count() == 0
+
+
+async def test_actions_on_an_ended_case_are_409_and_action_keys_are_scoped(api, tokens) -> None:
+    cid = (await api.post("/api/commitments", json=body(), headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published")
+    key = {"Idempotency-Key": "same-key"}
+    r = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "已办结"},
+                       headers={**tokens["fgw"], **key})
+    assert r.status_code == 200 and r.json()["state"] == "fulfilment_reported"
+    again = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "已办结"},
+                           headers={**tokens["fgw"], **key})
+    assert again.status_code == 200 and again.json() == r.json()  # a repeat returns the first outcome
+    r = await api.post(f"/api/commitments/{cid}/verification", json={"accepted": True},
+                       headers={**tokens["xyb"], **key})
+    assert r.status_code == 200 and r.json()["state"] == "fulfilled"  # same key, other action: runs
+    await settled(api, cid, {}, lambda c: c["state"] == "fulfilled")
+    for _ in range(100):  # the workflow ends once its last notices are out
+        r = await api.post(f"/api/commitments/{cid}/verification", json={"accepted": True}, headers=tokens["xyb"])
+        if r.status_code == 409:
+            break
+        await asyncio.sleep(0.1)
+    assert r.status_code == 409 and r.json()["state"] == "fulfilled"
