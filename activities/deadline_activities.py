@@ -46,8 +46,8 @@ def plan_deadline(req: PlanRequest) -> Plan:
 
 
 def _alert_admins_once(req: PlanRequest, year: int) -> list[QueuedNotice]:
-    """The first provisional deadline of a year tells the admins once: only the call that created the
-    outbox rows returns them, so exactly one workflow delivers the alert."""
+    """The first provisional deadline of a year tells the admins once: one outbox row per year; every case
+    that meets it while it is still undelivered may try, and the delivery claim lets one send it."""
     return queue_notice_sync(NoticeRequest(
         case=CaseRef(case_type="system", case_id=0),
         event_key=f"provisional-calendar:{year}",
@@ -55,7 +55,7 @@ def _alert_admins_once(req: PlanRequest, year: int) -> list[QueuedNotice]:
         recipients=["admins"],
         context={"year": year, "case_type": req.case.case_type, "case_id": req.case.case_id},
         at=req.at,
-    ), only_new=True)
+    ), pending_only=True)
 
 
 @activity.defn

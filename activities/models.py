@@ -194,7 +194,9 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(max_length=300)
     text: str = Field(sa_column=Column(Text, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default="pending", index=True, max_length=16)  # pending | sent
+    status: str = Field(default="pending", index=True, max_length=16)  # pending | sending | sent | failed
+    claimed_by: str | None = Field(default=None, max_length=200)  # the delivering activity (retries re-claim)
+    claimed_at: datetime | None = _tz()
     deliver_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

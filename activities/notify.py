@@ -3,14 +3,15 @@ deliver each row over SMTP at most once (a retried send finds the row already se
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio import activity
 
 from activities.calendar_store import load_calendar
@@ -60,7 +61,8 @@ def resolve_recipients(session, recipients: list[str]) -> list[str]:  # type: ig
     return list(dict.fromkeys(a.strip().lower() for a in out))
 
 
-def queue_notice_sync(req: NoticeRequest, only_new: bool = False) -> list[QueuedNotice]:
+def queue_notice_sync(req: NoticeRequest, pending_only: bool = False) -> list[QueuedNotice]:
+    """Insert the rows once; return the rows to deliver (all of them, or only those still pending)."""
     with session_scope() as session:
         deliver_at = load_calendar(session).next_send_time(req.at) if req.window else req.at
         addresses = resolve_recipients(session, req.recipients)
@@ -71,7 +73,7 @@ def queue_notice_sync(req: NoticeRequest, only_new: bool = False) -> list[Queued
         with session_scope() as session:
             row = session.exec(select(Outbox).filter_by(**key)).first()
             if row is not None:
-                if not only_new:
+                if not pending_only or row.status in ("pending", "sending"):
                     queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
                 continue
         try:
@@ -103,14 +105,47 @@ def build_message(row: Outbox) -> EmailMessage:
     return msg
 
 
-@activity.defn
-async def send_notice(outbox_id: int) -> bool:
-    """Deliver one outbox row; True if this call sent it, False if it had been sent already."""
+CLAIM_LEASE = timedelta(minutes=10)
+SEND_MAX_ATTEMPTS = 30  # with back-off up to 10 minutes: about four hours before a row is marked failed
+
+
+def _claim(outbox_id: int, claimant: str, now: datetime) -> EmailMessage | None:
+    """Take the row for delivery: if pending, if this same activity claimed it before (a retry), or if
+    another claim went stale. None when it is sent, failed, or being sent by someone else."""
+    with session_scope() as session:
+        result = session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id)
+            .where(or_(col(Outbox.status) == "pending",
+                       and_(col(Outbox.status) == "sending",
+                            or_(col(Outbox.claimed_by) == claimant, col(Outbox.claimed_at) < now - CLAIM_LEASE))))
+            .values(status="sending", claimed_by=claimant, claimed_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = session.get(Outbox, outbox_id)
+        assert row is not None
+        return build_message(row)
+
+
+def _record_failure(outbox_id: int, error: Exception, final: bool) -> None:
     with session_scope() as session:
         row = session.get(Outbox, outbox_id)
-        if row is None or row.status == "sent":
-            return False
-        message = build_message(row)
+        if row is not None:
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            row.status = "failed" if final else "pending"
+            session.add(row)
+
+
+@activity.defn
+async def send_notice(outbox_id: int) -> bool:
+    """Deliver one outbox row; True if this call sent it, False if it was sent (or is being sent) already."""
+    info = activity.info()
+    claimant = f"{info.workflow_id}/{info.activity_id}"
+    message = _claim(outbox_id, claimant, datetime.now(UTC))
+    if message is None:
+        return False
     settings = get_settings()
     try:
         await aiosmtplib.send(
@@ -119,12 +154,7 @@ async def send_notice(outbox_id: int) -> bool:
             start_tls=settings.smtp_starttls, timeout=30,
         )
     except Exception as exc:
-        with session_scope() as session:
-            failed = session.get(Outbox, outbox_id)
-            if failed is not None:
-                failed.attempts += 1
-                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                session.add(failed)
+        _record_failure(outbox_id, exc, final=info.attempt >= SEND_MAX_ATTEMPTS)
         raise
     with session_scope() as session:
         sent = session.get(Outbox, outbox_id)

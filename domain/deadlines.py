@@ -86,8 +86,14 @@ def schedule(deadline: Deadline, reminders: Reminders | None, cal: WorkingCalend
     due = deadline.due_date
     events: list[ScheduledEvent] = []
     if reminders is not None:
+        # a promised date on a rest day is reminded on the working days before it, never on the rest day
+        last_working = due if cal.is_working_day(due) else cal.shift_working_days(due, -1)
+        seen: set[date] = set()
         for offset in sorted(set(reminders.offsets_working_days), reverse=True):
-            day = cal.shift_working_days(due, -offset) if offset else due
+            day = cal.shift_working_days(last_working, -offset) if offset else last_working
+            if day in seen:
+                continue
+            seen.add(day)
             events.append(ScheduledEvent(
                 key=f"reminder:{due.isoformat()}:{offset}", kind="reminder", at=cal.morning_of(day),
                 working_days_left=offset,

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import TZ, Extension, Pause
@@ -36,7 +36,8 @@ DB_ACTIVITY = dict(
 )
 SEND_ACTIVITY = dict(
     start_to_close_timeout=timedelta(seconds=60),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10)),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10),
+                             maximum_attempts=30),  # = activities.notify.SEND_MAX_ATTEMPTS; then `failed`
 )
 
 
@@ -69,7 +70,10 @@ class Notifier:
         delay = (q.deliver_at - workflow.now()).total_seconds()
         if delay > 0:
             await workflow.sleep(delay)
-        await workflow.execute_activity("send_notice", q.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
+        try:
+            await workflow.execute_activity("send_notice", q.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
+        except ActivityError:
+            workflow.logger.warning("notice %s not delivered; marked failed in the outbox", q.outbox_id)
 
     async def drain(self) -> None:
         await asyncio.gather(*self._tasks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from activities.models import AuditEvent, DeadlineRow, Department
+from activities.models import AuditEvent, DeadlineRow, Department, Outbox
 from api.auth import CurrentActor, authenticate, issue_token, require
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
@@ -133,3 +133,21 @@ def audit(session: SessionDep, actor: Annotated[Actor, Depends(require("credit_o
               "to_state": e.to_state, "actor": e.actor, "role": e.role, "reason": e.reason, "data": e.data}
              for e in rows]
     return JSONResponse({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+
+
+@router.get("/api/notices", tags=["notices"])
+def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin", "credit_office"))],
+            status: Literal["pending", "sending", "sent", "failed"] | None = None,
+            page: Annotated[int, Query(ge=1)] = 1,
+            page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
+    """The outbox, for admins: what is waiting, what was sent, and what failed with which error."""
+    query = select(Outbox)
+    if status:
+        query = query.where(Outbox.status == status)
+    total = len(session.exec(query).all())
+    rows = session.exec(query.order_by(col(Outbox.id).desc()).offset((page - 1) * page_size).limit(page_size))
+    items = [{"id": o.id, "case": f"{o.case_type}-{o.case_id}", "event_key": o.event_key, "recipient": o.recipient,
+              "template": o.template, "subject": o.subject, "status": o.status, "attempts": o.attempts,
+              "last_error": o.last_error, "deliver_at": local_iso(o.deliver_at), "sent_at": local_iso(o.sent_at)}
+             for o in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}

@@ -103,3 +103,9 @@ def test_shipped_profiles_carry_the_regulation_figures() -> None:
         assert p.period("commitment_grace").working_days == 5
         assert p.publicity["serious"].min_months == 12 and p.publicity["serious"].max_months == 36
         assert not p.publicity["minor"].published
+
+
+def test_a_promised_date_on_a_rest_day_is_reminded_on_working_days_before_it() -> None:
+    d = CAL.fixed_date(date(2026, 12, 6), basis="b", start_event="e", start=date(2026, 11, 1))  # a Sunday
+    reminders = [e.at.date() for e in schedule(d, load_profile("henan").reminders, CAL) if e.kind == "reminder"]
+    assert reminders == [date(2026, 12, 1), date(2026, 12, 3), date(2026, 12, 4)]
