@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
-from activities.models import CalendarOverride, CalendarVersion
+from activities.models import CalendarOverride, CalendarVersion, CalendarYear
 from domain.calendar import Override, WorkingCalendar
 
 _cache: dict[int, WorkingCalendar] = {}
@@ -27,7 +27,8 @@ def load_calendar(session: Session, version: int | None = None) -> WorkingCalend
             .order_by(col(CalendarOverride.version_id), col(CalendarOverride.id))
         ).all()
         overrides = [Override(day=r.day, working=r.working, reason=r.reason) for r in rows]
-        _cache[version] = WorkingCalendar(overrides, version=version)
+        years = session.exec(select(CalendarYear.year).where(CalendarYear.version_id <= version)).all()
+        _cache[version] = WorkingCalendar(overrides, version=version, confirmed_years=years)
     return _cache[version]
 
 
@@ -40,6 +41,23 @@ def add_override(session: Session, day: date, working: bool, reason: str, by: st
     session.add(CalendarOverride(version_id=version.id, day=day, working=working, reason=reason))
     session.flush()
     return version
+
+
+def confirm_year(session: Session, year: int, reason: str, by: str, at: datetime) -> CalendarVersion:
+    """A new calendar version stating that `year`'s holiday schedule is entered in full."""
+    version = CalendarVersion(created_by=by, reason=reason, created_at=at)
+    session.add(version)
+    session.flush()
+    assert version.id is not None
+    session.add(CalendarYear(version_id=version.id, year=year, reason=reason))
+    session.flush()
+    return version
+
+
+def list_confirmed_years(session: Session) -> list[tuple[CalendarYear, CalendarVersion]]:
+    rows = session.exec(select(CalendarYear, CalendarVersion)
+                        .join(CalendarVersion, col(CalendarVersion.id) == col(CalendarYear.version_id)))
+    return [(y, v) for y, v in rows]
 
 
 def list_overrides(session: Session) -> list[tuple[CalendarOverride, CalendarVersion]]:

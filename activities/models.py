@@ -222,6 +222,16 @@ class CalendarOverride(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class CalendarYear(SQLModel, table=True):
+    """A year whose holiday schedule (放假安排) has been entered in full: its days stop being 暂定."""
+
+    __tablename__ = "calendar_year"
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="calendar_version.id", index=True)
+    year: int
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class IdempotencyRecord(SQLModel, table=True):
     __tablename__ = "idempotency_record"
     __table_args__ = (UniqueConstraint("principal", "key"),)

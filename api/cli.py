@@ -57,22 +57,33 @@ def _department_add(args: argparse.Namespace) -> int:
 
 
 def _calendar_add(args: argparse.Namespace) -> int:
-    from activities.calendar_store import add_override
+    from activities.calendar_store import add_override, confirm_year
 
     if not args.reason.strip():
         print("错误：须用 --reason 说明理由", file=sys.stderr)
         return 2
     with session_scope() as session:
-        version = add_override(session, args.date, args.kind == "workday", args.reason, args.by, datetime.now(UTC))
+        if args.kind == "year_confirmed":
+            version = confirm_year(session, args.date.year, args.reason, args.by, datetime.now(UTC))
+        else:
+            version = add_override(session, args.date, args.kind == "workday", args.reason, args.by,
+                                   datetime.now(UTC))
         version_id = version.id
-    what = "调休上班" if args.kind == "workday" else "放假"
+    labels = {"workday": "调休上班", "holiday": "放假", "year_confirmed": f"{args.date.year}年放假安排已全部录入"}
+    what = labels[args.kind]
     print(f"已创建日历版本 {version_id}：{args.date} {what}（{args.reason}）")
     try:
         n = asyncio.run(_reproject())
         print(f"已通知 {n} 个未结案件重新计算时限")
     except Exception as exc:  # the engine may be down; cases pick the version up at their next projection
-        print(f"提示：未能连接流程引擎（{exc}），未到期时限将在引擎恢复后由 /api/calendar/overrides 重新计算",
-              file=sys.stderr)
+        print(f"提示：未能连接流程引擎（{exc}）；新版本已保存，未到期时限尚未重新计算。"
+              "引擎恢复后请运行 chengxin calendar reproject。", file=sys.stderr)
+    return 0
+
+
+def _calendar_reproject(_args: argparse.Namespace) -> int:
+    n = asyncio.run(_reproject())
+    print(f"已通知 {n} 个未结案件按最新日历版本重新计算时限")
     return 0
 
 
@@ -112,10 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     cal = sub.add_parser("calendar", help="工作日历").add_subparsers(dest="cmd", required=True)
     ca = cal.add_parser("add", help="录入放假或调休上班日期（新建日历版本）")
     ca.add_argument("date", type=date.fromisoformat)
-    ca.add_argument("kind", choices=["holiday", "workday"])
+    ca.add_argument("kind", choices=["holiday", "workday", "year_confirmed"])
     ca.add_argument("--reason", required=True)
     ca.add_argument("--by", default="cli")
     ca.set_defaults(func=_calendar_add)
+
+    cr = cal.add_parser("reproject", help="通知所有未结案件按最新日历版本重新计算时限")
+    cr.set_defaults(func=_calendar_reproject)
 
     mig = sub.add_parser("migrate", help="数据库迁移到最新版本")
     mig.set_defaults(func=lambda _a: (migrate(), 0)[1])

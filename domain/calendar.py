@@ -140,9 +140,12 @@ def _covered_years() -> tuple[int, int]:
 class WorkingCalendar:
     """One calendar version: the package data under the overrides of that version."""
 
-    def __init__(self, overrides: Iterable[Override] = (), version: int = 0) -> None:
+    def __init__(self, overrides: Iterable[Override] = (), version: int = 0,
+                 confirmed_years: Iterable[int] = ()) -> None:
         self.version = version
         self._overrides = {o.day: o for o in overrides}
+        # years whose State Council schedule an operator has entered completely: no longer provisional
+        self.confirmed_years = frozenset(confirmed_years)
 
     def day(self, d: date) -> DayInfo:
         if d in self._overrides:
@@ -160,10 +163,19 @@ class WorkingCalendar:
                 note = zh or "周末"
             return DayInfo(day=d, working=working, provisional=False, note=note)
         statutory = _fallback_holidays(d.year)
+        confirmed = d.year in self.confirmed_years
         if d in statutory:
-            return DayInfo(day=d, working=False, provisional=True, note=f"{statutory[d]}（法定节日，暂定）")
+            note = f"{statutory[d]}（法定节日）" if confirmed else f"{statutory[d]}（法定节日，暂定）"
+            return DayInfo(day=d, working=False, provisional=not confirmed, note=note)
         working = d.weekday() < 5
-        return DayInfo(day=d, working=working, provisional=True, note="工作日（暂定）" if working else "周末")
+        note = ("工作日" if working else "周末") + ("" if confirmed else "（暂定）" if working else "")
+        return DayInfo(day=d, working=working, provisional=not confirmed, note=note)
+
+    def with_change(self, override: Override | None = None, confirmed_year: int | None = None) -> WorkingCalendar:
+        """The calendar as it would be with one more override or confirmed year (for previews)."""
+        overrides = [*self._overrides.values(), *([override] if override else [])]
+        years = [*self.confirmed_years, *([confirmed_year] if confirmed_year else [])]
+        return WorkingCalendar(overrides, version=self.version + 1, confirmed_years=years)
 
     def is_working_day(self, d: date) -> bool:
         return self.day(d).working

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from activities.calendar_store import add_override, list_overrides, load_calendar
+from activities.calendar_store import add_override, confirm_year, list_confirmed_years, list_overrides, load_calendar
 from activities.models import DeadlineRow
 from api.auth import require
 from api.deps import ClientDep, SessionDep
@@ -18,7 +18,7 @@ from api.idempotency import idempotent
 from api.problems import Problem
 from api.queries import local_iso
 from api.validation import Reason
-from domain.calendar import Override, WorkingCalendar
+from domain.calendar import Override
 from domain.deadlines import DeadlineSpec, project
 from domain.messages import Actor
 
@@ -51,7 +51,8 @@ def deadline(session: SessionDep, start: Annotated[date, AfterValidator(_support
 
 class OverrideIn(BaseModel):
     date: Annotated[date, AfterValidator(_supported_year)]
-    kind: Literal["holiday", "workday"]
+    kind: Literal["holiday", "workday", "year_confirmed"] = Field(
+        description="holiday 放假 / workday 调休上班 / year_confirmed: the year of `date` is entered in full")
     reason: Reason  # type: ignore[valid-type]
 
 
@@ -60,24 +61,30 @@ def overrides(session: SessionDep, actor: Editor) -> dict[str, Any]:
     items = [{"version": v.id, "date": o.day.isoformat(), "kind": "workday" if o.working else "holiday",
               "reason": o.reason, "created_by": v.created_by, "created_at": local_iso(v.created_at)}
              for o, v in list_overrides(session)]
+    items += [{"version": v.id, "date": f"{y.year}-01-01", "kind": "year_confirmed", "reason": y.reason,
+               "created_by": v.created_by, "created_at": local_iso(v.created_at)}
+              for y, v in list_confirmed_years(session)]
+    items.sort(key=lambda i: i["version"], reverse=True)
     return {"items": items, "total": len(items), "page": 1, "page_size": len(items)}
 
 
 def affected_deadlines(session: Session, proposed: OverrideIn) -> list[dict[str, Any]]:
     """Open deadlines whose due date would move if `proposed` were added."""
     current = load_calendar(session)
-    candidate = WorkingCalendar(
-        [*current._overrides.values(), Override(day=proposed.date, working=proposed.kind == "workday",
-                                                reason=proposed.reason)], version=current.version + 1)
+    if proposed.kind == "year_confirmed":
+        candidate = current.with_change(confirmed_year=proposed.date.year)
+    else:
+        candidate = current.with_change(Override(day=proposed.date, working=proposed.kind == "workday",
+                                                 reason=proposed.reason))
     moved = []
     rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"])))
     for row in rows:
         spec = DeadlineSpec.model_validate(row.spec)
         before, after = project(spec, current), project(spec, candidate)
-        if before.due_date != after.due_date:
+        if (before.due_date, before.provisional) != (after.due_date, after.provisional):
             moved.append({"case_type": row.case_type, "case_id": row.case_id, "key": row.key, "label": row.label,
                           "department": row.department_code, "old_due_date": before.due_date.isoformat(),
-                          "new_due_date": after.due_date.isoformat()})
+                          "new_due_date": after.due_date.isoformat(), "provisional": after.provisional})
     return moved
 
 
@@ -108,8 +115,11 @@ async def add(body: OverrideIn, session: SessionDep, client: ClientDep, actor: E
 
     async def create() -> tuple[int, Any]:
         moved = affected_deadlines(session, body)
-        version = add_override(session, body.date, body.kind == "workday", body.reason, actor.username,
-                               datetime.now(UTC))
+        if body.kind == "year_confirmed":
+            version = confirm_year(session, body.date.year, body.reason, actor.username, datetime.now(UTC))
+        else:
+            version = add_override(session, body.date, body.kind == "workday", body.reason, actor.username,
+                                   datetime.now(UTC))
         session.commit()
         signalled = await reproject_open_cases(session, client)
         return 201, {"version": version.id, "date": body.date.isoformat(), "kind": body.kind,

@@ -1,4 +1,4 @@
-"""dishonesty records; outbox delivery claims
+"""dishonesty records; outbox delivery claims; confirmed calendar years
 
 Revision ID: 0002
 Revises: 0001
@@ -62,6 +62,17 @@ def upgrade() -> None:
     with op.batch_alter_table('commitment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('record_id', sa.Integer(), nullable=True))
 
+    op.create_table('calendar_year',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['calendar_version.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('calendar_year', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_year_version_id'), ['version_id'], unique=False)
+
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
@@ -84,4 +95,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_record_department_code'))
 
     op.drop_table('record')
+    with op.batch_alter_table('calendar_year', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_year_version_id'))
+    op.drop_table('calendar_year')
     # ### end Alembic commands ###

@@ -109,3 +109,14 @@ def test_a_promised_date_on_a_rest_day_is_reminded_on_working_days_before_it() -
     d = CAL.fixed_date(date(2026, 12, 6), basis="b", start_event="e", start=date(2026, 11, 1))  # a Sunday
     reminders = [e.at.date() for e in schedule(d, load_profile("henan").reminders, CAL) if e.kind == "reminder"]
     assert reminders == [date(2026, 12, 1), date(2026, 12, 3), date(2026, 12, 4)]
+
+
+def test_a_confirmed_year_is_no_longer_provisional() -> None:
+    notice = [Override(day=date(2027, 1, 2), working=False, reason="元旦调休"),
+              Override(day=date(2027, 1, 4), working=True, reason="假设的调休上班日")]
+    entered = WorkingCalendar(notice, version=2)
+    assert entered.add_working_days(date(2026, 12, 30), 2, basis="b", start_event="e").provisional is True
+    confirmed = entered.with_change(confirmed_year=2027)
+    d = confirmed.add_working_days(date(2026, 12, 30), 2, basis="b", start_event="e")
+    assert d.due_date == date(2027, 1, 4) and d.provisional is False
+    assert not confirmed.day(date(2027, 10, 1)).working and not confirmed.day(date(2027, 10, 1)).provisional
