@@ -56,26 +56,29 @@ def actor_from_token(token: str) -> Actor:
     return Actor(username=claims["sub"], role=claims["role"], department=claims.get("dept"))
 
 
-ACTIVE_CHECK_SECONDS = 5.0
-_active_until: dict[str, float] = {}
+ACCOUNT_CHECK_SECONDS = 5.0
+_accounts: dict[str, tuple[Actor, float]] = {}
 
 
-def _still_active(actor: Actor) -> Actor:
-    """A disabled account loses access within ACTIVE_CHECK_SECONDS, without a query per request."""
+def _current_account(actor: Actor) -> Actor:
+    """Role and department come from the account, not the token: a disabled, demoted or moved user loses
+    the old rights within ACCOUNT_CHECK_SECONDS (without a query per request)."""
     now = time.monotonic()
-    if _active_until.get(actor.username, 0.0) > now:
-        return actor
+    cached = _accounts.get(actor.username)
+    if cached and cached[1] > now:
+        return cached[0]
     with Session(get_engine()) as session:
-        active = session.exec(select(User.active).where(User.username == actor.username)).first()
-    if not active:
-        _active_until.pop(actor.username, None)
+        user = session.exec(select(User).where(User.username == actor.username)).first()
+    if user is None or not user.active:
+        _accounts.pop(actor.username, None)
         raise Problem(401, "账号不存在或已停用")
-    _active_until[actor.username] = now + ACTIVE_CHECK_SECONDS
-    return actor
+    current = Actor(username=user.username, role=user.role, department=user.department_code)
+    _accounts[actor.username] = (current, now + ACCOUNT_CHECK_SECONDS)
+    return current
 
 
 async def optional_actor(token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
-    return _still_active(actor_from_token(token)) if token else None
+    return _current_account(actor_from_token(token)) if token else None
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

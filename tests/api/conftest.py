@@ -47,9 +47,12 @@ def temporal_dev_server() -> Iterator[str]:
 
 @pytest_asyncio.fixture(scope="session")
 async def temporal_client(temporal_dev_server: str) -> Client:
-    for _ in range(200):
+    for _ in range(300):
         try:
-            return await Client.connect(temporal_dev_server, data_converter=pydantic_data_converter)
+            client = await Client.connect(temporal_dev_server, data_converter=pydantic_data_converter)
+            async for _wf in client.list_workflows(page_size=1):  # the namespace answers too
+                break
+            return client
         except Exception:
             await asyncio.sleep(0.1)
     raise RuntimeError("Temporal dev server did not start")
@@ -70,6 +73,12 @@ async def api(temporal_client: Client, worker: str) -> AsyncIterator[httpx.Async
     app.state.temporal = temporal_client
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chengxin.test") as c:
         yield c
+    # cases of this test must not run on into the next one's (emptied) database
+    async for wf in temporal_client.list_workflows("ExecutionStatus='Running'"):
+        try:
+            await temporal_client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test finished")
+        except Exception:  # ended meanwhile
+            continue
 
 
 STAFF = {
