@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -16,6 +16,8 @@ from sqlmodel import Session, select
 from activities.db import get_engine
 from activities.models import IdempotencyRecord
 from api.problems import Problem
+
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 async def idempotent(key: str | None, principal: str, request_body: Any,
@@ -40,8 +42,12 @@ async def idempotent(key: str | None, principal: str, request_body: Any,
         elif record.request_hash != digest:
             raise Problem(422, "Idempotency-Key 已用于另一个不同的请求",
                           errors=[{"field": "Idempotency-Key", "message": "已用于不同的请求"}])
-        elif record.status_code is None:
+        elif record.status_code is None and record.created_at > datetime.now(UTC) - ABANDONED_AFTER:
             raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
+        elif record.status_code is None:  # its process died mid-request: this repeat takes it over
+            record.created_at = datetime.now(UTC)
+            session.add(record)
+            session.commit()
         else:
             return JSONResponse(record.body, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
         try:
