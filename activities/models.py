@@ -78,6 +78,8 @@ class Commitment(SQLModel, table=True):
     published_at: datetime | None = _tz()
     closed_at: datetime | None = _tz()
     record_id: int | None = None  # the dishonesty record its breach created
+    objection_pending: bool = False  # 异议处理中
+    correction_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Record(SQLModel, table=True):
@@ -113,6 +115,64 @@ class Record(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     published_at: datetime | None = _tz()
+    closed_at: datetime | None = _tz()
+    objection_pending: bool = False  # 异议处理中
+    correction_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Objection(SQLModel, table=True):
+    """A citizen's objection to published credit information. Personal data never leaves staff views."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_hash: str = Field(unique=True, max_length=64)
+    target_type: str = Field(max_length=20)
+    target_id: int
+    department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
+    applicant_name: str = Field(max_length=100)
+    applicant_email: str = Field(max_length=254)
+    applicant_phone: str | None = Field(default=None, max_length=30)
+    claim: str = Field(sa_column=Column(Text, nullable=False))
+    reasons: str = Field(sa_column=Column(Text, nullable=False))
+    supplements: list[str] | None = _json()
+    state: str = Field(index=True, max_length=32)
+    finding: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    department_late: bool = False
+    outcome: str | None = Field(default=None, max_length=16)
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    correction: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    profile_name: str = Field(max_length=32)
+    profile_version: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = _tz()
+
+
+class Complaint(SQLModel, table=True):
+    """A complaint about a department's dishonest conduct; anonymous ones have no name and no e-mail."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_hash: str = Field(unique=True, max_length=64)
+    department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
+    topic: str = Field(max_length=32)
+    subject: str = Field(max_length=200)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    commitment_id: int | None = Field(default=None, index=True)
+    complainant_name: str | None = Field(default=None, max_length=100)
+    complainant_email: str | None = Field(default=None, max_length=254)
+    state: str = Field(index=True, max_length=32)
+    response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    response_evidence: list[str] | None = _json()
+    review_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    feedback: str | None = Field(default=None, max_length=16)
+    feedback_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reopened: bool = False
+    record_id: int | None = None
+    profile_name: str = Field(max_length=32)
+    profile_version: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed_at: datetime | None = _tz()
 
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.db import session_scope
-from activities.models import Commitment, Department, Record
+from activities.models import Commitment, Complaint, Department, Record
 from domain.calendar import TZ
-from domain.messages import SYSTEM, Actor, BreachRecordRequest, RecordStart
+from domain.messages import SYSTEM, Actor, BreachRecordRequest, ComplaintRecordRequest, RecordStart
 from domain.profiles import RuleProfile
 from domain.record import CATEGORIES, RecordState, publicity_ends, repair_possible_from
 
@@ -49,35 +49,50 @@ def start_of(row: Record, department_name: str, actor: Actor, profile: RuleProfi
                        profile=profile)
 
 
-def _existing(session: Session, commitment_id: int) -> Record | None:
-    return session.exec(select(Record).where(Record.source_type == "commitment",
-                                             col(Record.source_id) == commitment_id)).first()
+def _existing(session: Session, source_type: str, source_id: int) -> Record | None:
+    return session.exec(select(Record).where(Record.source_type == source_type,
+                                             col(Record.source_id) == source_id)).first()
 
 
-@activity.defn
-def open_breach_record(req: BreachRecordRequest) -> RecordStart:
-    """Exactly one record per breached commitment, however often this runs."""
-    facts = f"政务承诺（编号 {req.commitment_id}）“{req.title}”未践诺。"
+def open_record_once(source: tuple[str, int], *, department: str, category: str, severity: str, facts: str,
+                     at: datetime, profile: RuleProfile, link: type[Commitment] | type[Complaint]) -> RecordStart:
     for _ in range(2):
         with session_scope() as session:
-            row = _existing(session, req.commitment_id)
+            row = _existing(session, *source)
             if row is None:
                 try:
                     row, start = insert_record(
-                        session, department=req.department, official=None, category="commitment_breach",
-                        severity="general", facts=facts, decision_date=req.at.astimezone(TZ).date(),
-                        rectification_due=None, shared_with=None, actor=SYSTEM, now=req.at, profile=req.profile,
-                        source=("commitment", req.commitment_id))
+                        session, department=department, official=None, category=category, severity=severity,
+                        facts=facts, decision_date=at.astimezone(TZ).date(), rectification_due=None,
+                        shared_with=None, actor=SYSTEM, now=at, profile=profile, source=source)
                     session.flush()
                 except IntegrityError:  # a concurrent attempt won: read its row
                     session.rollback()
                     continue
             else:
                 dept = session.get(Department, row.department_code)
-                start = start_of(row, dept.name if dept else row.department_code, SYSTEM, req.profile)
-            commitment = session.get(Commitment, req.commitment_id)
-            if commitment is not None and commitment.record_id is None:
-                commitment.record_id = row.id
-                session.add(commitment)
+                start = start_of(row, dept.name if dept else row.department_code, SYSTEM, profile)
+            linked = session.get(link, source[1])
+            if linked is not None and linked.record_id is None:
+                linked.record_id = row.id
+                session.add(linked)
             return start
-    raise RuntimeError(f"could not open the record of commitment {req.commitment_id}")
+    raise RuntimeError(f"could not open the record of {source[0]} {source[1]}")
+
+
+@activity.defn
+def open_breach_record(req: BreachRecordRequest) -> RecordStart:
+    """Exactly one record per breached commitment, however often this runs."""
+    return open_record_once(("commitment", req.commitment_id), department=req.department,
+                            category="commitment_breach", severity="general",
+                            facts=f"政务承诺（编号 {req.commitment_id}）“{req.title}”未践诺。", at=req.at,
+                            profile=req.profile, link=Commitment)
+
+
+@activity.defn
+def open_complaint_record(req: ComplaintRecordRequest) -> RecordStart:
+    """Exactly one record per substantiated complaint."""
+    return open_record_once(("complaint", req.complaint_id), department=req.department, category="complaint",
+                            severity=req.severity,
+                            facts=f"投诉（编号 {req.complaint_id}）“{req.subject}”经审核属实：{req.reason}", at=req.at,
+                            profile=req.profile, link=Complaint)

@@ -11,10 +11,20 @@ from sqlmodel import SQLModel, select
 from temporalio import activity
 
 from activities.db import session_scope
-from activities.models import AuditEvent, Commitment, CommitmentVersion, Milestone, Record, UTCDateTime
+from activities.models import (
+    AuditEvent,
+    Commitment,
+    CommitmentVersion,
+    Complaint,
+    Milestone,
+    Objection,
+    Record,
+    UTCDateTime,
+)
 from domain.messages import Transition
 
-CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record}
+CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record, "objection": Objection,
+                                          "complaint": Complaint}
 
 
 def _coerce(model: type[SQLModel], changes: dict[str, Any]) -> dict[str, Any]:

@@ -11,14 +11,17 @@ from temporalio.worker import Worker
 
 from activities.deadline_activities import plan_deadline, set_deadline_status
 from activities.notify import queue_notice, send_notice
-from activities.records import open_breach_record
+from activities.records import open_breach_record, open_complaint_record
 from activities.store import apply_transition
 from domain.settings import get_settings
 from workflows.commitment import CommitmentWorkflow
+from workflows.complaint import ComplaintWorkflow
+from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
 
-WORKFLOWS = [CommitmentWorkflow, RecordWorkflow]
-ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record]
+WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow]
+ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record,
+              open_complaint_record]
 
 
 async def connect_client() -> Client:

@@ -255,3 +255,118 @@ class BreachRecordRequest(BaseModel):
     title: str
     at: datetime
     profile: RuleProfile
+
+
+# --- objection and complaint workflows -------------------------------------------------------------
+
+
+class Target(BaseModel):
+    case_type: Literal["record", "commitment"]
+    case_id: int
+    department: str
+    title: str
+
+
+class ObjectionStart(BaseModel):
+    objection_id: int
+    target: Target
+    received_on: date
+    applicant_email: str
+    profile: RuleProfile
+
+
+class AcceptanceIn(BaseModel):
+    actor: Actor
+    accepted: bool
+    needs_supplement: bool = False
+    reason: str = ""
+
+
+class SupplementIn(BaseModel):
+    material: str
+
+
+class FindingIn(BaseModel):
+    actor: Actor
+    finding: str
+
+
+class ObjectionDecisionIn(BaseModel):
+    actor: Actor
+    outcome: Literal["corrected", "revoked", "upheld"]
+    reason: str
+    correction: str = ""
+
+
+class WithdrawalIn(BaseModel):
+    reason: str = ""
+
+
+class ObjectionOutcome(BaseModel):
+    """Sent to a record's workflow: apply a decided objection to it."""
+
+    objection_id: int
+    outcome: Literal["corrected", "revoked", "upheld"]
+    reason: str
+    correction: str = ""
+    actor: Actor
+
+
+class ObjectionView(BaseModel):
+    objection_id: int
+    state: str
+    outcome: str | None = None
+    department_late: bool = False
+
+
+class ComplaintStart(BaseModel):
+    complaint_id: int
+    department: str
+    subject: str
+    received_on: date
+    complainant_email: str | None = None
+    commitment_id: int | None = None
+    profile: RuleProfile
+
+
+class TriageIn(BaseModel):
+    actor: Actor
+    dismiss: bool = False
+    department: str | None = None
+    reason: str = ""
+
+
+class ResponseIn(BaseModel):
+    actor: Actor
+    response: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ReviewIn(BaseModel):
+    actor: Actor
+    substantiated: bool
+    reason: str
+    severity: Literal["minor", "general", "serious"] = "general"
+
+
+class FeedbackIn(BaseModel):
+    satisfied: bool
+    comment: str = ""
+
+
+class ComplaintView(BaseModel):
+    complaint_id: int
+    state: str
+    department: str
+    reopened: bool = False
+    record_id: int | None = None
+
+
+class ComplaintRecordRequest(BaseModel):
+    complaint_id: int
+    department: str
+    subject: str
+    severity: str
+    reason: str
+    at: datetime
+    profile: RuleProfile

@@ -19,6 +19,7 @@ class RecordState(StrEnum):
     repaired = "repaired"
     repair_rejected = "repair_rejected"
     expired = "expired"
+    revoked = "revoked"
 
 
 STATE_LABELS_ZH: dict[str, str] = {
@@ -30,9 +31,10 @@ STATE_LABELS_ZH: dict[str, str] = {
     "repaired": "已修复",
     "repair_rejected": "修复未通过",
     "expired": "公示期满",
+    "revoked": "已撤销",
 }
 
-FINAL_STATES = frozenset({RecordState.repaired, RecordState.expired})
+FINAL_STATES = frozenset({RecordState.repaired, RecordState.expired, RecordState.revoked})
 
 
 class RecordAction(StrEnum):

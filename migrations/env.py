@@ -7,6 +7,13 @@ from sqlmodel import SQLModel, create_engine
 import activities.models  # noqa: F401  (registers the tables)
 
 config = context.config
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Render our UTCDateTime as the plain column type it stores (no import of app code in migrations)."""
+    if type_ == "type" and isinstance(obj, activities.models.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 target_metadata = SQLModel.metadata
 
 
@@ -20,7 +27,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          render_item=render_item)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
         CaseRef,
         ExplanationIn,
         MitigationIn,
+        ObjectionOutcome,
         RecordStart,
         RecordView,
         RectificationDueIn,
@@ -304,6 +305,22 @@ class RecordWorkflow(CaseWorkflow):
     async def calendar_changed(self) -> None:
         await self._reproject_open_clocks()
 
+    @workflow.signal
+    async def apply_objection_outcome(self, outcome: ObjectionOutcome) -> None:
+        """A decided objection: revoke the record (publication stops) or correct it; holders are told."""
+        await workflow.wait_condition(lambda: self.created)
+        async with self.lock:
+            if self.finished:
+                return
+            text = f"经异议（编号 {outcome.objection_id}）核实{'撤销' if outcome.outcome == 'revoked' else '更正'}：" \
+                   f"{outcome.correction or outcome.reason}"
+            if outcome.outcome == "revoked":
+                await self._finish(S.revoked, "revoked", outcome.actor, text, {"correction_note": text})
+            elif outcome.outcome == "corrected":
+                await self._move("corrected", outcome.actor, self.state, text, {"correction_note": text})
+                holders = [f"department:{code}" for code in self.start.shared_with]
+                await self._notify("corrected", "case_update", holders, event_label=text)
+
     # --- helpers -----------------------------------------------------------------------------------
 
     def _require(self, action: RecordAction, actor: Actor, roles: tuple[str, ...]) -> None:
@@ -365,7 +382,8 @@ class RecordWorkflow(CaseWorkflow):
         for clock in self._open_clocks():
             await clock.close("closed")
         holders = [f"department:{code}" for code in self.start.shared_with if code != self.department]
-        label = "已修复，停止公示" if state == S.repaired else "最长公示期届满，停止公示"
+        label = {S.repaired: "已修复，停止公示", S.expired: "最长公示期届满，停止公示",
+                 S.revoked: "经异议核实已撤销，停止公示"}[RecordState(state)]
         await self._notify(action, "case_update", [f"department:{self.department}", *holders, "credit_office"],
                            event_label=f"失信记录{label}")
         self.finished = True

@@ -1,0 +1,237 @@
+"""Complaint (政务失信投诉举报), processes.md §5. One workflow per complaint: `complaint-{id}`.
+
+submitted → triaged (assigned) | dismissed → responded → substantiated | unsubstantiated → closed.
+The complainant may rate the outcome; 不满意 reopens the review once. Substantiated opens a record.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.messages import (
+        SYSTEM,
+        Actor,
+        CaseRef,
+        ComplaintRecordRequest,
+        ComplaintStart,
+        ComplaintView,
+        FeedbackIn,
+        RecordStart,
+        ResponseIn,
+        ReviewIn,
+        TriageIn,
+    )
+    from domain.objection import (
+        COMPLAINT_ALLOWED,
+        COMPLAINT_FINAL,
+        COMPLAINT_STATES_ZH,
+        ComplaintAction,
+        ComplaintState,
+    )
+
+from workflows.case import CaseWorkflow
+from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
+from workflows.record import RecordWorkflow
+
+S = ComplaintState
+COMPLAINANT = Actor(username="complainant", role="public")
+
+
+@workflow.defn
+class ComplaintWorkflow(CaseWorkflow):
+    state_labels = COMPLAINT_STATES_ZH
+    case_type_zh = "政务失信投诉"
+
+    @workflow.init
+    def __init__(self, start: ComplaintStart) -> None:
+        self.start = start
+        self._init_case(CaseRef(case_type="complaint", case_id=start.complaint_id, department=start.department),
+                        S.submitted, start.subject)
+        self.reopened = False
+        self.record_id: int | None = None
+        self.clock: DeadlineClock | None = None  # the one deadline running at a time
+
+    @workflow.run
+    async def run(self, start: ComplaintStart) -> str:
+        async with self.lock:
+            await self.journal.write("submitted", COMPLAINANT, to_state=S.submitted, reason="提交投诉")
+            if start.complainant_email:
+                await self._notify("submitted", "complaint_received", [f"email:{start.complainant_email}"])
+            await self._next_clock("complaint_triage", "投诉分办期限", "收到投诉", "credit_office")
+            self.created = True
+        await self._wind_up()
+        return self.state
+
+    @workflow.query
+    def view(self) -> ComplaintView:
+        return ComplaintView(complaint_id=self.start.complaint_id, state=self.state, department=self.department,
+                             reopened=self.reopened, record_id=self.record_id)
+
+    # --- updates ---------------------------------------------------------------------------------
+
+    @workflow.update
+    async def triage(self, req: TriageIn) -> ComplaintView:
+        async with self._acting(self._check_triage, req):
+            if req.dismiss:
+                await self._end(S.dismissed, "dismissed", req.actor, req.reason)
+            else:
+                if req.department and req.department != self.department:
+                    self.department = req.department
+                    self.case = self.case.model_copy(update={"department": req.department})
+                    self.journal.case = self.case
+                await self._move("triaged", req.actor, S.triaged, req.reason or "分办至责任单位",
+                                 {"department_code": self.department})
+                await self._next_clock("complaint_response", "单位答复期限", "分办投诉",
+                                       f"department:{self.department}")
+                await self._notify("triaged", "case_update", [f"department:{self.department}"],
+                                   event_label="收到政务失信投诉，请在时限内核查并答复")
+                await self._tell_complainant("triaged", "您的投诉已分办至责任单位")
+        return self.view()
+
+    @triage.validator
+    def _check_triage(self, req: TriageIn) -> None:
+        self._require(ComplaintAction.triage, req.actor, ("credit_office",))
+        if req.dismiss and not req.reason.strip():
+            raise refuse("不予受理须说明理由", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def respond(self, req: ResponseIn) -> ComplaintView:
+        async with self._acting(self._check_respond, req):
+            await self._move("responded", req.actor, S.responded, "单位答复",
+                             {"response": req.response, "response_evidence": req.evidence})
+            await self._next_clock("complaint_review", "信用办审核期限", "单位答复", "credit_office")
+            await self._notify("responded", "case_update", ["credit_office"], event_label="责任单位已答复投诉，请审核")
+        return self.view()
+
+    @respond.validator
+    def _check_respond(self, req: ResponseIn) -> None:
+        self._require(ComplaintAction.respond, req.actor, ("department",))
+        if not req.response.strip():
+            raise refuse("答复内容不能为空", "InvalidInput", field="response")
+
+    @workflow.update
+    async def review(self, req: ReviewIn) -> ComplaintView:
+        async with self._acting(self._check_review, req):
+            to = S.substantiated if req.substantiated else S.unsubstantiated
+            await self._move("reviewed", req.actor, to, req.reason, {"review_reason": req.reason},
+                             data={"substantiated": req.substantiated})
+            if req.substantiated and self.record_id is None:
+                await self._open_record(req)
+            await self._next_clock("complaint_feedback", "投诉人评价期限", "告知处理结果", "complainant")
+            await self._notify("reviewed", "case_update", [f"department:{self.department}"],
+                               event_label=f"投诉经审核{COMPLAINT_STATES_ZH[to]}：{req.reason}")
+            await self._tell_complainant("reviewed", f"投诉处理结果：{COMPLAINT_STATES_ZH[to]}。{req.reason}"
+                                         "（可凭查询码评价满意或不满意）")
+        return self.view()
+
+    @review.validator
+    def _check_review(self, req: ReviewIn) -> None:
+        self._require(ComplaintAction.review, req.actor, ("credit_office",))
+        if not req.reason.strip():
+            raise refuse("须说明审核意见", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def feedback(self, req: FeedbackIn) -> ComplaintView:
+        async with self._acting(self._check_feedback, req):
+            rating = "satisfied" if req.satisfied else "dissatisfied"
+            said = req.comment or ("满意" if req.satisfied else "不满意")
+            await self._move("feedback", COMPLAINANT, self.state, said,
+                             {"feedback": rating, "feedback_comment": req.comment})
+            if not req.satisfied and not self.reopened:
+                self.reopened = True
+                await self._move("reopened", COMPLAINANT, S.responded, "投诉人不满意，重新审核", {"reopened": True})
+                await self._next_clock("complaint_review", "信用办重新审核期限", "投诉人不满意", "credit_office")
+                await self._notify("reopened", "case_update", ["credit_office"],
+                                   event_label="投诉人对处理结果不满意，请重新审核（仅一次）")
+            else:
+                await self._end(S.closed, "closed", SYSTEM, "投诉办结")
+        return self.view()
+
+    @feedback.validator
+    def _check_feedback(self, req: FeedbackIn) -> None:
+        if self.created and self.state not in COMPLAINT_ALLOWED[ComplaintAction.feedback]:
+            raise self._state_refusal()
+
+    @workflow.signal
+    async def calendar_changed(self) -> None:
+        await self._reproject_open_clocks()
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _require(self, action: ComplaintAction, actor: Actor, roles: tuple[str, ...]) -> None:
+        if self.created and self.state not in COMPLAINT_ALLOWED[action]:
+            raise self._state_refusal()
+        self._check_actor(actor, roles)
+
+    def _clocks(self) -> list[DeadlineClock | None]:
+        return [self.clock]
+
+    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
+                    data: dict | None = None) -> None:
+        await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
+                                 changes=changes, data=data)
+        self.state = to_state
+
+    async def _tell_complainant(self, event: str, text: str) -> None:
+        if self.start.complainant_email:
+            await self._notify(event, "case_update", [f"email:{self.start.complainant_email}"], event_label=text,
+                               public_link=False)
+
+    async def _next_clock(self, period_key: str, label: str, start_event: str, binds: str) -> None:
+        if self.clock is not None and not self.clock.closed:
+            await self.clock.close("met")
+        period = self.start.profile.period(period_key)
+        reminders = None if binds == "complainant" else self.start.profile.reminders
+        self.clock = DeadlineClock(
+            self.case,
+            DeadlineSpec(key=f"{period_key}-{self.journal.seq}", label=label, basis=period.basis,
+                         start_event=start_event, start_date=today_local(), unit="working_days",
+                         count=period.working_days),
+            binds, reminders, self._on_clock_event, self.notifier)
+        await self.clock.start()
+
+    async def _open_record(self, req: ReviewIn) -> None:
+        """Substantiated: a dishonesty record linked both ways, with its own workflow."""
+        start = await workflow.execute_activity(
+            "open_complaint_record",
+            ComplaintRecordRequest(complaint_id=self.start.complaint_id, department=self.department,
+                                   subject=self.title, severity=req.severity, reason=req.reason, at=workflow.now(),
+                                   profile=self.start.profile),
+            result_type=RecordStart, **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+        self.record_id = start.record_id
+        try:
+            await workflow.start_child_workflow(RecordWorkflow.run, start, id=f"record-{start.record_id}",
+                                                parent_close_policy=ParentClosePolicy.ABANDON)
+        except WorkflowAlreadyStartedError:
+            pass
+        await self.journal.write("record_opened", SYSTEM, reason=f"投诉属实，生成失信记录（编号 {start.record_id}）",
+                                 data={"record_id": start.record_id}, changes={"record_id": start.record_id})
+
+    async def _end(self, state: str, action: str, actor: Actor, reason: str) -> None:
+        await self._move(action, actor, state, reason, {"closed_at": workflow.now().isoformat()})
+        for clock in self._open_clocks():
+            await clock.close("closed")
+        if state == S.dismissed:
+            await self._tell_complainant(action, f"投诉不予受理：{reason}")
+        self.finished = True
+
+    async def _on_clock_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        async with self.lock:
+            if self.state in COMPLAINT_FINAL or not clock.is_current(event):
+                return
+            if clock.binds == "complainant":
+                if event.kind == "due":  # no rating in time: the outcome stands
+                    await self._end(S.closed, "closed", SYSTEM, "评价期限届满，投诉办结")
+                return
+            if event.kind == "reminder":
+                await self._reminder(clock, event, [clock.binds])
+            elif clock.binds == "credit_office":
+                await self._escalate(clock, event, ["credit_office", "admins"])
+            else:
+                dept = self.department
+                await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])

@@ -1,0 +1,343 @@
+"""Objection (信用信息异议), processes.md §4. One workflow per objection: `objection-{id}`.
+
+The disputed record or commitment is marked 异议处理中 when the profile says and unmarked when the
+objection ends; a decision to correct or revoke is applied to the target and its holders are told.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.messages import (
+        SYSTEM,
+        AcceptanceIn,
+        Actor,
+        CaseRef,
+        FindingIn,
+        ObjectionDecisionIn,
+        ObjectionOutcome,
+        ObjectionStart,
+        ObjectionView,
+        SupplementIn,
+        Transition,
+        WithdrawalIn,
+    )
+    from domain.objection import (
+        OBJECTION_ALLOWED,
+        OBJECTION_FINAL,
+        OBJECTION_STATES_ZH,
+        OUTCOMES_ZH,
+        ObjectionAction,
+        ObjectionState,
+    )
+
+from workflows.case import CaseWorkflow
+from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
+
+S = ObjectionState
+APPLICANT = Actor(username="applicant", role="public")
+
+
+@workflow.defn
+class ObjectionWorkflow(CaseWorkflow):
+    state_labels = OBJECTION_STATES_ZH
+    case_type_zh = "信用信息异议"
+
+    @workflow.init
+    def __init__(self, start: ObjectionStart) -> None:
+        self.start = start
+        self._init_case(CaseRef(case_type="objection", case_id=start.objection_id, department=start.target.department),
+                        S.submitted, f"对“{start.target.title}”的异议")
+        self.marked = False
+        self.finding: str | None = None
+        self.department_late = False
+        self.outcome: str | None = None
+        self.acceptance_clock: DeadlineClock | None = None
+        self.total_clock: DeadlineClock | None = None
+        self.supplement_clock: DeadlineClock | None = None
+        self.verify_clock: DeadlineClock | None = None
+
+    @workflow.run
+    async def run(self, start: ObjectionStart) -> str:
+        async with self.lock:
+            await self.journal.write("submitted", APPLICANT, to_state=S.submitted, reason="提交异议申请")
+            await self._notify("submitted", "objection_received", [f"email:{start.applicant_email}"])
+            if start.profile.objection.get("mark") != "on_acceptance":
+                await self._mark(True)
+            await self._start_platform_clocks()
+            self.created = True
+        await self._wind_up()
+        return self.state
+
+    @workflow.query
+    def view(self) -> ObjectionView:
+        return ObjectionView(objection_id=self.start.objection_id, state=self.state, outcome=self.outcome,
+                             department_late=self.department_late)
+
+    # --- updates ---------------------------------------------------------------------------------
+
+    @workflow.update
+    async def accept(self, req: AcceptanceIn) -> ObjectionView:
+        async with self._acting(self._check_accept, req):
+            if self.acceptance_clock:
+                await self.acceptance_clock.close("met")
+            if req.needs_supplement:
+                await self._move("supplement_requested", req.actor, S.awaiting_supplement, req.reason)
+                if self.total_clock and not self.total_clock.paused:
+                    await self.total_clock.pause("awaiting_supplement")
+                period = self.start.profile.period("supplement_window")
+                self.supplement_clock = DeadlineClock(
+                    self.case,
+                    DeadlineSpec(key=f"supplement-{self.journal.seq}", label="补正材料期限", basis=period.basis,
+                                 start_event="通知补正", start_date=today_local(), unit="working_days",
+                                 count=period.working_days),
+                    "applicant", None, self._on_supplement_event, self.notifier)
+                await self.supplement_clock.start()
+                await self._tell_applicant("supplement_requested",
+                                           f"请在{period.working_days}个工作日内补正材料：{req.reason}")
+            elif not req.accepted:
+                await self._end(S.rejected, "rejected", req.actor, req.reason)
+            else:
+                await self._move("accepted", req.actor, S.accepted, req.reason or "受理异议")
+                if not self.marked:
+                    await self._mark(True)
+                await self._forward(req.actor)
+                await self._tell_applicant("accepted", "您的异议已受理，正在核实")
+        return self.view()
+
+    @accept.validator
+    def _check_accept(self, req: AcceptanceIn) -> None:
+        self._require(ObjectionAction.accept, req.actor, ("credit_office",))
+        if (not req.accepted or req.needs_supplement) and not req.reason.strip():
+            raise refuse("不予受理或要求补正须说明理由", "InvalidInput", field="reason")
+
+    @workflow.update
+    async def supplement(self, req: SupplementIn) -> ObjectionView:
+        async with self._acting(self._check_supplement, req):
+            if self.supplement_clock:
+                await self.supplement_clock.close("met")
+            await self._move("supplemented", APPLICANT, S.submitted, "申请人补正材料", data={"material": req.material})
+            if self.total_clock and self.total_clock.paused:
+                await self.total_clock.resume()
+            period = self.start.profile.period("objection_acceptance")
+            self.acceptance_clock = self._credit_office_clock(f"acceptance-{self.journal.seq}", "异议受理期限",
+                                                              period.basis, "补正材料", period.working_days)
+            await self.acceptance_clock.start()
+            await self._notify("supplemented", "case_update", ["credit_office"],
+                               event_label="申请人已补正材料，请决定是否受理")
+        return self.view()
+
+    @supplement.validator
+    def _check_supplement(self, req: SupplementIn) -> None:
+        if self.created and self.state not in OBJECTION_ALLOWED[ObjectionAction.supplement]:
+            raise self._state_refusal()
+        if not req.material.strip():
+            raise refuse("补正材料不能为空", "InvalidInput", field="material")
+
+    @workflow.update
+    async def verify(self, req: FindingIn) -> ObjectionView:
+        async with self._acting(self._check_verify, req):
+            self.finding = req.finding
+            if self.verify_clock:
+                await self.verify_clock.close("met")
+            await self._move("verified", req.actor, self.state, "信息提供单位核实", {"finding": req.finding})
+            await self._notify("verified", "case_update", ["credit_office"],
+                               event_label="信息提供单位已提交核实意见，请作出决定")
+        return self.view()
+
+    @verify.validator
+    def _check_verify(self, req: FindingIn) -> None:
+        self._require(ObjectionAction.verify, req.actor, ("department",))
+        if self.finding is not None:
+            raise refuse("已提交核实意见", "InvalidState", state=self.state)
+        if not req.finding.strip():
+            raise refuse("核实意见不能为空", "InvalidInput", field="finding")
+
+    @workflow.update
+    async def decide(self, req: ObjectionDecisionIn) -> ObjectionView:
+        async with self._acting(self._check_decide, req):
+            self.outcome = req.outcome
+            await self._move("decided", req.actor, S.decided, req.reason,
+                             {"outcome": req.outcome, "decision_reason": req.reason, "correction": req.correction},
+                             data={"outcome": req.outcome})
+            for clock in self._open_clocks():
+                await clock.close("met")
+            if req.outcome != "upheld":
+                await self._apply_to_target(req)
+            await self._tell_applicant("decided", f"异议处理决定：{OUTCOMES_ZH[req.outcome]}。{req.reason}")
+            await self._end(S.closed, "closed", SYSTEM, "异议办结")
+        return self.view()
+
+    @decide.validator
+    def _check_decide(self, req: ObjectionDecisionIn) -> None:
+        self._require(ObjectionAction.decide, req.actor, ("credit_office",))
+        if self.created and self.finding is None and not self.department_late:
+            raise refuse("信息提供单位尚未核实，核实期限届满前不能直接决定", "InvalidState", state=self.state)
+        if not req.reason.strip():
+            raise refuse("须说明决定理由", "InvalidInput", field="reason")
+        if req.outcome == "corrected" and not req.correction.strip():
+            raise refuse("更正决定须写明更正内容", "InvalidInput", field="correction")
+
+    @workflow.update
+    async def withdraw(self, req: WithdrawalIn) -> ObjectionView:
+        async with self._acting(self._check_withdraw, req):
+            await self._end(S.withdrawn, "withdrawn", APPLICANT, req.reason or "申请人撤回异议")
+        return self.view()
+
+    @withdraw.validator
+    def _check_withdraw(self, req: WithdrawalIn) -> None:
+        if self.created and self.state not in OBJECTION_ALLOWED[ObjectionAction.withdraw]:
+            raise self._state_refusal()
+
+    @workflow.signal
+    async def calendar_changed(self) -> None:
+        await self._reproject_open_clocks()
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _require(self, action: ObjectionAction, actor: Actor, roles: tuple[str, ...]) -> None:
+        if self.created and self.state not in OBJECTION_ALLOWED[action]:
+            raise self._state_refusal()
+        self._check_actor(actor, roles)
+
+    def _clocks(self) -> list[DeadlineClock | None]:
+        return [self.acceptance_clock, self.total_clock, self.supplement_clock, self.verify_clock]
+
+    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
+                    data: dict | None = None) -> None:
+        await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
+                                 changes=changes, data=data)
+        self.state = to_state
+
+    async def _tell_applicant(self, event: str, text: str) -> None:
+        await self._notify(event, "case_update", [f"email:{self.start.applicant_email}"], event_label=text,
+                           public_link=False)
+
+    async def _touch_target(self, action: str, reason: str, changes: dict, to_state: str | None = None) -> None:
+        """Write on the disputed case's row and audit trail (keys carry this objection's id and sequence)."""
+        self.journal.seq += 1
+        target = self.start.target
+        await workflow.execute_activity(
+            "apply_transition",
+            Transition(case=CaseRef(case_type=target.case_type, case_id=target.case_id, department=target.department),
+                       event_key=f"objection-{self.start.objection_id}:{self.journal.seq:04d}:{action}",
+                       action=action, from_state=None, to_state=to_state, actor=SYSTEM, reason=reason,
+                       at=workflow.now(), data={"objection_id": self.start.objection_id}, changes=changes),
+            result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+
+    async def _mark(self, on: bool) -> None:
+        self.marked = on
+        await self._touch_target("objection_marked" if on else "objection_unmarked",
+                                 "异议处理中" if on else "异议处理结束", {"objection_pending": on})
+
+    def _credit_office_clock(self, key: str, label: str, basis: str, start_event: str, days: int) -> DeadlineClock:
+        return DeadlineClock(
+            self.case, DeadlineSpec(key=key, label=label, basis=basis, start_event=start_event,
+                                    start_date=today_local(), unit="working_days", count=days),
+            "credit_office", self.start.profile.reminders, self._on_credit_office_event, self.notifier)
+
+    async def _start_platform_clocks(self) -> None:
+        period = self.start.profile.period("objection_acceptance")
+        self.acceptance_clock = self._credit_office_clock("acceptance", "异议受理期限", period.basis, "收到异议申请",
+                                                          period.working_days)
+        await self.acceptance_clock.start()
+        total = self.start.profile.periods.get("objection_total") or self.start.profile.periods.get(
+            "objection_platform_check")
+        if total is not None:
+            self.total_clock = self._credit_office_clock("total", "异议处理总时限", total.basis, "收到异议申请",
+                                                         total.working_days)
+            await self.total_clock.start()
+
+    async def _forward(self, actor: Actor) -> None:
+        await self._move("forwarded", actor, S.verifying, "转信息提供单位核实")
+        period = self.start.profile.period("objection_source_verify")
+        self.verify_clock = DeadlineClock(
+            self.case,
+            DeadlineSpec(key="source-verification", label="信息提供单位核实期限", basis=period.basis,
+                         start_event="收到核实通知", start_date=today_local(), unit="working_days",
+                         count=period.working_days),
+            f"department:{self.department}", self.start.profile.reminders, self._on_department_event, self.notifier)
+        await self.verify_clock.start()
+        await self._notify("forwarded", "case_update", [f"department:{self.department}"],
+                           event_label=f"收到信用信息异议，请在{period.working_days}个工作日内核实并提交核实意见")
+
+    async def _apply_to_target(self, req: ObjectionDecisionIn) -> None:
+        """Correct or revoke the disputed case; a record's own workflow applies it (and tells its holders)."""
+        target = self.start.target
+        period = self.start.profile.periods.get("correction_after_revocation")
+        if period is not None:
+            clock = DeadlineClock(
+                self.case,
+                DeadlineSpec(key="correction", label="更正期限", basis=period.basis, start_event="作出异议决定",
+                             start_date=today_local(), unit="working_days", count=period.working_days),
+                "credit_office", None, self._on_credit_office_event, self.notifier)
+            await clock.start()
+        else:
+            clock = None
+        text = f"经异议核实{OUTCOMES_ZH[req.outcome]}：{req.correction or req.reason}"
+        outcome = ObjectionOutcome(objection_id=self.start.objection_id, outcome=req.outcome, reason=req.reason,
+                                   correction=req.correction, actor=req.actor)
+        applied = False
+        if target.case_type == "record":
+            try:
+                await workflow.get_external_workflow_handle(f"record-{target.case_id}").signal(
+                    "apply_objection_outcome", outcome)
+                applied = True
+            except Exception:  # the record's workflow has ended: apply through the read model below
+                applied = False
+        if not applied:  # a commitment (its status), or a record whose workflow has ended
+            changes: dict[str, object] = {"correction_note": text}
+            to_state = None
+            if target.case_type == "record" and req.outcome == "revoked":
+                changes["public"] = False
+                to_state = "revoked"
+            await self._touch_target(f"objection_{req.outcome}", text, changes, to_state)
+            await self._notify("target_changed", "case_update", [f"department:{self.department}"], event_label=text)
+        if clock is not None:
+            await clock.close("met")
+
+    async def _end(self, state: str, action: str, actor: Actor, reason: str) -> None:
+        await self._move(action, actor, state, reason, {"closed_at": workflow.now().isoformat()})
+        for clock in self._open_clocks():
+            await clock.close("closed")
+        if self.marked:
+            await self._mark(False)
+        if state != S.closed:
+            await self._tell_applicant(action, f"异议{OBJECTION_STATES_ZH[state]}：{reason}")
+        self.finished = True
+
+    # --- what the deadlines do ----------------------------------------------------------------------
+
+    async def _on_credit_office_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        async with self.lock:
+            if self.state in OBJECTION_FINAL or not clock.is_current(event):
+                return
+            if event.kind == "reminder":
+                await self._reminder(clock, event, ["credit_office"])
+            else:
+                await self._escalate(clock, event, ["credit_office", "admins"])
+
+    async def _on_department_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        dept = self.department
+        async with self.lock:
+            if self.state != S.verifying or self.finding is not None or not clock.is_current(event):
+                return
+            if event.kind == "reminder":
+                await self._reminder(clock, event, [f"department:{dept}"])
+                return
+            if event.kind == "due" and not self.department_late:
+                self.department_late = True
+                await self.journal.write("department_late", SYSTEM, reason="信息提供单位逾期未核实，由信用办直接决定",
+                                         data={"department": dept}, changes={"department_late": True})
+                await self._notify("department_late", "case_update", ["credit_office"],
+                                   event_label="信息提供单位逾期未核实，请信用办直接作出决定")
+            await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
+
+    async def _on_supplement_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
+        async with self.lock:
+            if self.state != S.awaiting_supplement or event.kind != "due" or not clock.is_current(event):
+                return
+            await self._end(S.withdrawn, "withdrawn", SYSTEM, "补正期限届满未补正，视为撤回")
