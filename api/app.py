@@ -9,7 +9,10 @@ from fastapi import FastAPI
 
 from activities.worker import connect_client
 from api import pages, problems
-from api.routes import calendar, commitments, devmail, records, system
+from api.bodylimit import BodyLimitMiddleware
+from api.routes import calendar, citizens, commitments, devmail, records, system
+
+MAX_BODY_BYTES = 1_000_000  # every form and JSON body fits; larger requests get 413
 
 
 @asynccontextmanager
@@ -24,7 +27,8 @@ def create_app() -> FastAPI:
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
     problems.install(app)
-    for module in (system, commitments, records, calendar, pages, devmail):
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    for module in (system, commitments, records, citizens, calendar, pages, devmail):
         app.include_router(module.router)
     return app
 

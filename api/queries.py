@@ -70,6 +70,7 @@ def commitment_summary(row: Commitment, departments: dict[str, str] | None = Non
         "kind": row.kind, "kind_label": KINDS.get(row.kind, row.kind), "title": row.title,
         "due_date": row.due_date.isoformat(), "state": row.state, "state_label": STATE_LABELS_ZH[row.state],
         "overdue": row.overdue, "amended": row.amended, "official": row.official,
+        "objection_pending": row.objection_pending, "correction_note": row.correction_note,
         "published_at": local_iso(row.published_at),
     }
 
@@ -127,6 +128,7 @@ def record_summary(row: Record, departments: dict[str, str] | None = None) -> di
         "state_label": RECORD_STATES[row.state], "public": row.public,
         "rectification_overdue": row.rectification_overdue, "decision_date": row.decision_date.isoformat(),
         "publicity_ends": row.publicity_ends.isoformat(), "mitigation": row.mitigation,
+        "objection_pending": row.objection_pending, "correction_note": row.correction_note,
         "mitigation_label": MITIGATIONS.get(row.mitigation or ""),
     }
 

@@ -51,6 +51,7 @@ class ObjectionWorkflow(CaseWorkflow):
         self._init_case(CaseRef(case_type="objection", case_id=start.objection_id, department=start.target.department),
                         S.submitted, f"对“{start.target.title}”的异议")
         self.marked = False
+        self.supplements: list[str] = []
         self.finding: str | None = None
         self.department_late = False
         self.outcome: str | None = None
@@ -118,7 +119,9 @@ class ObjectionWorkflow(CaseWorkflow):
         async with self._acting(self._check_supplement, req):
             if self.supplement_clock:
                 await self.supplement_clock.close("met")
-            await self._move("supplemented", APPLICANT, S.submitted, "申请人补正材料", data={"material": req.material})
+            self.supplements.append(req.material)
+            await self._move("supplemented", APPLICANT, S.submitted, "申请人补正材料",
+                             {"supplements": list(self.supplements)})
             if self.total_clock and self.total_clock.paused:
                 await self.total_clock.resume()
             period = self.start.profile.period("objection_acceptance")

@@ -59,7 +59,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_record_public'), ['public'], unique=False)
         batch_op.create_index(batch_op.f('ix_record_state'), ['state'], unique=False)
 
-    with op.batch_alter_table('commitment', schema=None) as batch_op:
+    with op.batch_alter_table('commitment', schema=None, recreate='never') as batch_op:  # keeps AUTOINCREMENT
         batch_op.add_column(sa.Column('record_id', sa.Integer(), nullable=True))
 
     op.create_table('calendar_year',
@@ -73,7 +73,7 @@ def upgrade() -> None:
     with op.batch_alter_table('calendar_year', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_year_version_id'), ['version_id'], unique=False)
 
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
+    with op.batch_alter_table('outbox', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
 

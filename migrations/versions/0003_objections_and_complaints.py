@@ -83,11 +83,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_objection_department_code'), ['department_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_objection_state'), ['state'], unique=False)
 
-    with op.batch_alter_table('commitment', schema=None) as batch_op:
+    with op.batch_alter_table('commitment', schema=None, recreate='never') as batch_op:  # keeps AUTOINCREMENT
         batch_op.add_column(sa.Column('objection_pending', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('correction_note', sa.Text(), nullable=True))
 
-    with op.batch_alter_table('record', schema=None) as batch_op:
+    with op.batch_alter_table('record', schema=None, recreate='never') as batch_op:  # keeps AUTOINCREMENT
         batch_op.add_column(sa.Column('objection_pending', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('correction_note', sa.Text(), nullable=True))
 

@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.db import session_scope
 from activities.models import User
 from activities.worker import build_worker
+from api import ratelimit
 from api.app import create_app
 from api.auth import hash_password
 from domain.settings import get_settings
@@ -69,6 +70,7 @@ async def worker(temporal_client: Client, smtp_sink) -> AsyncIterator[str]:  # t
 
 @pytest_asyncio.fixture
 async def api(temporal_client: Client, worker: str) -> AsyncIterator[httpx.AsyncClient]:
+    ratelimit.reset()
     app = create_app()
     app.state.temporal = temporal_client
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chengxin.test") as c:

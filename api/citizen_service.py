@@ -1,0 +1,167 @@
+"""Filing and tracking objections and complaints: one implementation behind the JSON API and the forms.
+
+Applicants' personal data (name, e-mail, phone) is stored for staff and never returned by tracking,
+public pages or open data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from activities.models import Commitment, Complaint, Department, Objection, Record
+from api.problems import Problem, field_error
+from api.queries import deadlines_of, history_of, local_iso
+from api.tracking import hash_code, new_code
+from api.validation import Email, LongText, Name, Title
+from domain.calendar import TZ
+from domain.messages import ComplaintStart, ObjectionStart, Target
+from domain.objection import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS, OBJECTION_STATES_ZH, OUTCOMES_ZH
+from domain.profiles import load_profile
+from domain.settings import get_settings
+from workflows.complaint import ComplaintWorkflow
+from workflows.objection import ObjectionWorkflow
+
+Topic = Literal[tuple(COMPLAINT_TOPICS)]  # type: ignore[valid-type]
+
+
+class ObjectionIn(BaseModel):
+    target_type: Literal["record", "commitment"]
+    target_id: int = Field(ge=1, le=2_147_483_647)
+    applicant_name: Name  # type: ignore[valid-type]
+    applicant_email: Email  # type: ignore[valid-type]
+    applicant_phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+\- ]{5,30}$")
+    claim: LongText  # type: ignore[valid-type]
+    reasons: LongText  # type: ignore[valid-type]
+
+
+class ComplaintIn(BaseModel):
+    department: str = Field(max_length=32)
+    topic: Topic = "other"  # type: ignore[valid-type]
+    subject: Title  # type: ignore[valid-type]
+    description: LongText  # type: ignore[valid-type]
+    commitment_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    complainant_name: Name | None = None  # type: ignore[valid-type]
+    complainant_email: Email | None = None  # type: ignore[valid-type]
+
+
+def _target(session: Session, body: ObjectionIn) -> Target:
+    """Only information the public can see can be objected to."""
+    if body.target_type == "record":
+        record = session.get(Record, body.target_id)
+        if record is None or not record.public:
+            raise field_error("target_id", f"失信记录 {body.target_id} 不存在或未在公示期")
+        dept = session.get(Department, record.department_code)
+        return Target(case_type="record", case_id=body.target_id, department=record.department_code,
+                      title=f"失信记录 {body.target_id}（{dept.name if dept else record.department_code}）")
+    commitment = session.get(Commitment, body.target_id)
+    if commitment is None or commitment.state == "draft":
+        raise field_error("target_id", f"政务承诺 {body.target_id} 不存在或未公开")
+    return Target(case_type="commitment", case_id=body.target_id, department=commitment.department_code,
+                  title=commitment.title)
+
+
+async def _start(client: Client, run: Any, arg: Any, workflow_id: str) -> None:
+    await client.start_workflow(run, arg, id=workflow_id, task_queue=get_settings().task_queue,
+                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+
+
+async def file_objection(session: Session, client: Client, body: ObjectionIn) -> dict[str, Any]:
+    target = _target(session, body)
+    profile = load_profile(get_settings().default_profile)
+    code, digest = new_code()
+    now = datetime.now(UTC)
+    row = Objection(tracking_hash=digest, target_type=target.case_type, target_id=target.case_id,
+                    department_code=target.department, applicant_name=body.applicant_name,
+                    applicant_email=body.applicant_email, applicant_phone=body.applicant_phone, claim=body.claim,
+                    reasons=body.reasons, state="submitted", profile_name=profile.name,
+                    profile_version=profile.version, created_at=now, updated_at=now)
+    session.add(row)
+    session.commit()
+    assert row.id is not None
+    start = ObjectionStart(objection_id=row.id, target=target, received_on=now.astimezone(TZ).date(),
+                           applicant_email=body.applicant_email, profile=profile)
+    try:
+        await _start(client, ObjectionWorkflow.run, start, f"objection-{row.id}")
+    except Exception:
+        session.delete(row)
+        session.commit()
+        raise Problem(503, "流程引擎暂不可用，异议未提交，请稍后重试") from None
+    return {"id": row.id, "tracking_code": code, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state]}
+
+
+async def file_complaint(session: Session, client: Client, body: ComplaintIn) -> dict[str, Any]:
+    if session.get(Department, body.department) is None:
+        raise field_error("department", f"单位 {body.department} 不存在")
+    if body.commitment_id is not None:
+        commitment = session.get(Commitment, body.commitment_id)
+        if commitment is None or commitment.state == "draft":
+            raise field_error("commitment_id", f"政务承诺 {body.commitment_id} 不存在或未公开")
+    if body.complainant_email and not body.complainant_name:
+        raise field_error("complainant_name", "实名投诉请填写姓名（匿名投诉请不填姓名和邮箱）")
+    profile = load_profile(get_settings().default_profile)
+    code, digest = new_code()
+    now = datetime.now(UTC)
+    row = Complaint(tracking_hash=digest, department_code=body.department, topic=body.topic, subject=body.subject,
+                    description=body.description, commitment_id=body.commitment_id,
+                    complainant_name=body.complainant_name, complainant_email=body.complainant_email,
+                    state="submitted", profile_name=profile.name, profile_version=profile.version, created_at=now,
+                    updated_at=now)
+    session.add(row)
+    session.commit()
+    assert row.id is not None
+    start = ComplaintStart(complaint_id=row.id, department=body.department, subject=body.subject,
+                           received_on=now.astimezone(TZ).date(), complainant_email=body.complainant_email,
+                           commitment_id=body.commitment_id, profile=profile)
+    try:
+        await _start(client, ComplaintWorkflow.run, start, f"complaint-{row.id}")
+    except Exception:
+        session.delete(row)
+        session.commit()
+        raise Problem(503, "流程引擎暂不可用，投诉未提交，请稍后重试") from None
+    return {"id": row.id, "tracking_code": code, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
+            "anonymous": body.complainant_name is None}
+
+
+def find_by_code(session: Session, model: type[Objection] | type[Complaint], code: str) -> Objection | Complaint | None:
+    if not code or len(code) > 100:
+        return None
+    return session.exec(select(model).where(model.tracking_hash == hash_code(code))).first()
+
+
+def _public_history(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:
+    return [{"at": h["at"], "action": h["action"], "action_label": h["action_label"], "to_state": h["to_state"]}
+            for h in history_of(session, case_type, case_id)]
+
+
+def objection_status(session: Session, row: Objection) -> dict[str, Any]:
+    """What the holder of the code sees: status, deadlines with receipts, the decision — no personal data."""
+    assert row.id is not None
+    return {
+        "kind": "objection", "id": row.id, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state],
+        "target": {"type": row.target_type, "id": row.target_id}, "submitted_at": local_iso(row.created_at),
+        "deadlines": deadlines_of(session, "objection", row.id),
+        "decision": {"outcome": row.outcome, "outcome_label": OUTCOMES_ZH.get(row.outcome or ""),
+                     "reason": row.decision_reason, "correction": row.correction} if row.outcome else None,
+        "history": _public_history(session, "objection", row.id),
+    }
+
+
+def complaint_status(session: Session, row: Complaint) -> dict[str, Any]:
+    assert row.id is not None
+    dept = session.get(Department, row.department_code)
+    return {
+        "kind": "complaint", "id": row.id, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
+        "department": row.department_code, "department_name": dept.name if dept else None,
+        "subject": row.subject, "submitted_at": local_iso(row.created_at),
+        "deadlines": deadlines_of(session, "complaint", row.id),
+        "response": row.response, "review_reason": row.review_reason, "feedback": row.feedback,
+        "reopened": row.reopened, "record_id": row.record_id,
+        "can_rate": row.state in ("substantiated", "unsubstantiated"),
+        "history": _public_history(session, "complaint", row.id),
+    }

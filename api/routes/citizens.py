@@ -1,0 +1,321 @@
+"""Objection and complaint endpoints (api.md): citizens file and track with a code; staff act through
+workflow Updates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from activities.models import Complaint, Department, Objection
+from api import ratelimit
+from api.auth import CurrentActor
+from api.citizen_service import (
+    ComplaintIn,
+    ObjectionIn,
+    complaint_status,
+    file_complaint,
+    file_objection,
+    find_by_code,
+    objection_status,
+)
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.problems import Problem, field_error
+from api.queries import deadlines_of, history_of, local_iso
+from api.temporal_errors import run_update
+from api.validation import CaseId, LongText, Reason, Title
+from domain.messages import (
+    AcceptanceIn,
+    Actor,
+    FeedbackIn,
+    FindingIn,
+    ObjectionDecisionIn,
+    ResponseIn,
+    ReviewIn,
+    SupplementIn,
+    TriageIn,
+    WithdrawalIn,
+)
+from domain.objection import COMPLAINT_STATES_ZH, OBJECTION_STATES_ZH
+from workflows.complaint import ComplaintWorkflow
+from workflows.objection import ObjectionWorkflow
+
+router = APIRouter(tags=["objections & complaints"])
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+class SupplementBody(BaseModel):
+    material: LongText  # type: ignore[valid-type]
+
+
+class WithdrawalBody(BaseModel):
+    reason: Reason = ""  # type: ignore[valid-type]
+
+
+class AcceptanceBody(BaseModel):
+    accepted: bool
+    needs_supplement: bool = False
+    reason: Reason = ""  # type: ignore[valid-type]
+
+
+class FindingBody(BaseModel):
+    finding: LongText  # type: ignore[valid-type]
+
+
+class DecisionBody(BaseModel):
+    outcome: Literal["corrected", "revoked", "upheld"]
+    reason: Reason  # type: ignore[valid-type]
+    correction: Reason = ""  # type: ignore[valid-type]
+
+
+class FeedbackBody(BaseModel):
+    satisfied: bool
+    comment: Reason = ""  # type: ignore[valid-type]
+
+
+class TriageBody(BaseModel):
+    dismiss: bool = False
+    department: str | None = Field(default=None, max_length=32)
+    reason: Reason = ""  # type: ignore[valid-type]
+
+
+class ResponseBody(BaseModel):
+    response: LongText  # type: ignore[valid-type]
+    evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+
+
+class ReviewBody(BaseModel):
+    substantiated: bool
+    reason: Reason  # type: ignore[valid-type]
+    severity: Literal["minor", "general", "serious"] = "general"
+
+
+def _by_code(request: Request, session: Session, model: type[Objection] | type[Complaint], code: str):  # type: ignore[no-untyped-def]
+    """404 for a wrong code (never revealing existence); too many wrong codes from one client → 429."""
+    ratelimit.check(request, "tracking_miss")
+    row = find_by_code(session, model, code)
+    if row is None:
+        ratelimit.hit(request, "tracking_miss")
+        raise Problem(404, "查询码无效")
+    return row
+
+
+async def _update(handle: Any, update: Any, arg: Any, state: str, key: str | None, who: str) -> dict[str, Any]:
+    update_id = f"{who}:{update.__name__}:{key}" if key else None
+    view = await run_update(handle.execute_update(update, arg, id=update_id), state)
+    return view.model_dump(mode="json")
+
+
+# --- objections ----------------------------------------------------------------------------------------
+
+
+@router.post("/api/objections", status_code=201)
+async def create_objection(request: Request, body: ObjectionIn, session: SessionDep, client: ClientDep,
+                           idempotency_key: IdemKey = None) -> Any:
+    ratelimit.check(request, "submission")
+
+    async def create() -> tuple[int, Any]:
+        result = await file_objection(session, client, body)
+        ratelimit.hit(request, "submission")
+        return 201, result
+
+    return await idempotent(idempotency_key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
+
+
+@router.get("/api/objections/track/{tracking_code}")
+def track_objection(request: Request, tracking_code: str, session: SessionDep) -> dict[str, Any]:
+    return objection_status(session, _by_code(request, session, Objection, tracking_code))
+
+
+@router.post("/api/objections/track/{tracking_code}/supplement")
+async def supplement(request: Request, tracking_code: str, body: SupplementBody, session: SessionDep,
+                     client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    row = _by_code(request, session, Objection, tracking_code)
+    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.supplement,
+                         SupplementIn(material=body.material), row.state, idempotency_key, "applicant")
+
+
+@router.post("/api/objections/track/{tracking_code}/withdrawal")
+async def withdraw(request: Request, tracking_code: str, body: WithdrawalBody, session: SessionDep,
+                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    row = _by_code(request, session, Objection, tracking_code)
+    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.withdraw,
+                         WithdrawalIn(reason=body.reason), row.state, idempotency_key, "applicant")
+
+
+def _objection_for_staff(session: Session, objection_id: int, actor: Actor) -> Objection:
+    row = session.get(Objection, objection_id)
+    if row is None:
+        raise Problem(404, f"异议 {objection_id} 不存在")
+    if actor.role == "department" and actor.department != row.department_code:
+        raise Problem(403, "不能查看或办理其他单位的异议")
+    return row
+
+
+def _staff(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles:
+        raise Problem(403, "当前角色无权执行此操作")
+
+
+def _objection_staff_view(session: Session, row: Objection) -> dict[str, Any]:
+    assert row.id is not None
+    return {"id": row.id, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state],
+            "target": {"type": row.target_type, "id": row.target_id}, "department": row.department_code,
+            "applicant_name": row.applicant_name, "applicant_email": row.applicant_email,
+            "applicant_phone": row.applicant_phone, "claim": row.claim, "reasons": row.reasons,
+            "supplements": row.supplements or [], "finding": row.finding, "department_late": row.department_late,
+            "outcome": row.outcome, "decision_reason": row.decision_reason, "correction": row.correction,
+            "submitted_at": local_iso(row.created_at), "deadlines": deadlines_of(session, "objection", row.id),
+            "history": history_of(session, "objection", row.id)}
+
+
+@router.get("/api/objections")
+def list_objections(session: SessionDep, actor: CurrentActor, state: str | None = None,
+                    page: Annotated[int, Query(ge=1)] = 1,
+                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    query = select(Objection)
+    if actor.role == "department":
+        query = query.where(Objection.department_code == actor.department)
+    if state:
+        query = query.where(Objection.state == state)
+    rows = list(session.exec(query.order_by(col(Objection.id).desc())))
+    items = [{"id": r.id, "state": r.state, "state_label": OBJECTION_STATES_ZH[r.state], "target_type": r.target_type,
+              "target_id": r.target_id, "department": r.department_code, "department_late": r.department_late,
+              "submitted_at": local_iso(r.created_at)} for r in rows]
+    start = (page - 1) * page_size
+    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+
+
+@router.get("/api/objections/{objection_id}")
+def get_objection(objection_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return _objection_staff_view(session, _objection_for_staff(session, objection_id, actor))
+
+
+@router.post("/api/objections/{objection_id}/acceptance")
+async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep, client: ClientDep,
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _staff(actor, "credit_office")
+    row = _objection_for_staff(session, objection_id, actor)
+    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.accept,
+                         AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
+                                      reason=body.reason), row.state, idempotency_key, actor.username)
+
+
+@router.post("/api/objections/{objection_id}/verification")
+async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, client: ClientDep,
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _staff(actor, "department")
+    row = _objection_for_staff(session, objection_id, actor)
+    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.verify,
+                         FindingIn(actor=actor, finding=body.finding), row.state, idempotency_key, actor.username)
+
+
+@router.post("/api/objections/{objection_id}/decision")
+async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, client: ClientDep,
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _staff(actor, "credit_office")
+    row = _objection_for_staff(session, objection_id, actor)
+    if body.outcome == "corrected" and not body.correction:
+        raise field_error("correction", "更正决定须写明更正内容")
+    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.decide,
+                         ObjectionDecisionIn(actor=actor, outcome=body.outcome, reason=body.reason,
+                                             correction=body.correction), row.state, idempotency_key, actor.username)
+
+
+# --- complaints ----------------------------------------------------------------------------------------
+
+
+@router.post("/api/complaints", status_code=201)
+async def create_complaint(request: Request, body: ComplaintIn, session: SessionDep, client: ClientDep,
+                           idempotency_key: IdemKey = None) -> Any:
+    ratelimit.check(request, "submission")
+
+    async def create() -> tuple[int, Any]:
+        result = await file_complaint(session, client, body)
+        ratelimit.hit(request, "submission")
+        return 201, result
+
+    return await idempotent(idempotency_key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
+
+
+@router.get("/api/complaints/track/{tracking_code}")
+def track_complaint(request: Request, tracking_code: str, session: SessionDep) -> dict[str, Any]:
+    return complaint_status(session, _by_code(request, session, Complaint, tracking_code))
+
+
+@router.post("/api/complaints/track/{tracking_code}/feedback")
+async def feedback(request: Request, tracking_code: str, body: FeedbackBody, session: SessionDep,
+                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    row = _by_code(request, session, Complaint, tracking_code)
+    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.feedback,
+                         FeedbackIn(satisfied=body.satisfied, comment=body.comment), row.state, idempotency_key,
+                         "complainant")
+
+
+def _complaint_for_staff(session: Session, complaint_id: int, actor: Actor) -> Complaint:
+    row = session.get(Complaint, complaint_id)
+    if row is None:
+        raise Problem(404, f"投诉 {complaint_id} 不存在")
+    if actor.role == "department" and actor.department != row.department_code:
+        raise Problem(403, "不能查看或办理其他单位的投诉")
+    return row
+
+
+@router.get("/api/complaints")
+def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None = None,
+                    page: Annotated[int, Query(ge=1)] = 1,
+                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    query = select(Complaint)
+    if actor.role == "department":
+        query = query.where(Complaint.department_code == actor.department)
+    if state:
+        query = query.where(Complaint.state == state)
+    rows = list(session.exec(query.order_by(col(Complaint.id).desc())))
+    items = [{"id": r.id, "state": r.state, "state_label": COMPLAINT_STATES_ZH[r.state], "subject": r.subject,
+              "department": r.department_code, "anonymous": r.complainant_name is None,
+              "submitted_at": local_iso(r.created_at)} for r in rows]
+    start = (page - 1) * page_size
+    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+
+
+@router.get("/api/complaints/{complaint_id}")
+def get_complaint(complaint_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    row = _complaint_for_staff(session, complaint_id, actor)
+    return {**complaint_status(session, row), "description": row.description, "topic": row.topic,
+            "commitment_id": row.commitment_id, "complainant_name": row.complainant_name,
+            "complainant_email": row.complainant_email, "history": history_of(session, "complaint", complaint_id)}
+
+
+@router.post("/api/complaints/{complaint_id}/triage")
+async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, client: ClientDep,
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _staff(actor, "credit_office")
+    row = _complaint_for_staff(session, complaint_id, actor)
+    if body.department and session.get(Department, body.department) is None:
+        raise field_error("department", f"单位 {body.department} 不存在")
+    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.triage,
+                         TriageIn(actor=actor, dismiss=body.dismiss, department=body.department, reason=body.reason),
+                         row.state, idempotency_key, actor.username)
+
+
+@router.post("/api/complaints/{complaint_id}/response")
+async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep, client: ClientDep,
+                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _staff(actor, "department")
+    row = _complaint_for_staff(session, complaint_id, actor)
+    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.respond,
+                         ResponseIn(actor=actor, response=body.response, evidence=body.evidence), row.state,
+                         idempotency_key, actor.username)
+
+
+@router.post("/api/complaints/{complaint_id}/review")
+async def review(complaint_id: CaseId, body: ReviewBody, session: SessionDep, client: ClientDep,
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+    _staff(actor, "credit_office")
+    row = _complaint_for_staff(session, complaint_id, actor)
+    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.review,
+                         ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
+                                  severity=body.severity), row.state, idempotency_key, actor.username)
