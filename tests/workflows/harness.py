@@ -22,14 +22,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.db import session_scope
-from activities.models import AuditEvent, Commitment, DeadlineRow, Outbox, Record
+from activities.models import AuditEvent, Commitment, Complaint, DeadlineRow, Objection, Outbox, Record
 from activities.records import insert_record
 from activities.worker import build_worker
 from api.commitment_service import insert_commitment, start_commitment
 from api.record_service import start_record
 from domain.calendar import TZ
-from domain.messages import Actor
+from domain.messages import Actor, ComplaintStart, ObjectionStart, Target
 from domain.profiles import load_profile
+from workflows.complaint import ComplaintWorkflow
+from workflows.objection import ObjectionWorkflow
 
 DEPT = Actor(username="fgw-staff", role="department", department="fgw")
 OTHER_DEPT = Actor(username="scjg-staff", role="department", department="scjg")
@@ -92,6 +94,47 @@ class Harness:
                                      now=now, profile=load_profile("henan"))
         handle = await start_record(self.env.client, start, task_queue=self.task_queue)
         return start.record_id, handle
+
+
+    async def objection(self, target_type: str, target_id: int, *,
+                        profile: str = "henan") -> tuple[int, WorkflowHandle]:
+        now = await self.now()
+        with session_scope() as session:
+            if target_type == "record":
+                dept, title = session.get(Record, target_id).department_code, f"失信记录 {target_id}"
+            else:
+                c = session.get(Commitment, target_id)
+                dept, title = c.department_code, c.title
+            row = Objection(tracking_hash=uuid.uuid4().hex, target_type=target_type, target_id=target_id,
+                            department_code=dept, applicant_name="张三", applicant_email="zs@example.com",
+                            claim="有误", reasons="理由", state="submitted", profile_name=profile,
+                            profile_version="t", created_at=now, updated_at=now)
+            session.add(row)
+            session.flush()
+            oid = row.id
+        start = ObjectionStart(objection_id=oid, target=Target(case_type=target_type, case_id=target_id,
+                                                               department=dept, title=title),
+                               received_on=now.date(), applicant_email="zs@example.com",
+                               profile=load_profile(profile))
+        handle = await self.env.client.start_workflow(ObjectionWorkflow.run, start, id=f"objection-{oid}",
+                                                      task_queue=self.task_queue)
+        return oid, handle
+
+    async def complaint(self, *, email: str | None = "ts@example.com") -> tuple[int, WorkflowHandle]:
+        now = await self.now()
+        with session_scope() as session:
+            row = Complaint(tracking_hash=uuid.uuid4().hex, department_code="fgw", topic="arrears", subject="拖欠账款",
+                            description="d", complainant_name="李四" if email else None, complainant_email=email,
+                            state="submitted", profile_name="henan", profile_version="t", created_at=now,
+                            updated_at=now)
+            session.add(row)
+            session.flush()
+            kid = row.id
+        start = ComplaintStart(complaint_id=kid, department="fgw", subject="拖欠账款", received_on=now.date(),
+                               complainant_email=email, profile=load_profile("henan"))
+        handle = await self.env.client.start_workflow(ComplaintWorkflow.run, start, id=f"complaint-{kid}",
+                                                      task_queue=self.task_queue)
+        return kid, handle
 
 
 @asynccontextmanager
@@ -165,3 +208,10 @@ class FailFirstAfterRunning(Interceptor):
                 return result
 
         return _Inbound(next)
+
+
+def row(model: type, case_id: int):  # type: ignore[no-untyped-def]
+    with session_scope() as session:
+        found = session.get(model, case_id)
+        assert found is not None
+        return found
