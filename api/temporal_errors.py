@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -45,3 +45,12 @@ async def run_update(call: Awaitable[T], current_state: str | None = None) -> T:
                 raise Problem(409, f"当前状态（{label}）不允许此操作", state=current_state, state_label=label) from None
             raise Problem(404, "流程不存在") from None
         raise Problem(503, "流程引擎暂不可用，请稍后重试") from None
+
+
+async def send_update(handle: WorkflowHandle, update: Any, arg: Any, current_state: str, key: str | None,
+                      caller: str) -> dict[str, Any]:
+    """Send an action as an Update; an Idempotency-Key becomes its update id, scoped to caller and action,
+    so a repeat returns the first outcome."""
+    update_id = f"{caller}:{update.__name__}:{key}" if key else None
+    view = await run_update(handle.execute_update(update, arg, id=update_id), current_state)
+    return view.model_dump(mode="json")

@@ -29,6 +29,7 @@ class CaseWorkflow:
     department: str
     state_labels: dict[str, str]
     case_type_zh: str
+    allowed_states: dict[Any, frozenset[Any]]  # action → states in which it is legal (the domain's table)
 
     def _init_case(self, case: CaseRef, state: str, title: str) -> None:
         self.case = case
@@ -56,6 +57,20 @@ class CaseWorkflow:
 
     def _state_refusal(self) -> Exception:
         return refuse(f"当前状态（{self.state_labels[self.state]}）不允许此操作", "InvalidState", state=self.state)
+
+    def _require(self, action: Any, actor: Actor, roles: tuple[str, ...]) -> None:
+        """Validator checks. Until registration is written the state is not settled: the handler then waits
+        for it and re-checks under the lock."""
+        if self.created and self.state not in self.allowed_states[action]:
+            raise self._state_refusal()
+        self._check_actor(actor, roles)
+
+    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
+                    data: dict | None = None) -> None:
+        """One transition: audit event and row change in one activity, then the in-memory state."""
+        await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
+                                 changes=changes, data=data)
+        self.state = to_state
 
     def _check_actor(self, actor: Actor, roles: tuple[str, ...]) -> None:
         if actor.role not in roles:

@@ -14,11 +14,11 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.commitment import (
+        ALLOWED,
         FINAL_STATES,
         STATE_LABELS_ZH,
         Action,
         CommitmentState,
-        allowed,
         unlawful_reason,
     )
     from domain.deadlines import DeadlineSpec, ScheduledEvent
@@ -51,6 +51,7 @@ S = CommitmentState
 @workflow.defn
 class CommitmentWorkflow(CaseWorkflow):
     state_labels = STATE_LABELS_ZH
+    allowed_states = ALLOWED
     case_type_zh = "政务承诺"
 
     @workflow.init
@@ -316,13 +317,6 @@ class CommitmentWorkflow(CaseWorkflow):
         await self._reproject_open_clocks()
 
     # --- helpers -------------------------------------------------------------------------------
-
-    def _require(self, action: Action, actor: Actor, roles: tuple[str, ...]) -> None:
-        """Validator checks. Until registration is written the state is not settled yet: the handler
-        then waits for it and re-checks under the lock."""
-        if self.created and not allowed(action, self.state):
-            raise self._state_refusal()
-        self._check_actor(actor, roles)
 
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.due_clock, self.grace_clock, self.verify_clock, *self.milestone_clocks.values()]

@@ -44,6 +44,7 @@ COMPLAINANT = Actor(username="complainant", role="public")
 @workflow.defn
 class ComplaintWorkflow(CaseWorkflow):
     state_labels = COMPLAINT_STATES_ZH
+    allowed_states = COMPLAINT_ALLOWED
     case_type_zh = "政务失信投诉"
 
     @workflow.init
@@ -162,19 +163,8 @@ class ComplaintWorkflow(CaseWorkflow):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _require(self, action: ComplaintAction, actor: Actor, roles: tuple[str, ...]) -> None:
-        if self.created and self.state not in COMPLAINT_ALLOWED[action]:
-            raise self._state_refusal()
-        self._check_actor(actor, roles)
-
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.clock]
-
-    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
-                    data: dict | None = None) -> None:
-        await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
-                                 changes=changes, data=data)
-        self.state = to_state
 
     async def _tell_complainant(self, event: str, text: str) -> None:
         if self.start.complainant_email:

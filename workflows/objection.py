@@ -43,6 +43,7 @@ APPLICANT = Actor(username="applicant", role="public")
 @workflow.defn
 class ObjectionWorkflow(CaseWorkflow):
     state_labels = OBJECTION_STATES_ZH
+    allowed_states = OBJECTION_ALLOWED
     case_type_zh = "信用信息异议"
 
     @workflow.init
@@ -200,19 +201,8 @@ class ObjectionWorkflow(CaseWorkflow):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _require(self, action: ObjectionAction, actor: Actor, roles: tuple[str, ...]) -> None:
-        if self.created and self.state not in OBJECTION_ALLOWED[action]:
-            raise self._state_refusal()
-        self._check_actor(actor, roles)
-
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.acceptance_clock, self.total_clock, self.supplement_clock, self.verify_clock]
-
-    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
-                    data: dict | None = None) -> None:
-        await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
-                                 changes=changes, data=data)
-        self.state = to_state
 
     async def _tell_applicant(self, event: str, text: str) -> None:
         await self._notify(event, "case_update", [f"email:{self.start.applicant_email}"], event_label=text,

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         SeverityIn,
     )
     from domain.record import (
+        ALLOWED,
         FINAL_STATES,
         MITIGATIONS,
         SEVERITIES,
@@ -48,6 +49,7 @@ S = RecordState
 @workflow.defn
 class RecordWorkflow(CaseWorkflow):
     state_labels = STATE_LABELS_ZH
+    allowed_states = ALLOWED
     case_type_zh = "失信记录"
 
     @workflow.init
@@ -323,11 +325,6 @@ class RecordWorkflow(CaseWorkflow):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _require(self, action: RecordAction, actor: Actor, roles: tuple[str, ...]) -> None:
-        if self.created and not allowed(action, self.state):
-            raise self._state_refusal()
-        self._check_actor(actor, roles)
-
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.explanation_clock, self.rectification_clock, self.verification_clock, self.repair_clock]
 
@@ -339,12 +336,6 @@ class RecordWorkflow(CaseWorkflow):
 
     def _context(self) -> dict[str, object]:
         return {**super()._context(), "severity_zh": SEVERITIES[self.severity]}
-
-    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
-                    data: dict | None = None) -> None:
-        await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
-                                 changes=changes, data=data)
-        self.state = to_state
 
     async def _publish(self, actor: Actor) -> None:
         self.public = True

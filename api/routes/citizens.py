@@ -25,7 +25,7 @@ from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import deadlines_of, history_of, local_iso
-from api.temporal_errors import run_update
+from api.temporal_errors import send_update
 from api.validation import CaseId, LongText, Reason, Title
 from domain.messages import (
     AcceptanceIn,
@@ -103,12 +103,6 @@ def _by_code(request: Request, session: Session, model: type[Objection] | type[C
     return row
 
 
-async def _update(handle: Any, update: Any, arg: Any, state: str, key: str | None, who: str) -> dict[str, Any]:
-    update_id = f"{who}:{update.__name__}:{key}" if key else None
-    view = await run_update(handle.execute_update(update, arg, id=update_id), state)
-    return view.model_dump(mode="json")
-
-
 # --- objections ----------------------------------------------------------------------------------------
 
 
@@ -134,7 +128,7 @@ def track_objection(request: Request, tracking_code: str, session: SessionDep) -
 async def supplement(request: Request, tracking_code: str, body: SupplementBody, session: SessionDep,
                      client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Objection, tracking_code)
-    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.supplement,
+    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.supplement,
                          SupplementIn(material=body.material), row.state, idempotency_key, "applicant")
 
 
@@ -142,7 +136,7 @@ async def supplement(request: Request, tracking_code: str, body: SupplementBody,
 async def withdraw(request: Request, tracking_code: str, body: WithdrawalBody, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Objection, tracking_code)
-    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.withdraw,
+    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.withdraw,
                          WithdrawalIn(reason=body.reason), row.state, idempotency_key, "applicant")
 
 
@@ -199,7 +193,7 @@ async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "credit_office")
     row = _objection_for_staff(session, objection_id, actor)
-    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.accept,
+    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.accept,
                          AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
                                       reason=body.reason), row.state, idempotency_key, actor.username)
 
@@ -209,7 +203,7 @@ async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, c
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "department")
     row = _objection_for_staff(session, objection_id, actor)
-    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.verify,
+    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.verify,
                          FindingIn(actor=actor, finding=body.finding), row.state, idempotency_key, actor.username)
 
 
@@ -220,7 +214,7 @@ async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, 
     row = _objection_for_staff(session, objection_id, actor)
     if body.outcome == "corrected" and not body.correction:
         raise field_error("correction", "更正决定须写明更正内容")
-    return await _update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.decide,
+    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.decide,
                          ObjectionDecisionIn(actor=actor, outcome=body.outcome, reason=body.reason,
                                              correction=body.correction), row.state, idempotency_key, actor.username)
 
@@ -250,7 +244,7 @@ def track_complaint(request: Request, tracking_code: str, session: SessionDep) -
 async def feedback(request: Request, tracking_code: str, body: FeedbackBody, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Complaint, tracking_code)
-    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.feedback,
+    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.feedback,
                          FeedbackIn(satisfied=body.satisfied, comment=body.comment), row.state, idempotency_key,
                          "complainant")
 
@@ -296,7 +290,7 @@ async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, cl
     row = _complaint_for_staff(session, complaint_id, actor)
     if body.department and session.get(Department, body.department) is None:
         raise field_error("department", f"单位 {body.department} 不存在")
-    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.triage,
+    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.triage,
                          TriageIn(actor=actor, dismiss=body.dismiss, department=body.department, reason=body.reason),
                          row.state, idempotency_key, actor.username)
 
@@ -306,7 +300,7 @@ async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep,
                   actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "department")
     row = _complaint_for_staff(session, complaint_id, actor)
-    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.respond,
+    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.respond,
                          ResponseIn(actor=actor, response=body.response, evidence=body.evidence), row.state,
                          idempotency_key, actor.username)
 
@@ -316,6 +310,6 @@ async def review(complaint_id: CaseId, body: ReviewBody, session: SessionDep, cl
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "credit_office")
     row = _complaint_for_staff(session, complaint_id, actor)
-    return await _update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.review,
+    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.review,
                          ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
                                   severity=body.severity), row.state, idempotency_key, actor.username)

@@ -17,14 +17,13 @@ from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import can_see_drafts, commitment_detail, commitment_summary, department_names, list_commitments
-from api.temporal_errors import run_update
+from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
 from domain.commitment import KINDS
 from domain.messages import (
     Actor,
     AmendmentDecision,
     AmendmentRequest,
-    CommitmentView,
     ExtensionRequest,
     FulfilmentReport,
     MilestoneDone,
@@ -120,12 +119,9 @@ def _roles(actor: Actor, *roles: str) -> None:
 
 
 async def _update(client: ClientDep, row: Commitment, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
-    """Send the Update; an Idempotency-Key becomes its update id, scoped to the caller and the action."""
     assert row.id is not None
-    handle = client.get_workflow_handle(workflow_id(row.id))
-    update_id = f"{arg.actor.username}:{update.__name__}:{key}" if key else None
-    view: CommitmentView = await run_update(handle.execute_update(update, arg, id=update_id), row.state)
-    return view.model_dump(mode="json")
+    return await send_update(client.get_workflow_handle(workflow_id(row.id)), update, arg, row.state, key,
+                             arg.actor.username)
 
 
 _known_departments: dict[str, tuple[str, float]] = {}

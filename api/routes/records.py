@@ -18,13 +18,12 @@ from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import department_names, list_records, record_detail, record_summary, record_tombstone
 from api.record_service import record_workflow_id, start_record
-from api.temporal_errors import run_update
+from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title, today_local
 from domain.messages import (
     Actor,
     ExplanationIn,
     MitigationIn,
-    RecordView,
     RectificationDueIn,
     RectificationIn,
     RectificationVerdict,
@@ -123,12 +122,9 @@ def _credit_office(session: Session, record_id: CaseId, actor: Actor) -> Record:
 
 
 async def _update(client: ClientDep, row: Record, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
-    """Send the Update; an Idempotency-Key becomes its update id, scoped to the caller and the action."""
     assert row.id is not None
-    handle = client.get_workflow_handle(record_workflow_id(row.id))
-    update_id = f"{arg.actor.username}:{update.__name__}:{key}" if key else None
-    view: RecordView = await run_update(handle.execute_update(update, arg, id=update_id), row.state)
-    return view.model_dump(mode="json")
+    return await send_update(client.get_workflow_handle(record_workflow_id(row.id)), update, arg, row.state, key,
+                             arg.actor.username)
 
 
 @router.post("", status_code=201)

@@ -27,10 +27,11 @@ async def test_override_moves_open_verification_deadline_and_notifies(api, token
     assert preview["message"].startswith("此变更将影响")
     r = await api.post("/api/calendar/overrides", json=override, headers=tokens["admin"])
     assert r.status_code == 201
-    for _ in range(200):
+    for _ in range(400):
         detail = (await api.get(f"/api/commitments/{cid}")).json()
         moved = next(d for d in detail["deadlines"] if d["key"].startswith("verification"))
-        if moved["due_at"][:10] != old_due.isoformat():
+        logged = "deadline_moved" in [h["action"] for h in detail["history"]]
+        if moved["due_at"][:10] != old_due.isoformat() and logged:
             break
         await asyncio.sleep(0.05)
     assert date.fromisoformat(moved["due_at"][:10]) > old_due

@@ -29,7 +29,7 @@ async def _published_record(api, tokens) -> int:  # type: ignore[no-untyped-def]
 
 
 async def _objection_state(api, code: str, state: str) -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(200):
+    for _ in range(400):
         r = await api.get(f"/api/objections/track/{code}")
         if r.status_code == 200 and r.json()["state"] == state:
             return r.json()

@@ -31,7 +31,7 @@ def count(model: type = Commitment) -> int:
 
 
 async def settled(api: httpx.AsyncClient, cid: int, headers: dict[str, str], predicate) -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(200):
+    for _ in range(400):
         r = await api.get(f"/api/commitments/{cid}", headers=headers)
         if r.status_code == 200 and predicate(r.json()):
             return r.json()

@@ -21,7 +21,7 @@ def record_body(**over: object) -> dict[str, object]:
 
 
 async def _wait(api, rid: int, predicate, headers=None) -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(200):
+    for _ in range(400):
         r = await api.get(f"/api/records/{rid}", headers=headers or {})
         if r.status_code == 200 and predicate(r.json()):
             return r.json()
