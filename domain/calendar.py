@@ -122,10 +122,6 @@ def end_of_day(d: date) -> datetime:
     return datetime.combine(d, END_OF_DAY, tzinfo=TZ)
 
 
-def local_date(at: datetime) -> date:
-    return at.astimezone(TZ).date()
-
-
 @functools.lru_cache(maxsize=64)
 def _fallback_holidays(year: int) -> dict[date, str]:
     return dict(holidays.China(years=year, observed=False, language="zh_CN").items())

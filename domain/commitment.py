@@ -27,7 +27,6 @@ STATE_LABELS_ZH: dict[str, str] = {
 }
 
 FINAL_STATES = frozenset({CommitmentState.fulfilled, CommitmentState.breached, CommitmentState.withdrawn})
-PUBLIC_STATES = frozenset(s for s in CommitmentState if s is not CommitmentState.draft)
 
 
 class Action(StrEnum):
@@ -40,17 +39,6 @@ class Action(StrEnum):
     resume = "resume"
     extend = "extend"
 
-
-ACTION_LABELS_ZH: dict[str, str] = {
-    "publish": "发布",
-    "report_fulfilment": "报告履行情况",
-    "verify": "核验",
-    "request_amendment": "申请变更或撤回",
-    "decide_amendment": "审批变更或撤回",
-    "pause": "中止计时",
-    "resume": "恢复计时",
-    "extend": "延期",
-}
 
 # Which states allow which action. One table, read by the workflow validators and the pages.
 ALLOWED: dict[Action, frozenset[CommitmentState]] = {
@@ -68,9 +56,6 @@ ALLOWED: dict[Action, frozenset[CommitmentState]] = {
 def allowed(action: Action, state: str) -> bool:
     return CommitmentState(state) in ALLOWED[action]
 
-
-def actions_in(state: str) -> list[Action]:
-    return [a for a, states in ALLOWED.items() if CommitmentState(state) in states]
 
 
 KINDS: dict[str, str] = {
@@ -91,12 +76,6 @@ class AmendmentReason(StrEnum):
     public_interest = "public_interest"
     legal_cause = "legal_cause"
 
-
-AMENDMENT_REASON_LABELS_ZH = {
-    "national_interest": "国家利益需要",
-    "public_interest": "公共利益需要",
-    "legal_cause": "其他法定事由",
-}
 
 # 换届、责任人更替 is never a reason (新官不理旧账). Checked on the reason code and on the free text.
 FORBIDDEN_REASON_CODES = {"term_change": "政府换届", "official_change": "责任人更替"}

@@ -143,11 +143,6 @@ class DeadlineStatus(BaseModel):
     status: Literal["open", "paused", "met", "missed", "closed"]
 
 
-class RemainingRequest(BaseModel):
-    on: date
-    due: date
-
-
 class Transition(BaseModel):
     case: CaseRef
     event_key: str
