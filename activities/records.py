@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.db import session_scope
-from activities.models import Commitment, Complaint, Department, Record
+from activities.models import Commitment, Complaint, Department, Objection, Record
 from domain.calendar import TZ
-from domain.messages import SYSTEM, Actor, BreachRecordRequest, ComplaintRecordRequest, RecordStart
+from domain.messages import SYSTEM, Actor, BreachRecordRequest, CaseRef, ComplaintRecordRequest, RecordStart
 from domain.profiles import RuleProfile
 from domain.record import CATEGORIES, RecordState, publicity_ends, repair_possible_from
 
@@ -96,3 +96,13 @@ def open_complaint_record(req: ComplaintRecordRequest) -> RecordStart:
                             severity=req.severity,
                             facts=f"投诉（编号 {req.complaint_id}）“{req.subject}”经审核属实：{req.reason}", at=req.at,
                             profile=req.profile, link=Complaint)
+
+
+@activity.defn
+def objections_open_on(target: CaseRef) -> bool:
+    """Whether any objection on this record or commitment is still open (the 异议处理中 mark stays)."""
+    final = ("rejected", "closed", "withdrawn")
+    with session_scope() as session:
+        return session.exec(select(Objection.id).where(
+            Objection.target_type == target.case_type, Objection.target_id == target.case_id,
+            col(Objection.state).not_in(final))).first() is not None

@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 
 from activities.deadline_activities import plan_deadline, set_deadline_status
 from activities.notify import queue_notice, send_notice
-from activities.records import open_breach_record, open_complaint_record
+from activities.records import objections_open_on, open_breach_record, open_complaint_record
 from activities.store import apply_transition
 from domain.settings import get_settings
 from workflows.commitment import CommitmentWorkflow
@@ -21,7 +21,7 @@ from workflows.record import RecordWorkflow
 
 WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow]
 ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record,
-              open_complaint_record]
+              open_complaint_record, objections_open_on]
 
 
 async def connect_client() -> Client:

@@ -6,7 +6,9 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM, TITLES
+from api.problems import PROBLEM, TITLES, TOO_LARGE_DETAIL
+
+TOO_LARGE = "chengxin.body_too_large"
 
 
 class _TooLarge(Exception):
@@ -35,6 +37,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    scope[TOO_LARGE] = True  # FastAPI turns a failed body read into 400: the handler maps it
                     raise _TooLarge
             return message
 
@@ -51,9 +54,8 @@ class BodyLimitMiddleware:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        limit_kb = self.max_bytes // 1000
         body = json.dumps({"type": "about:blank", "title": TITLES[413], "status": 413,
-                           "detail": f"请求内容过大（上限 {limit_kb} KB）"}, ensure_ascii=False).encode()
+                           "detail": TOO_LARGE_DETAIL}, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

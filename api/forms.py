@@ -51,10 +51,9 @@ async def _submit(request: Request, model: type[BaseModel], template: str, ctx: 
                   file: Any) -> HTMLResponse:
     form = dict(await request.form())
     try:
-        ratelimit.check(request, "submission")
         body = model.model_validate(_clean(form))
+        ratelimit.take(request, "submission")
         result = await file(body)
-        ratelimit.hit(request, "submission")
     except ValidationError as exc:
         return templates.TemplateResponse(request, template, {**ctx, "form": form, "errors": _errors(exc)},
                                           status_code=422)

@@ -45,14 +45,14 @@ def _portal(request: Request, session: SessionDep, q: str | None, department: st
 @router.get("/", response_class=HTMLResponse)
 def portal(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
            department: str | None = None, state: str | None = None,
-           page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+           page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     return _portal(request, session, q, department, state, page)
 
 
 @router.get("/commitments", response_class=HTMLResponse)
 def commitments_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
                      department: str | None = None, state: str | None = None,
-                     page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+                     page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     return _portal(request, session, q, department, state, page)
 
 
@@ -67,7 +67,7 @@ def commitment_page(request: Request, commitment_id: CaseId, session: SessionDep
 
 @router.get("/records", response_class=HTMLResponse)
 def records_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
-                 department: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+                 department: str | None = None, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     rows, total = list_records(session, None, department=department or None, state=None, severity=None,
                                q=q or None, page=page, page_size=20)
     names = department_names(session)

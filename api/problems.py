@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("chengxin.api")
+TOO_LARGE_DETAIL = "请求内容过大（上限 1 MB）"
 
 TITLES = {400: "请求格式错误", 401: "未登录或登录已失效", 403: "无权访问", 404: "未找到", 405: "方法不允许",
           409: "当前状态不允许此操作", 413: "内容过大", 422: "输入有误", 429: "请求过于频繁",
@@ -99,6 +100,8 @@ def install(app: FastAPI) -> None:
         return problem_response(500, "服务器内部错误，请稍后重试；问题已记录")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.scope.get("chengxin.body_too_large"):  # a chunked body ran over the limit mid-read
+            return problem_response(413, TOO_LARGE_DETAIL)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "错误")
         return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))

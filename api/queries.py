@@ -91,12 +91,13 @@ def deadlines_of(session: Session, case_type: str, case_id: int) -> list[dict[st
     return out
 
 
-def history_of(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:
+def history_of(session: Session, case_type: str, case_id: int, staff: bool = True) -> list[dict[str, Any]]:
+    """The case's audit trail; the public version names roles, not the staff members' logins."""
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type, AuditEvent.case_id == case_id)
                         .order_by(col(AuditEvent.at), col(AuditEvent.id)))
     return [{"at": local_iso(e.at), "action": e.action, "action_label": ACTION_LABELS_ZH.get(e.action, e.action),
-             "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor, "role": e.role,
-             "reason": e.reason} for e in rows]
+             "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor if staff else None,
+             "role": e.role, "reason": e.reason} for e in rows]
 
 
 def list_records(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
@@ -140,7 +141,7 @@ def record_tombstone(row: Record, departments: dict[str, str]) -> dict[str, Any]
             "state_label": RECORD_STATES[row.state], "public": False, "tombstone": True}
 
 
-def record_detail(session: Session, row: Record) -> dict[str, Any]:
+def record_detail(session: Session, row: Record, staff: bool = False) -> dict[str, Any]:
     assert row.id is not None
     out = record_summary(row, department_names(session))
     out.update({
@@ -154,12 +155,12 @@ def record_detail(session: Session, row: Record) -> dict[str, Any]:
         "created_at": local_iso(row.created_at), "published_at": local_iso(row.published_at),
         "closed_at": local_iso(row.closed_at),
         "deadlines": deadlines_of(session, "record", row.id),
-        "history": history_of(session, "record", row.id),
+        "history": history_of(session, "record", row.id, staff),
     })
     return out
 
 
-def commitment_detail(session: Session, row: Commitment) -> dict[str, Any]:
+def commitment_detail(session: Session, row: Commitment, staff: bool = False) -> dict[str, Any]:
     assert row.id is not None
     out = commitment_summary(row, department_names(session))
     milestones = session.exec(select(Milestone).where(Milestone.commitment_id == row.id).order_by(col(Milestone.seq)))
@@ -177,6 +178,6 @@ def commitment_detail(session: Session, row: Commitment) -> dict[str, Any]:
         "versions": [{"version": v.version, "title": v.title, "content": v.content, "due_date": v.due_date.isoformat(),
                       "reason": v.reason, "approved_by": v.approved_by, "at": local_iso(v.at)} for v in versions],
         "deadlines": deadlines_of(session, "commitment", row.id),
-        "history": history_of(session, "commitment", row.id),
+        "history": history_of(session, "commitment", row.id, staff),
     })
     return out

@@ -41,6 +41,12 @@ def check(request: Request, bucket: str) -> None:
         raise Problem(429, f"请求过于频繁，请在 {retry} 秒后再试", retry_after=retry)
 
 
+def take(request: Request, bucket: str) -> None:
+    """Check and count in one step (no await in between), so concurrent requests cannot all slip through."""
+    check(request, bucket)
+    hit(request, bucket)
+
+
 def hit(request: Request, bucket: str) -> None:
     _window(bucket, client_key(request)).append(time.monotonic())
 

@@ -11,10 +11,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
 from domain.commitment import STATE_LABELS_ZH as COMMITMENT_STATES
+from domain.objection import COMPLAINT_STATES_ZH, OBJECTION_STATES_ZH
 from domain.record import STATE_LABELS_ZH as RECORD_STATES
 
 T = TypeVar("T")
-STATE_LABELS = {**COMMITMENT_STATES, **RECORD_STATES}
+STATE_LABELS = {**COMPLAINT_STATES_ZH, **OBJECTION_STATES_ZH, **COMMITMENT_STATES, **RECORD_STATES}
 
 
 async def run_update(call: Awaitable[T], current_state: str | None = None) -> T:

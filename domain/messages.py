@@ -305,6 +305,7 @@ class ObjectionOutcome(BaseModel):
     reason: str
     correction: str = ""
     actor: Actor
+    source: str = ""  # who decided it, e.g. "投诉（编号 3）复核"; default: the objection
 
 
 class ObjectionView(BaseModel):

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ComplaintStart,
         ComplaintView,
         FeedbackIn,
+        ObjectionOutcome,
         RecordStart,
         ResponseIn,
         ReviewIn,
@@ -122,6 +123,11 @@ class ComplaintWorkflow(CaseWorkflow):
                              data={"substantiated": req.substantiated})
             if req.substantiated and self.record_id is None:
                 await self._open_record(req)
+            elif not req.substantiated and self.record_id is not None:  # reversed on re-review
+                await workflow.get_external_workflow_handle(f"record-{self.record_id}").signal(
+                    "apply_objection_outcome",
+                    ObjectionOutcome(objection_id=0, outcome="revoked", reason=req.reason, actor=req.actor,
+                                     source=f"投诉（编号 {self.start.complaint_id}）复核"))
             await self._next_clock("complaint_feedback", "投诉人评价期限", "告知处理结果", "complainant")
             await self._notify("reviewed", "case_update", [f"department:{self.department}"],
                                event_label=f"投诉经审核{COMPLAINT_STATES_ZH[to]}：{req.reason}")

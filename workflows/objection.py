@@ -208,7 +208,7 @@ class ObjectionWorkflow(CaseWorkflow):
         await self._notify(event, "case_update", [f"email:{self.start.applicant_email}"], event_label=text,
                            public_link=False)
 
-    async def _touch_target(self, action: str, reason: str, changes: dict, to_state: str | None = None) -> None:
+    async def _touch_target(self, action: str, reason: str, changes: dict) -> None:
         """Write on the disputed case's row and audit trail (keys carry this objection's id and sequence)."""
         self.journal.seq += 1
         target = self.start.target
@@ -216,15 +216,23 @@ class ObjectionWorkflow(CaseWorkflow):
             "apply_transition",
             Transition(case=CaseRef(case_type=target.case_type, case_id=target.case_id, department=target.department),
                        event_key=f"objection-{self.start.objection_id}:{self.journal.seq:04d}:{action}",
-                       action=action, from_state=None, to_state=to_state, actor=SYSTEM, reason=reason,
+                       action=action, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
                        at=workflow.now(), data={"objection_id": self.start.objection_id}, changes=changes),
             result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
         )
 
     async def _mark(self, on: bool) -> None:
+        """Mark the target; unmarking leaves the mark while another objection on it is still open."""
         self.marked = on
-        await self._touch_target("objection_marked" if on else "objection_unmarked",
-                                 "异议处理中" if on else "异议处理结束", {"objection_pending": on})
+        target = self.start.target
+        if on:
+            await self._touch_target("objection_marked", "异议处理中", {"objection_pending": True})
+            return
+        still_open = await workflow.execute_activity(
+            "objections_open_on", CaseRef(case_type=target.case_type, case_id=target.case_id),
+            result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
+        )
+        await self._touch_target("objection_unmarked", "异议处理结束", {"objection_pending": still_open})
 
     def _credit_office_clock(self, key: str, label: str, basis: str, start_event: str, days: int) -> DeadlineClock:
         return DeadlineClock(
@@ -237,8 +245,7 @@ class ObjectionWorkflow(CaseWorkflow):
         self.acceptance_clock = self._credit_office_clock("acceptance", "异议受理期限", period.basis, "收到异议申请",
                                                           period.working_days)
         await self.acceptance_clock.start()
-        total = self.start.profile.periods.get("objection_total") or self.start.profile.periods.get(
-            "objection_platform_check")
+        total = self.start.profile.periods.get("objection_total")
         if total is not None:
             self.total_clock = self._credit_office_clock("total", "异议处理总时限", total.basis, "收到异议申请",
                                                          total.working_days)
@@ -282,12 +289,8 @@ class ObjectionWorkflow(CaseWorkflow):
             except Exception:  # the record's workflow has ended: apply through the read model below
                 applied = False
         if not applied:  # a commitment (its status), or a record whose workflow has ended
-            changes: dict[str, object] = {"correction_note": text}
-            to_state = None
-            if target.case_type == "record" and req.outcome == "revoked":
-                changes["public"] = False
-                to_state = "revoked"
-            await self._touch_target(f"objection_{req.outcome}", text, changes, to_state)
+            # a record whose workflow has completed is already out of publicity: the note is what remains
+            await self._touch_target(f"objection_{req.outcome}", text, {"correction_note": text})
             await self._notify("target_changed", "case_update", [f"department:{self.department}"], event_label=text)
         if clock is not None:
             await clock.close("met")
@@ -304,10 +307,21 @@ class ObjectionWorkflow(CaseWorkflow):
 
     # --- what the deadlines do ----------------------------------------------------------------------
 
+    async def _department_late(self) -> None:
+        if self.department_late or self.state != S.verifying or self.finding is not None:
+            return
+        self.department_late = True
+        await self.journal.write("department_late", SYSTEM, reason="信息提供单位逾期未核实，由信用办直接决定",
+                                 data={"department": self.department}, changes={"department_late": True})
+        await self._notify("department_late", "case_update", ["credit_office"],
+                           event_label="信息提供单位逾期未核实，请信用办直接作出决定")
+
     async def _on_credit_office_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async with self.lock:
             if self.state in OBJECTION_FINAL or not clock.is_current(event):
                 return
+            if clock is self.total_clock and event.kind == "due":  # 河南: the total period decides lateness
+                await self._department_late()
             if event.kind == "reminder":
                 await self._reminder(clock, event, ["credit_office"])
             else:
@@ -321,12 +335,8 @@ class ObjectionWorkflow(CaseWorkflow):
             if event.kind == "reminder":
                 await self._reminder(clock, event, [f"department:{dept}"])
                 return
-            if event.kind == "due" and not self.department_late:
-                self.department_late = True
-                await self.journal.write("department_late", SYSTEM, reason="信息提供单位逾期未核实，由信用办直接决定",
-                                         data={"department": dept}, changes={"department_late": True})
-                await self._notify("department_late", "case_update", ["credit_office"],
-                                   event_label="信息提供单位逾期未核实，请信用办直接作出决定")
+            if event.kind == "due" and self.total_clock is None:  # no total period: the department's own decides
+                await self._department_late()
             await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
 
     async def _on_supplement_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:

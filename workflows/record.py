@@ -240,6 +240,9 @@ class RecordWorkflow(CaseWorkflow):
     @decide_repair.validator
     def _check_repair_decision(self, req: RepairDecision) -> None:
         self._require(RecordAction.decide_repair, req.actor, ("credit_office",))
+        if self.created and req.approved and today_local() < self.repair_from:
+            raise refuse(f"最短公示期未满，最早可于 {self.repair_from.isoformat()} 批准信用修复", "InvalidState",
+                         state=self.state, possible_from=self.repair_from.isoformat())
         if not req.approved and not req.reason.strip():
             raise refuse("不予修复须说明理由", "InvalidInput", field="reason")
 
@@ -312,10 +315,13 @@ class RecordWorkflow(CaseWorkflow):
         """A decided objection: revoke the record (publication stops) or correct it; holders are told."""
         await workflow.wait_condition(lambda: self.created)
         async with self.lock:
-            if self.finished:
-                return
-            text = f"经异议（编号 {outcome.objection_id}）核实{'撤销' if outcome.outcome == 'revoked' else '更正'}：" \
+            what = "撤销" if outcome.outcome == "revoked" else "更正"
+            text = f"经{outcome.source or f'异议（编号 {outcome.objection_id}）'}核实{what}：" \
                    f"{outcome.correction or outcome.reason}"
+            if self.finished:  # already repaired/expired/revoked and winding up: keep the note, state stays
+                await self.journal.write("correction_noted", outcome.actor, reason=text,
+                                         changes={"correction_note": text})
+                return
             if outcome.outcome == "revoked":
                 await self._finish(S.revoked, "revoked", outcome.actor, text, {"correction_note": text})
             elif outcome.outcome == "corrected":
@@ -348,7 +354,7 @@ class RecordWorkflow(CaseWorkflow):
             spec = DeadlineSpec(key="rectification", label="限期整改", basis=period.basis, start_event="记录失信信息",
                                 start_date=self.start.recorded_on, unit="working_days", count=period.working_days)
         else:
-            spec = DeadlineSpec(key=f"rectification-{due.isoformat()}", label="限期整改", basis="信用办确定的整改期限",
+            spec = DeadlineSpec(key=f"rectification-{self.journal.seq}", label="限期整改", basis="信用办确定的整改期限",
                                 start_event="记录失信信息", start_date=self.start.recorded_on, unit="fixed_date",
                                 fixed_due=due)
         return DeadlineClock(self.case, spec, f"department:{self.department}", self.start.profile.reminders,
@@ -386,11 +392,14 @@ class RecordWorkflow(CaseWorkflow):
 
     async def _on_rectification_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async def overdue() -> None:
+            if self.rectification_overdue:
+                return
             self.rectification_overdue = True
             await self.journal.write("rectification_overdue", SYSTEM, reason="逾期未整改",
                                      changes={"rectification_overdue": True})
 
-        await self._department_deadline(clock, event, lambda: self.state not in (S.rectified, *FINAL_STATES)
+        await self._department_deadline(clock, event, lambda: not self.rectification_pending
+                                        and self.state not in (S.rectified, *FINAL_STATES)
                                         and self.state not in (S.repair_requested, S.repair_rejected), overdue)
 
     async def _department_deadline(self, clock: DeadlineClock, event: ScheduledEvent, still_open,  # type: ignore[no-untyped-def]
@@ -402,7 +411,7 @@ class RecordWorkflow(CaseWorkflow):
             if event.kind == "reminder":
                 await self._reminder(clock, event, [f"department:{dept}"])
                 return
-            if event.kind == "due" and on_due is not None:
+            if on_due is not None:  # due, or a later escalation after a rejected verification
                 await on_due()
             recipients = [f"department:{dept}", f"supervisor:{dept}"]
             if event.kind == "serious":

@@ -109,12 +109,10 @@ def _by_code(request: Request, session: Session, model: type[Objection] | type[C
 @router.post("/api/objections", status_code=201)
 async def create_objection(request: Request, body: ObjectionIn, session: SessionDep, client: ClientDep,
                            idempotency_key: IdemKey = None) -> Any:
-    ratelimit.check(request, "submission")
+    ratelimit.take(request, "submission")
 
     async def create() -> tuple[int, Any]:
-        result = await file_objection(session, client, body)
-        ratelimit.hit(request, "submission")
-        return 201, result
+        return 201, await file_objection(session, client, body)
 
     return await idempotent(idempotency_key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
 
@@ -154,12 +152,17 @@ def _staff(actor: Actor, *roles: str) -> None:
         raise Problem(403, "当前角色无权执行此操作")
 
 
-def _objection_staff_view(session: Session, row: Objection) -> dict[str, Any]:
+PERSONAL_DATA_ROLES = ("credit_office", "supervisor")  # never the department concerned (no retaliation), nor admins
+
+
+def _objection_staff_view(session: Session, row: Objection, actor: Actor) -> dict[str, Any]:
     assert row.id is not None
+    personal = actor.role in PERSONAL_DATA_ROLES
     return {"id": row.id, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state],
             "target": {"type": row.target_type, "id": row.target_id}, "department": row.department_code,
-            "applicant_name": row.applicant_name, "applicant_email": row.applicant_email,
-            "applicant_phone": row.applicant_phone, "claim": row.claim, "reasons": row.reasons,
+            "applicant_name": row.applicant_name if personal else None,
+            "applicant_email": row.applicant_email if personal else None,
+            "applicant_phone": row.applicant_phone if personal else None, "claim": row.claim, "reasons": row.reasons,
             "supplements": row.supplements or [], "finding": row.finding, "department_late": row.department_late,
             "outcome": row.outcome, "decision_reason": row.decision_reason, "correction": row.correction,
             "submitted_at": local_iso(row.created_at), "deadlines": deadlines_of(session, "objection", row.id),
@@ -168,7 +171,7 @@ def _objection_staff_view(session: Session, row: Objection) -> dict[str, Any]:
 
 @router.get("/api/objections")
 def list_objections(session: SessionDep, actor: CurrentActor, state: str | None = None,
-                    page: Annotated[int, Query(ge=1)] = 1,
+                    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                     page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     query = select(Objection)
     if actor.role == "department":
@@ -185,7 +188,7 @@ def list_objections(session: SessionDep, actor: CurrentActor, state: str | None 
 
 @router.get("/api/objections/{objection_id}")
 def get_objection(objection_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return _objection_staff_view(session, _objection_for_staff(session, objection_id, actor))
+    return _objection_staff_view(session, _objection_for_staff(session, objection_id, actor), actor)
 
 
 @router.post("/api/objections/{objection_id}/acceptance")
@@ -225,12 +228,10 @@ async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, 
 @router.post("/api/complaints", status_code=201)
 async def create_complaint(request: Request, body: ComplaintIn, session: SessionDep, client: ClientDep,
                            idempotency_key: IdemKey = None) -> Any:
-    ratelimit.check(request, "submission")
+    ratelimit.take(request, "submission")
 
     async def create() -> tuple[int, Any]:
-        result = await file_complaint(session, client, body)
-        ratelimit.hit(request, "submission")
-        return 201, result
+        return 201, await file_complaint(session, client, body)
 
     return await idempotent(idempotency_key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
 
@@ -260,7 +261,7 @@ def _complaint_for_staff(session: Session, complaint_id: int, actor: Actor) -> C
 
 @router.get("/api/complaints")
 def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None = None,
-                    page: Annotated[int, Query(ge=1)] = 1,
+                    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                     page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     query = select(Complaint)
     if actor.role == "department":
@@ -278,9 +279,11 @@ def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None 
 @router.get("/api/complaints/{complaint_id}")
 def get_complaint(complaint_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = _complaint_for_staff(session, complaint_id, actor)
+    personal = actor.role in PERSONAL_DATA_ROLES
     return {**complaint_status(session, row), "description": row.description, "topic": row.topic,
-            "commitment_id": row.commitment_id, "complainant_name": row.complainant_name,
-            "complainant_email": row.complainant_email, "history": history_of(session, "complaint", complaint_id)}
+            "commitment_id": row.commitment_id, "complainant_name": row.complainant_name if personal else None,
+            "complainant_email": row.complainant_email if personal else None,
+            "history": history_of(session, "complaint", complaint_id)}
 
 
 @router.post("/api/complaints/{complaint_id}/triage")

@@ -177,7 +177,7 @@ async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session
 @router.get("")
 def get_commitments(session: SessionDep, actor: OptionalActor, department: str | None = None,
                     state: str | None = None, q: Annotated[str | None, Query(max_length=100)] = None,
-                    page: Annotated[int, Query(ge=1)] = 1,
+                    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                     page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     rows, total = list_commitments(session, actor, department=department, state=state, q=q, page=page,
                                    page_size=page_size)
@@ -188,7 +188,7 @@ def get_commitments(session: SessionDep, actor: OptionalActor, department: str |
 
 @router.get("/{commitment_id}")
 def get_commitment(commitment_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
-    return commitment_detail(session, _visible(session, commitment_id, actor))
+    return commitment_detail(session, _visible(session, commitment_id, actor), staff=actor is not None)
 
 
 @router.post("/{commitment_id}/publish")

@@ -161,7 +161,7 @@ async def create_record(body: RecordCreate, actor: CurrentActor, session: Sessio
 @router.get("")
 def get_records(session: SessionDep, actor: OptionalActor, department: str | None = None, state: str | None = None,
                 severity: str | None = None, q: Annotated[str | None, Query(max_length=100)] = None,
-                page: Annotated[int, Query(ge=1)] = 1,
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                 page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     rows, total = list_records(session, actor, department=department, state=state, severity=severity, q=q,
                                page=page, page_size=page_size)
@@ -176,7 +176,7 @@ def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> 
         if row.state in ("repaired", "expired") and row.published_at is not None:
             return record_tombstone(row, department_names(session))
         raise Problem(404, f"失信记录 {record_id} 不存在")
-    return record_detail(session, row)
+    return record_detail(session, row, staff=actor is not None)
 
 
 @router.post("/{record_id}/explanation")

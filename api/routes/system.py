@@ -100,7 +100,7 @@ async def add_department(body: DepartmentIn, session: SessionDep,
 @router.get("/api/deadlines", tags=["deadlines"])
 def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | None = None,
                    due_before: date | None = None, overdue: bool | None = None,
-                   page: Annotated[int, Query(ge=1)] = 1,
+                   page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                    page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
     query = select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"]))
     if actor.role == "department":
@@ -138,7 +138,7 @@ def audit(session: SessionDep, actor: Annotated[Actor, Depends(require("credit_o
 @router.get("/api/notices", tags=["notices"])
 def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin", "credit_office"))],
             status: Literal["pending", "sending", "sent", "failed"] | None = None,
-            page: Annotated[int, Query(ge=1)] = 1,
+            page: Annotated[int, Query(ge=1, le=100_000)] = 1,
             page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
     """The outbox, for admins: what is waiting, what was sent, and what failed with which error."""
     query = select(Outbox)

@@ -143,6 +143,7 @@ async def test_complaint_anonymous_and_substantiated_yields_exactly_one_record(a
     assert r.json()["record_id"] == record_id
     r = await api.post(f"/api/complaints/track/{code}/feedback", json={"satisfied": False})
     assert r.json()["state"] == "closed"
+    await _wait(api, record_id, lambda d: d["state"] == "published")
     with session_scope() as s:
         records = s.exec(select(Record).where(Record.source_type == "complaint", Record.source_id == kid)).all()
         assert len(records) == 1 and s.get(Complaint, kid).record_id == records[0].id
@@ -162,3 +163,68 @@ async def test_public_submissions_are_rate_limited(api) -> None:
     assert r.headers.get("retry-after")
 
 
+
+
+async def test_the_accused_department_never_sees_who_complained_or_objected(api, tokens) -> None:
+    kid = (await api.post("/api/complaints", json={"department": "fgw", "subject": "拖欠", "description": "d",
+                                                    "complainant_name": "李四", "complainant_email": "ls@example.com"}
+                          )).json()["id"]
+    as_department = (await api.get(f"/api/complaints/{kid}", headers=tokens["fgw"])).json()
+    assert as_department["complainant_name"] is None and "ls@example.com" not in str(as_department)
+    assert (await api.get(f"/api/complaints/{kid}", headers=tokens["admin"])).json()["complainant_name"] is None
+    assert (await api.get(f"/api/complaints/{kid}", headers=tokens["xyb"])).json()["complainant_name"] == "李四"
+    rid = await _published_record(api, tokens)
+    oid = (await api.post("/api/objections", json={"target_type": "record", "target_id": rid, **APPLICANT,
+                                                    "claim": "c", "reasons": "r"})).json()["id"]
+    seen = (await api.get(f"/api/objections/{oid}", headers=tokens["fgw"])).json()
+    assert seen["applicant_name"] is None and "zhangsan" not in str(seen)
+
+
+async def test_concurrent_filings_cannot_slip_past_the_limit(api) -> None:
+    async def one(i: int) -> int:
+        r = await api.post("/api/complaints", json={"department": "fgw", "subject": f"s{i}", "description": "d"})
+        return r.status_code
+
+    statuses = await asyncio.gather(*(one(i) for i in range(25)))
+    assert statuses.count(201) == 10 and statuses.count(429) == 15
+    assert count(Complaint) == 10
+
+
+async def test_the_mark_stays_while_another_objection_is_open(api, tokens) -> None:
+    rid = await _published_record(api, tokens)
+    filed = [(await api.post("/api/objections", json={"target_type": "record", "target_id": rid, **APPLICANT,
+                                                       "claim": f"c{i}", "reasons": "r"})).json() for i in range(2)]
+    await _wait(api, rid, lambda d: d["objection_pending"])
+    await api.post(f"/api/objections/track/{filed[0]['tracking_code']}/withdrawal", json={})
+    await asyncio.sleep(0.5)
+    assert (await api.get(f"/api/records/{rid}")).json()["objection_pending"] is True
+    await api.post(f"/api/objections/track/{filed[1]['tracking_code']}/withdrawal", json={})
+    await _wait(api, rid, lambda d: not d["objection_pending"])
+
+
+async def test_chunked_oversized_body_and_huge_page_numbers_are_problems(api) -> None:
+    async def chunks():  # no Content-Length: the limit must hold while reading
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    r = await api.post("/api/complaints", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"].startswith(PROBLEM)
+    r = await api.get("/api/records", params={"page": 10**20})
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_complaint_reversed_on_re_review_revokes_its_record(api, tokens) -> None:
+    r = await api.post("/api/complaints", json={"department": "fgw", "subject": "违约", "description": "d"})
+    code, kid = r.json()["tracking_code"], r.json()["id"]
+    await api.post(f"/api/complaints/{kid}/triage", json={}, headers=tokens["xyb"])
+    await api.post(f"/api/complaints/{kid}/response", json={"response": "无此事"}, headers=tokens["fgw"])
+    r = await api.post(f"/api/complaints/{kid}/review", json={"substantiated": True, "reason": "属实"},
+                       headers=tokens["xyb"])
+    record_id = r.json()["record_id"]
+    await _wait(api, record_id, lambda d: d["state"] == "published")
+    await api.post(f"/api/complaints/track/{code}/feedback", json={"satisfied": False})
+    r = await api.post(f"/api/complaints/{kid}/review", json={"substantiated": False, "reason": "复核不属实"},
+                       headers=tokens["xyb"])
+    assert r.json()["state"] == "unsubstantiated"
+    revoked = await _wait(api, record_id, lambda d: d["state"] == "revoked", tokens["xyb"])
+    assert revoked["public"] is False and "复核" in revoked["correction_note"]

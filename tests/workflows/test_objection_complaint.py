@@ -98,7 +98,10 @@ async def test_department_late_then_credit_office_decides_and_revokes(smtp_sink)
         with pytest.raises(WorkflowUpdateFailedError):  # no finding yet and not late: no decision
             await o.execute_update(ObjectionWorkflow.decide, ObjectionDecisionIn(
                 actor=CREDIT, outcome="revoked", reason="x"))
-        await h.sleep_until(local(2026, 10, 14, 10))  # source department: 3 WD from 10-08 → 10-12
+        await h.sleep_until(local(2026, 10, 14, 10))  # the department's 3 WD (→ 10-12) ran out: escalated …
+        assert row(Objection, oid).department_late is False  # … but the case goes over at the total period
+        assert any(e.action == "escalation_due" for e in audit(oid, "objection"))
+        await h.sleep_until(local(2026, 10, 17, 10))  # total: 7 WD from 10-08 → 10-16
         assert row(Objection, oid).department_late is True
         late = [e for e in audit(oid, "objection") if e.action == "department_late"]
         assert late and late[0].data == {"department": "fgw"}

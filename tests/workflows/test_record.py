@@ -162,3 +162,23 @@ async def test_breached_commitment_opens_exactly_one_linked_record_despite_retry
         assert record.category == "commitment_breach" and record.severity == "general"
         assert record.public is True and record.state == "published"
         assert "record_opened" in [e.action for e in audit(cid)]
+
+
+async def test_rectification_awaiting_verification_is_not_overdue_and_severity_rechecks_repair(smtp_sink) -> None:
+    from domain.messages import SeverityIn
+
+    async with harness_at(local(2026, 10, 8, 9)) as h:
+        rid, handle = await h.record("general", date(2026, 5, 6), rectification_due=date(2026, 10, 12))
+        await handle.execute_update(RecordWorkflow.explain, ExplanationIn(actor=DEPT, explanation="说明"))
+        await handle.execute_update(RecordWorkflow.submit_rectification,
+                                    RectificationIn(actor=DEPT, description="已整改"))
+        await h.sleep_until(local(2026, 10, 14, 10))  # due 10-12 passed while the credit office verifies
+        assert record_row(rid).rectification_overdue is False
+        await handle.execute_update(RecordWorkflow.verify_rectification,
+                                    RectificationVerdict(actor=CREDIT, accepted=True))
+        await handle.execute_update(RecordWorkflow.request_repair, RepairRequest(actor=DEPT, commitment_letter=LETTER))
+        await handle.execute_update(RecordWorkflow.classify, SeverityIn(actor=CREDIT, severity="serious",
+                                                                       reason="重新认定为严重"))
+        cause = await _refused(handle.execute_update(RecordWorkflow.decide_repair,
+                                                     RepairDecision(actor=CREDIT, approved=True)))
+        assert cause.details[0]["possible_from"] == "2027-05-06"
