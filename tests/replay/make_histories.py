@@ -1,0 +1,98 @@
+"""Record golden histories of each process (run by hand when a process gains a new path):
+
+    .venv/bin/python -m tests.replay.make_histories
+
+Each history is replayed by tests/replay/test_replay.py, so a code change that would break cases
+already running (non-determinism) fails CI; such a change needs `workflow.patched()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+async def main() -> None:
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/replay.db")
+    from aiosmtpd.controller import Controller
+
+    from activities.db import migrate, session_scope
+    from activities.models import Department
+    from domain.messages import (
+        AcceptanceIn,
+        ExplanationIn,
+        FeedbackIn,
+        FindingIn,
+        FulfilmentReport,
+        ObjectionDecisionIn,
+        RectificationIn,
+        RectificationVerdict,
+        RepairDecision,
+        RepairRequest,
+        ResponseIn,
+        ReviewIn,
+        TriageIn,
+        VerificationDecision,
+    )
+    from tests.conftest import MailSink, free_port
+    from tests.workflows.harness import CREDIT, DEPT, harness_at, local
+    from workflows.commitment import CommitmentWorkflow
+    from workflows.complaint import ComplaintWorkflow
+    from workflows.objection import ObjectionWorkflow
+    from workflows.record import RecordWorkflow
+
+    port = free_port()
+    os.environ["SMTP_PORT"] = str(port)
+    controller = Controller(MailSink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    migrate()
+    with session_scope() as s:
+        s.add(Department(code="fgw", name="市发展和改革委员会", email="fgw@test.local",
+                         supervisor_email="sup@test.local", feed_token="t"))
+    try:
+        async with harness_at(local(2026, 9, 20, 10)) as h:
+            handles = {}
+            _, handles["commitment_breached"] = await h.commitment(date(2026, 10, 13))
+            _, c2 = await h.commitment(date(2026, 11, 30))
+            await c2.execute_update(CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="r"))
+            await c2.execute_update(CommitmentWorkflow.verify, VerificationDecision(actor=CREDIT, accepted=True))
+            handles["commitment_fulfilled"] = c2
+            rid, r = await h.record("general", date(2026, 5, 6), rectification_due=date(2026, 10, 30))
+            await r.execute_update(RecordWorkflow.explain, ExplanationIn(actor=DEPT, explanation="e"))
+            await r.execute_update(RecordWorkflow.submit_rectification, RectificationIn(actor=DEPT, description="d"))
+            await r.execute_update(RecordWorkflow.verify_rectification,
+                                   RectificationVerdict(actor=CREDIT, accepted=True))
+            await r.execute_update(RecordWorkflow.request_repair, RepairRequest(actor=DEPT, commitment_letter="l"))
+            await r.execute_update(RecordWorkflow.decide_repair, RepairDecision(actor=CREDIT, approved=True))
+            handles["record_repaired"] = r
+            rid2, _ = await h.record("general", date(2026, 9, 1), rectification_due=date(2026, 12, 31))
+            await h.env.sleep(timedelta(minutes=1))
+            _, o = await h.objection("record", rid2)
+            await o.execute_update(ObjectionWorkflow.accept, AcceptanceIn(actor=CREDIT, accepted=True))
+            await o.execute_update(ObjectionWorkflow.verify, FindingIn(actor=DEPT, finding="f"))
+            await o.execute_update(ObjectionWorkflow.decide, ObjectionDecisionIn(actor=CREDIT, outcome="revoked",
+                                                                                reason="r"))
+            handles["objection_revoked"] = o
+            _, k = await h.complaint()
+            await k.execute_update(ComplaintWorkflow.triage, TriageIn(actor=CREDIT))
+            await k.execute_update(ComplaintWorkflow.respond, ResponseIn(actor=DEPT, response="r"))
+            await k.execute_update(ComplaintWorkflow.review, ReviewIn(actor=CREDIT, substantiated=True, reason="r"))
+            await k.execute_update(ComplaintWorkflow.feedback, FeedbackIn(satisfied=True))
+            handles["complaint_substantiated"] = k
+            for handle in handles.values():
+                await handle.result()
+            for name, handle in handles.items():
+                history = await handle.fetch_history()
+                (HERE / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                print("wrote", name, len(history.events), "events")
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,27 @@
+"""Golden histories of every process replay on today's code: a change that would break the cases
+already running fails here (then guard it with `workflow.patched()`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from activities.worker import WORKFLOWS
+
+HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
+TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in HISTORIES}
+
+
+def test_every_process_has_a_golden_history() -> None:
+    names = {p.stem.split("_")[0] for p in HISTORIES}
+    assert names == {"commitment", "record", "objection", "complaint"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, TEXTS[path.stem])
+    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
