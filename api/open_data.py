@@ -1,0 +1,150 @@
+"""Open data (processes.md §8): public commitments and records as CSV (UTF-8 with BOM, so spreadsheet
+programs read the Chinese) and JSON, an Atom feed of new and changed public items, and an iCal feed of
+a department's upcoming deadlines (behind the department's feed token). Public data only: nothing
+about applicants or complainants is ever here."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session, col, select
+
+from activities.models import AuditEvent, Commitment, DeadlineRow, Department, Record
+from api.deps import SessionDep
+from api.problems import Problem
+from api.queries import ACTION_LABELS_ZH, commitment_summary, department_names, record_summary
+from domain.settings import get_settings
+
+router = APIRouter(tags=["open data"])
+
+COMMITMENT_FIELDS = ["id", "department", "department_name", "kind_label", "title", "due_date", "state",
+                     "state_label", "overdue", "amended", "objection_pending", "published_at"]
+RECORD_FIELDS = ["id", "subject_department", "department_name", "category_label", "severity_label", "decision_date",
+                 "publicity_ends", "state", "state_label", "rectification_overdue", "objection_pending"]
+
+
+def public_commitments(session: Session) -> list[dict[str, Any]]:
+    names = department_names(session)
+    rows = session.exec(select(Commitment).where(Commitment.state != "draft").order_by(col(Commitment.id)))
+    return [{k: v for k, v in commitment_summary(r, names).items() if k in COMMITMENT_FIELDS} for r in rows]
+
+
+def public_records(session: Session) -> list[dict[str, Any]]:
+    names = department_names(session)
+    rows = session.exec(select(Record).where(col(Record.public).is_(True)).order_by(col(Record.id)))
+    return [{k: v for k, v in record_summary(r, names).items() if k in RECORD_FIELDS} for r in rows]
+
+
+def _csv(items: list[dict[str, Any]], fields: list[str], name: str) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(items)
+    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@router.get("/open-data/commitments.csv")
+def commitments_csv(session: SessionDep) -> Response:
+    return _csv(public_commitments(session), COMMITMENT_FIELDS, "commitments")
+
+
+@router.get("/open-data/commitments.json")
+def commitments_json(session: SessionDep) -> JSONResponse:
+    items = public_commitments(session)
+    return JSONResponse({"items": items, "total": len(items)})
+
+
+@router.get("/open-data/records.csv")
+def records_csv(session: SessionDep) -> Response:
+    return _csv(public_records(session), RECORD_FIELDS, "records")
+
+
+@router.get("/open-data/records.json")
+def records_json(session: SessionDep) -> JSONResponse:
+    items = public_records(session)
+    return JSONResponse({"items": items, "total": len(items)})
+
+
+def _atom_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@router.get("/feed.atom")
+def feed(session: SessionDep) -> Response:
+    """The latest transitions of public items (reminders and internal steps left out)."""
+    base = get_settings().public_base_url
+    public_commitments_ids = set(session.exec(select(Commitment.id).where(Commitment.state != "draft")).all())
+    public_record_ids = set(session.exec(select(Record.id).where(col(Record.public).is_(True))).all())
+    events = session.exec(select(AuditEvent).where(col(AuditEvent.to_state).is_not(None))
+                          .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(500))
+    entries = []
+    public = {("commitment", i) for i in public_commitments_ids} | {("record", i) for i in public_record_ids}
+    for e in events:
+        if (e.case_type, e.case_id) not in public:
+            continue
+        kind = "政务承诺" if e.case_type == "commitment" else "失信记录"
+        link = f"{base}/{e.case_type}s/{e.case_id}"
+        entries.append(
+            f"<entry><id>tag:chengxin,{e.at.date().isoformat()}:{e.case_type}-{e.case_id}-{e.id}</id>"
+            f"<title>{escape(f'{kind} {e.case_id}：{ACTION_LABELS_ZH.get(e.action, e.action)}')}</title>"
+            f'<link href="{escape(link)}"/><updated>{_atom_time(e.at)}</updated>'
+            f"<summary>{escape(e.reason or '')}</summary></entry>")
+        if len(entries) >= 50:
+            break
+    updated = _atom_time(datetime.now(UTC))
+    xml = ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+           f"<id>{escape(base)}/feed.atom</id><title>政务诚信专栏：新增与变更</title>"
+           f'<link href="{escape(base)}/"/><link rel="self" href="{escape(base)}/feed.atom"/>'
+           f"<updated>{updated}</updated><author><name>政务诚信平台</name></author>{''.join(entries)}</feed>")
+    return Response(xml.encode("utf-8"), media_type="application/atom+xml; charset=utf-8")
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+@router.get("/departments/{code}/deadlines.ics")
+def deadlines_ics(code: str, session: SessionDep, token: str = Query(max_length=100)) -> Response:
+    """Upcoming open deadlines of one department, for its calendar app (the token is the capability)."""
+    dept = session.get(Department, code)
+    if dept is None or not token or token != dept.feed_token:
+        raise Problem(404, "日历订阅地址无效")
+    rows = session.exec(select(DeadlineRow).where(DeadlineRow.department_code == code,
+                                                  col(DeadlineRow.status).in_(["open", "paused"]),
+                                                  col(DeadlineRow.due_at) >= datetime.now(UTC))
+                        .order_by(col(DeadlineRow.due_at)))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = get_settings().public_base_url
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Chengxin//deadlines//ZH", "CALSCALE:GREGORIAN",
+             f"X-WR-CALNAME:{_ics_text(dept.name + ' 时限')}"]
+    for r in rows:
+        due = r.due_at.astimezone(UTC)
+        case_zh = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉"}.get(
+            r.case_type, r.case_type)
+        summary = f"{r.label}（{case_zh} {r.case_id}）" + ("【暂定】" if r.provisional else "")
+        lines += ["BEGIN:VEVENT", f"UID:{r.case_type}-{r.case_id}-{r.key}@chengxin", f"DTSTAMP:{stamp}",
+                  f"DTSTART:{due.strftime('%Y%m%dT%H%M%SZ')}",
+                  f"SUMMARY:{_ics_text(summary)}", f"URL:{base}/{r.case_type}s/{r.case_id}", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    body = "".join(_fold(line) for line in lines)
+    return Response(body.encode("utf-8"), media_type="text/calendar; charset=utf-8")
+
+
+def _fold(line: str, limit: int = 75) -> str:
+    """RFC 5545 §3.1: lines longer than 75 octets continue on the next line after a space."""
+    out, current = [], ""
+    for ch in line:
+        if len((current + ch).encode("utf-8")) > limit:
+            out.append(current)
+            current = " " + ch
+        else:
+            current += ch
+    out.append(current)
+    return "\r\n".join(out) + "\r\n"

@@ -1,0 +1,54 @@
+"""Open data: CSV with BOM that spreadsheets read as Chinese, JSON, an Atom feed and an iCal feed that
+standard parsers accept — and none of it carries applicants' personal data or non-public items."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import icalendar
+
+from activities.db import session_scope
+from activities.models import Department
+from tests.api.test_citizens_api import APPLICANT, _published_record
+from tests.api.test_commitments_api import body, settled
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+async def test_open_data_feeds_parse_and_hold_public_data_only(api, tokens) -> None:
+    title = "窗口服务“好差评”全覆盖"
+    cid = (await api.post("/api/commitments", json=body(title=title), headers=tokens["fgw"])).json()["id"]
+    draft = (await api.post("/api/commitments", json=body(title="未公开的草稿", publish=False),
+                            headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published" and c["deadlines"])
+    rid = await _published_record(api, tokens)
+    await api.post("/api/objections", json={"target_type": "record", "target_id": rid, **APPLICANT,
+                                            "claim": "有误", "reasons": "理由"})
+
+    raw = (await api.get("/open-data/commitments.csv")).content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [r["title"] for r in rows] == [title] and rows[0]["department_name"] == "市发展和改革委员会"
+    records = list(csv.DictReader(io.StringIO((await api.get("/open-data/records.csv")).content.decode("utf-8-sig"))))
+    assert [int(r["id"]) for r in records] == [rid]
+    assert (await api.get("/open-data/commitments.json")).json()["total"] == 1
+
+    feed = ET.fromstring((await api.get("/feed.atom")).content)
+    titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
+    assert any(f"政务承诺 {cid}" in t for t in titles) and any(f"失信记录 {rid}" in t for t in titles)
+    assert not any(f"政务承诺 {draft}：" in t for t in titles)
+
+    with session_scope() as s:
+        token = s.get(Department, "fgw").feed_token
+    assert (await api.get("/departments/fgw/deadlines.ics", params={"token": "wrong"})).status_code == 404
+    ics = (await api.get("/departments/fgw/deadlines.ics", params={"token": token})).content
+    calendar = icalendar.Calendar.from_ical(ics)
+    summaries = [str(ev.get("summary")) for ev in calendar.walk("VEVENT")]
+    assert any(f"政务承诺 {cid}" in s for s in summaries) and any(f"失信记录 {rid}" in s for s in summaries)
+    assert all(len(line.encode()) <= 75 for line in ics.decode().split("\r\n"))
+
+    everything = b"".join([raw, (await api.get("/open-data/records.json")).content,
+                           (await api.get("/feed.atom")).content, ics]).decode("utf-8", "ignore")
+    assert "张三" not in everything and "zhangsan" not in everything and "未公开的草稿" not in everything
