@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from sqlmodel import select
 
-from activities.models import Commitment, Record
+from activities.calendar_store import load_calendar
+from activities.models import Commitment, Department, Record
 from api.deps import SessionDep
 from api.queries import (
     commitment_detail,
@@ -86,3 +89,46 @@ def record_page(request: Request, record_id: CaseId, session: SessionDep) -> HTM
         return templates.TemplateResponse(request, "pages/not_found.html.j2",
                                           {"what": f"失信记录 {record_id}"}, status_code=404)
     return templates.TemplateResponse(request, "pages/record.html.j2", {"r": record_detail(session, row)})
+
+
+@router.get("/departments/{code}", response_class=HTMLResponse)
+def department_page(request: Request, code: str, session: SessionDep) -> HTMLResponse:
+    """诚信档案 summary: how the department keeps its commitments, and its records in publicity."""
+    dept = session.get(Department, code)
+    if dept is None:
+        return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": f"单位 {code}"},
+                                          status_code=404)
+    commitments = [c for c in session.exec(select(Commitment).where(Commitment.department_code == code))
+                   if c.state != "draft"]
+    records = list(session.exec(select(Record).where(Record.department_code == code)))
+    names = {code: dept.name}
+    summary = {
+        "commitments": len(commitments),
+        "kept_on_time": sum(c.state == "fulfilled" and not c.overdue for c in commitments),
+        "kept_late": sum(c.state == "fulfilled" and c.overdue for c in commitments),
+        "open": sum(c.state in ("published", "fulfilment_reported") for c in commitments),
+        "overdue_now": sum(c.state == "published" and c.overdue for c in commitments),
+        "breached": sum(c.state == "breached" for c in commitments),
+        "records_public": sum(r.public for r in records),
+        "records_repaired": sum(r.state == "repaired" for r in records),
+    }
+    return templates.TemplateResponse(request, "pages/department.html.j2", {
+        "d": dept, "s": summary,
+        "commitments": [commitment_summary(c, names) for c in sorted(commitments, key=lambda c: -(c.id or 0))[:50]],
+        "records": [record_summary(r, names) for r in records if r.public]})
+
+
+@router.get("/about/deadlines", response_class=HTMLResponse)
+def deadline_help(request: Request, session: SessionDep, start: str = "", working_days: str = "") -> HTMLResponse:
+    """How deadlines are counted, in plain words, with a calculator that shows its receipt."""
+    result, error = None, None
+    if start or working_days:
+        try:
+            day, n = date.fromisoformat(start), int(working_days)
+            if not (2000 <= day.year <= 2100 and 0 <= n <= 3650):
+                raise ValueError
+            result = load_calendar(session).add_working_days(day, n, basis="按工作日计算", start_event="起算日")
+        except ValueError:
+            error = "请输入有效的起算日期（YYYY-MM-DD）和工作日天数（0–3650）"
+    return templates.TemplateResponse(request, "pages/deadline_help.html.j2",
+                                      {"result": result, "error": error, "start": start, "working_days": working_days})

@@ -52,3 +52,18 @@ async def test_open_data_feeds_parse_and_hold_public_data_only(api, tokens) -> N
     everything = b"".join([raw, (await api.get("/open-data/records.json")).content,
                            (await api.get("/feed.atom")).content, ics]).decode("utf-8", "ignore")
     assert "张三" not in everything and "zhangsan" not in everything and "未公开的草稿" not in everything
+
+
+async def test_department_archive_and_deadline_explanation_pages(api, tokens) -> None:
+    cid = (await api.post("/api/commitments", json=body(title="承诺甲"), headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published")
+    await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "完成"}, headers=tokens["fgw"])
+    await api.post(f"/api/commitments/{cid}/verification", json={"accepted": True}, headers=tokens["xyb"])
+    page = (await api.get("/departments/fgw")).text
+    assert "市发展和改革委员会 · 诚信档案" in page and "承诺甲" in page
+    assert "<th>按期践诺</th><td>1</td>" in page
+    assert (await api.get("/departments/nope")).status_code == 404
+    help_page = (await api.get("/about/deadlines", params={"start": "2026-09-30", "working_days": "5"})).text
+    assert "2026-10-13 23:59:59" in help_page and "国庆节" in help_page and "次日起算" in help_page
+    bad = (await api.get("/about/deadlines", params={"start": "9999-99-99", "working_days": "x"})).text
+    assert "请输入有效的起算日期" in bad
