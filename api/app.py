@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from activities.worker import connect_client
-from api import forms, open_data, pages, problems
+from api import forms, open_data, pages, problems, staff_pages
 from api.bodylimit import BodyLimitMiddleware
 from api.routes import calendar, citizens, commitments, devmail, records, system
 
@@ -28,7 +28,8 @@ def create_app() -> FastAPI:
     app.state.temporal = None
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    for module in (system, commitments, records, citizens, calendar, pages, forms, open_data, devmail):
+    for module in (system, commitments, records, citizens, calendar, pages, forms, open_data, staff_pages,
+                   devmail):
         app.include_router(module.router)
     return app
 

@@ -60,7 +60,7 @@ ACCOUNT_CHECK_SECONDS = 5.0
 _accounts: dict[str, tuple[Actor, float]] = {}
 
 
-def _current_account(actor: Actor) -> Actor:
+def current_account(actor: Actor) -> Actor:
     """Role and department come from the account, not the token: a disabled, demoted or moved user loses
     the old rights within ACCOUNT_CHECK_SECONDS (without a query per request)."""
     now = time.monotonic()
@@ -78,7 +78,7 @@ def _current_account(actor: Actor) -> Actor:
 
 
 async def optional_actor(token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
-    return _current_account(actor_from_token(token)) if token else None
+    return current_account(actor_from_token(token)) if token else None
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
