@@ -5,6 +5,7 @@ public pages or open data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -65,10 +66,23 @@ def _target(session: Session, body: ObjectionIn) -> Target:
                   title=commitment.title)
 
 
-async def _start(client: Client, run: Any, arg: Any, workflow_id: str) -> None:
-    await client.start_workflow(run, arg, id=workflow_id, task_queue=get_settings().task_queue,
-                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+async def _register(session: Session, client: Client, row: Objection | Complaint, run: Any,
+                    make_start: Callable[[int], Any], what: str) -> int:
+    """Store the row (its id is the workflow's business id), then start the case; if the engine is down,
+    remove the row again so nothing half-filed remains."""
+    session.add(row)
+    session.commit()
+    assert row.id is not None
+    try:
+        await client.start_workflow(run, make_start(row.id), id=f"{what}-{row.id}",
+                                    task_queue=get_settings().task_queue,
+                                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    except Exception:
+        session.delete(row)
+        session.commit()
+        raise Problem(503, "流程引擎暂不可用，未能提交，请稍后重试") from None
+    return row.id
 
 
 async def file_objection(session: Session, client: Client, body: ObjectionIn) -> dict[str, Any]:
@@ -81,18 +95,10 @@ async def file_objection(session: Session, client: Client, body: ObjectionIn) ->
                     applicant_email=body.applicant_email, applicant_phone=body.applicant_phone, claim=body.claim,
                     reasons=body.reasons, state="submitted", profile_name=profile.name,
                     profile_version=profile.version, created_at=now, updated_at=now)
-    session.add(row)
-    session.commit()
-    assert row.id is not None
-    start = ObjectionStart(objection_id=row.id, target=target, received_on=now.astimezone(TZ).date(),
-                           applicant_email=body.applicant_email, profile=profile)
-    try:
-        await _start(client, ObjectionWorkflow.run, start, f"objection-{row.id}")
-    except Exception:
-        session.delete(row)
-        session.commit()
-        raise Problem(503, "流程引擎暂不可用，异议未提交，请稍后重试") from None
-    return {"id": row.id, "tracking_code": code, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state]}
+    oid = await _register(session, client, row, ObjectionWorkflow.run, lambda new_id: ObjectionStart(
+        objection_id=new_id, target=target, received_on=now.astimezone(TZ).date(),
+        applicant_email=body.applicant_email, profile=profile), "objection")
+    return {"id": oid, "tracking_code": code, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state]}
 
 
 async def file_complaint(session: Session, client: Client, body: ComplaintIn) -> dict[str, Any]:
@@ -112,19 +118,11 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
                     complainant_name=body.complainant_name, complainant_email=body.complainant_email,
                     state="submitted", profile_name=profile.name, profile_version=profile.version, created_at=now,
                     updated_at=now)
-    session.add(row)
-    session.commit()
-    assert row.id is not None
-    start = ComplaintStart(complaint_id=row.id, department=body.department, subject=body.subject,
-                           received_on=now.astimezone(TZ).date(), complainant_email=body.complainant_email,
-                           commitment_id=body.commitment_id, profile=profile)
-    try:
-        await _start(client, ComplaintWorkflow.run, start, f"complaint-{row.id}")
-    except Exception:
-        session.delete(row)
-        session.commit()
-        raise Problem(503, "流程引擎暂不可用，投诉未提交，请稍后重试") from None
-    return {"id": row.id, "tracking_code": code, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
+    kid = await _register(session, client, row, ComplaintWorkflow.run, lambda new_id: ComplaintStart(
+        complaint_id=new_id, department=body.department, subject=body.subject,
+        received_on=now.astimezone(TZ).date(), complainant_email=body.complainant_email,
+        commitment_id=body.commitment_id, profile=profile), "complaint")
+    return {"id": kid, "tracking_code": code, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
             "anonymous": body.complainant_name is None}
 
 

@@ -31,6 +31,12 @@ ACTION_LABELS_ZH = {
 }
 
 
+def paginate(items: list[dict[str, Any]], page: int, page_size: int) -> dict[str, Any]:
+    """The list envelope of api.md: {items, total, page, page_size}."""
+    start = (page - 1) * page_size
+    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+
+
 def local_iso(at: datetime | None) -> str | None:
     return at.astimezone(TZ).isoformat() if at else None
 

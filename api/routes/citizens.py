@@ -24,7 +24,7 @@ from api.citizen_service import (
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
-from api.queries import deadlines_of, history_of, local_iso
+from api.queries import deadlines_of, history_of, local_iso, paginate
 from api.temporal_errors import send_update
 from api.validation import CaseId, LongText, Reason, Title
 from domain.messages import (
@@ -182,8 +182,7 @@ def list_objections(session: SessionDep, actor: CurrentActor, state: str | None 
     items = [{"id": r.id, "state": r.state, "state_label": OBJECTION_STATES_ZH[r.state], "target_type": r.target_type,
               "target_id": r.target_id, "department": r.department_code, "department_late": r.department_late,
               "submitted_at": local_iso(r.created_at)} for r in rows]
-    start = (page - 1) * page_size
-    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+    return paginate(items, page, page_size)
 
 
 @router.get("/api/objections/{objection_id}")
@@ -272,8 +271,7 @@ def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None 
     items = [{"id": r.id, "state": r.state, "state_label": COMPLAINT_STATES_ZH[r.state], "subject": r.subject,
               "department": r.department_code, "anonymous": r.complainant_name is None,
               "submitted_at": local_iso(r.created_at)} for r in rows]
-    start = (page - 1) * page_size
-    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+    return paginate(items, page, page_size)
 
 
 @router.get("/api/complaints/{complaint_id}")

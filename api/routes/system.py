@@ -19,7 +19,7 @@ from api.auth import CurrentActor, authenticate, issue_token, require
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
-from api.queries import ACTION_LABELS_ZH, local_iso
+from api.queries import ACTION_LABELS_ZH, local_iso, paginate
 from api.validation import Email, Name
 from domain.calendar import TZ, end_of_day
 from domain.messages import Actor
@@ -118,8 +118,7 @@ def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | N
     items = [{"case_type": r.case_type, "case_id": r.case_id, "key": r.key, "label": r.label,
               "department": r.department_code, "binds": r.binds, "due_at": local_iso(r.due_at),
               "provisional": r.provisional, "status": r.status} for r in rows]
-    start = (page - 1) * page_size
-    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+    return paginate(items, page, page_size)
 
 
 @router.get("/api/audit", tags=["audit"])
