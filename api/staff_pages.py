@@ -12,14 +12,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from activities.models import DeadlineRow
+from activities.models import Commitment, DeadlineRow
 from api.auth import actor_from_token, authenticate, current_account, issue_token
-from api.deps import SessionDep
+from api.deps import ClientDep, SessionDep
 from api.pages import templates
 from api.problems import Problem
-from api.queries import local_iso
-from domain.messages import Actor
+from api.queries import commitment_detail, local_iso
+from api.temporal_errors import send_update
+from api.validation import CaseId, plain_text
+from domain.messages import Actor, FulfilmentReport, PublishRequest, VerificationDecision
 from domain.settings import get_settings
+from workflows.commitment import CommitmentWorkflow
 
 router = APIRouter(include_in_schema=False)
 SESSION, CSRF = "cx_session", "cx_csrf"
@@ -108,3 +111,68 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     return templates.TemplateResponse(request, "pages/staff.html.j2", {
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
         "csrf": request.cookies.get(CSRF, "")})
+
+
+COMMITMENT_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # action → (label, roles that may do it); the workflow validators decide the state rules
+    "publish": ("发布承诺", ("department", "credit_office")),
+    "fulfilment": ("报告履行情况", ("department",)),
+    "verification": ("核验履行情况", ("credit_office",)),
+}
+
+
+@router.get("/staff/commitments/{commitment_id}", response_class=HTMLResponse)
+def staff_commitment(request: Request, commitment_id: CaseId, session: SessionDep) -> Response:
+    actor = session_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    row = session.get(Commitment, commitment_id)
+    if row is None or (actor.role == "department" and actor.department != row.department_code):
+        return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": f"承诺 {commitment_id}"},
+                                          status_code=404)
+    return _staff_commitment_page(request, session, row, actor, None, 200)
+
+
+def _staff_commitment_page(request: Request, session: SessionDep, row: Commitment, actor: Actor,
+                           message: str | None, status: int) -> Response:
+    actions = {k: label for k, (label, roles) in COMMITMENT_ACTIONS.items() if actor.role in roles}
+    return templates.TemplateResponse(request, "pages/staff_commitment.html.j2", {
+        "c": commitment_detail(session, row, staff=True), "actions": actions, "message": message,
+        "csrf": request.cookies.get(CSRF, "")}, status_code=status)
+
+
+@router.post("/staff/commitments/{commitment_id}/{action}", response_class=HTMLResponse)
+async def staff_commitment_action(request: Request, commitment_id: CaseId, action: str, session: SessionDep,
+                                  client: ClientDep) -> Response:
+    """The same workflow Updates as the API, from a form; refusals come back as a message on the page."""
+    actor = session_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    form = await request.form()
+    if not _csrf_ok(request, str(form.get("csrf", ""))):
+        raise Problem(400, "页面已过期，请刷新后重新提交")
+    row = session.get(Commitment, commitment_id)
+    if row is None or action not in COMMITMENT_ACTIONS:
+        raise Problem(404, "未找到")
+    if actor.role not in COMMITMENT_ACTIONS[action][1] or (
+            actor.role == "department" and actor.department != row.department_code):
+        raise Problem(403, "无权执行此操作")
+    text = str(form.get("text", "")).strip()
+    try:
+        if action == "publish":
+            arg: Any = PublishRequest(actor=actor)
+            update = CommitmentWorkflow.publish
+        elif action == "fulfilment":
+            arg = FulfilmentReport(actor=actor, report=plain_text(text) if text else "", evidence=[])
+            update = CommitmentWorkflow.report_fulfilment
+        else:
+            accepted = form.get("decision") == "accept"
+            arg = VerificationDecision(actor=actor, accepted=accepted, reason=plain_text(text) if text else "")
+            update = CommitmentWorkflow.verify
+        await send_update(client.get_workflow_handle(f"commitment-{commitment_id}"), update, arg, row.state, None,
+                          actor.username)
+    except (Problem, ValueError) as err:
+        detail = err.detail if isinstance(err, Problem) else str(err)
+        session.refresh(row)
+        return _staff_commitment_page(request, session, row, actor, f"未能办理：{detail}", 422)
+    return RedirectResponse(f"/staff/commitments/{commitment_id}", status_code=303)

@@ -32,3 +32,32 @@ async def test_login_needs_the_csrf_token_and_the_queue_is_mine(api, tokens) -> 
     assert r.status_code == 303
     api.cookies.delete("cx_session")
     assert (await api.get("/staff")).status_code == 303
+
+
+async def _login(api, username: str) -> str:  # type: ignore[no-untyped-def]
+    api.cookies.clear()
+    token = _csrf((await api.get("/login")).text)
+    r = await api.post("/login", data={"username": username, "password": f"{username}-pw", "csrf": token})
+    assert r.status_code == 303
+    return _csrf((await api.get("/staff")).text)
+
+
+async def test_department_reports_and_credit_office_accepts_through_the_forms(api, tokens) -> None:
+    cid = (await api.post("/api/commitments", json=body(title="表单办理的承诺"), headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published" and c["deadlines"])
+    csrf = await _login(api, "fgw")
+    page = await api.get(f"/staff/commitments/{cid}")
+    assert "报告履行情况" in page.text and "核验履行情况" not in page.text
+    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "text": ""})
+    assert r.status_code == 422 and "履行情况报告不能为空" in r.text  # the workflow's own message
+    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": "forged", "text": "完成"})
+    assert r.status_code == 400
+    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "text": "已按期办结"})
+    assert r.status_code == 303
+    csrf = await _login(api, "xyb")
+    r = await api.post(f"/staff/commitments/{cid}/verification", data={"csrf": csrf, "decision": "accept"})
+    assert r.status_code == 303
+    public = await settled(api, cid, {}, lambda c: c["state"] == "fulfilled")
+    assert public["report"] == "已按期办结"
+    csrf = await _login(api, "scjg")
+    assert (await api.get(f"/staff/commitments/{cid}")).status_code == 404
