@@ -25,7 +25,8 @@ run: venv
 	$(PY) -m api.devserver
 
 test: venv
-	@dpkg -s faketime >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q faketime)
+	@dpkg -s faketime fonts-wqy-zenhei >/dev/null 2>&1 && [ -x /usr/bin/chromium ] || \
+		(apt-get update -q && apt-get install -y -q faketime chromium fonts-wqy-zenhei)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

@@ -27,7 +27,10 @@ ACTION_LABELS_ZH = {
     "repair_requested": "申请信用修复", "repaired": "信用修复完成", "repair_rejected": "信用修复未通过",
     "mitigated": "主动纠错", "classified": "认定严重程度",
     "unpublished": "停止公示", "expired": "公示期满", "rectification_overdue": "逾期未整改",
-    "rectification_due_set": "确定整改期限",
+    "rectification_due_set": "确定整改期限", "objection_marked": "异议处理中", "objection_unmarked": "异议处理结束",
+    "objection_corrected": "经异议更正", "objection_revoked": "经异议撤销", "correction_noted": "记录异议处理结果",
+    "corrected": "经异议更正", "revoked": "撤销", "overdue_cleared": "不再逾期",
+    "rectification_overdue_cleared": "不再逾期未整改", "department_late": "信息提供单位逾期未核实",
 }
 
 

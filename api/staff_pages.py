@@ -20,6 +20,7 @@ from api.problems import Problem
 from api.queries import commitment_detail, local_iso
 from api.temporal_errors import send_update
 from api.validation import CaseId, plain_text
+from domain.commitment import Action, allowed
 from domain.messages import Actor, FulfilmentReport, PublishRequest, VerificationDecision
 from domain.settings import get_settings
 from workflows.commitment import CommitmentWorkflow
@@ -113,11 +114,11 @@ def staff_home(request: Request, session: SessionDep) -> Response:
         "csrf": request.cookies.get(CSRF, "")})
 
 
-COMMITMENT_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    # action → (label, roles that may do it); the workflow validators decide the state rules
-    "publish": ("发布承诺", ("department", "credit_office")),
-    "fulfilment": ("报告履行情况", ("department",)),
-    "verification": ("核验履行情况", ("credit_office",)),
+COMMITMENT_ACTIONS: dict[str, tuple[str, tuple[str, ...], Action]] = {
+    # form action → (label, roles that may do it, the domain action whose states decide when it shows)
+    "publish": ("发布承诺", ("department", "credit_office"), Action.publish),
+    "fulfilment": ("报告履行情况", ("department",), Action.report_fulfilment),
+    "verification": ("核验履行情况", ("credit_office",), Action.verify),
 }
 
 
@@ -135,7 +136,8 @@ def staff_commitment(request: Request, commitment_id: CaseId, session: SessionDe
 
 def _staff_commitment_page(request: Request, session: SessionDep, row: Commitment, actor: Actor,
                            message: str | None, status: int) -> Response:
-    actions = {k: label for k, (label, roles) in COMMITMENT_ACTIONS.items() if actor.role in roles}
+    actions = {k: label for k, (label, roles, act) in COMMITMENT_ACTIONS.items()
+               if actor.role in roles and allowed(act, row.state)}
     return templates.TemplateResponse(request, "pages/staff_commitment.html.j2", {
         "c": commitment_detail(session, row, staff=True), "actions": actions, "message": message,
         "csrf": request.cookies.get(CSRF, "")}, status_code=status)
