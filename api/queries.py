@@ -31,6 +31,10 @@ ACTION_LABELS_ZH = {
     "objection_corrected": "经异议更正", "objection_revoked": "经异议撤销", "correction_noted": "记录异议处理结果",
     "corrected": "经异议更正", "revoked": "撤销", "overdue_cleared": "不再逾期",
     "rectification_overdue_cleared": "不再逾期未整改", "department_late": "信息提供单位逾期未核实",
+    "submitted": "提交", "supplement_requested": "要求补正材料", "supplemented": "补正材料", "accepted": "受理",
+    "rejected": "不予受理", "forwarded": "转信息提供单位核实", "verified": "提交核实意见", "decided": "作出决定",
+    "closed": "办结", "triaged": "分办", "dismissed": "不予受理", "responded": "单位答复", "reviewed": "审核",
+    "feedback": "评价", "reopened": "重新审核",
 }
 
 
