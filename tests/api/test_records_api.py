@@ -51,6 +51,7 @@ async def test_whole_path_over_http_each_notice_exactly_once(api, tokens, smtp_s
         assert r.json()["state"] == state
 
     await smtp_sink.wait_for(lambda m: "scjg@test.local" in str(m["To"]) and "已修复" in str(m["Subject"]))
+    await smtp_sink.wait_for(lambda m: "xyb@test.local" in str(m["To"]) and "已书面说明原因" in str(m["Subject"]))
     await asyncio.sleep(0.5)
     pairs = Counter((str(m["To"]), str(m["Subject"])) for m in smtp_sink.messages)
     assert max(pairs.values()) == 1, pairs
