@@ -1,5 +1,5 @@
 """Browser tests reuse the API fixtures (real Temporal dev server, worker, SMTP sink, database) and serve
-the app over real HTTP for Debian's Chromium, driven by Playwright (never `playwright install`)."""
+the app over real HTTP for Debian's Chromium, driven by Playwright (no browser download: executable_path)."""
 
 from __future__ import annotations
 
