@@ -106,15 +106,40 @@ def _by_code(request: Request, session: Session, model: type[Objection] | type[C
 # --- objections ----------------------------------------------------------------------------------------
 
 
-@router.post("/api/objections", status_code=201)
-async def create_objection(request: Request, body: ObjectionIn, session: SessionDep, client: ClientDep,
-                           idempotency_key: IdemKey = None) -> Any:
+async def _file_publicly(request: Request, body: Any, key: str | None, file: Any) -> Any:
+    """A public filing: one rate-limit slot, idempotent per client and key."""
     ratelimit.take(request, "submission")
 
     async def create() -> tuple[int, Any]:
-        return 201, await file_objection(session, client, body)
+        return 201, await file()
 
-    return await idempotent(idempotency_key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
+    return await idempotent(key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
+
+
+def _for_staff(session: Session, model: type[Objection] | type[Complaint], case_id: int, actor: Actor,
+               what: str) -> Any:
+    """The case, if this staff member may see it: a department only its own department's."""
+    row = session.get(model, case_id)
+    if row is None:
+        raise Problem(404, f"{what} {case_id} 不存在")
+    if actor.role == "department" and actor.department != row.department_code:
+        raise Problem(403, f"不能查看或办理其他单位的{what}")
+    return row
+
+
+def _staff_rows(session: Session, actor: Actor, model: type[Objection] | type[Complaint], state: str | None) -> list:
+    query = select(model)
+    if actor.role == "department":
+        query = query.where(model.department_code == actor.department)
+    if state:
+        query = query.where(model.state == state)
+    return list(session.exec(query.order_by(col(model.id).desc())))
+
+
+@router.post("/api/objections", status_code=201)
+async def create_objection(request: Request, body: ObjectionIn, session: SessionDep, client: ClientDep,
+                           idempotency_key: IdemKey = None) -> Any:
+    return await _file_publicly(request, body, idempotency_key, lambda: file_objection(session, client, body))
 
 
 @router.get("/api/objections/track/{tracking_code}")
@@ -127,7 +152,7 @@ async def supplement(request: Request, tracking_code: str, body: SupplementBody,
                      client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Objection, tracking_code)
     return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.supplement,
-                         SupplementIn(material=body.material), row.state, idempotency_key, "applicant")
+                             SupplementIn(material=body.material), row.state, idempotency_key, "applicant")
 
 
 @router.post("/api/objections/track/{tracking_code}/withdrawal")
@@ -135,16 +160,11 @@ async def withdraw(request: Request, tracking_code: str, body: WithdrawalBody, s
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Objection, tracking_code)
     return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.withdraw,
-                         WithdrawalIn(reason=body.reason), row.state, idempotency_key, "applicant")
+                             WithdrawalIn(reason=body.reason), row.state, idempotency_key, "applicant")
 
 
 def _objection_for_staff(session: Session, objection_id: int, actor: Actor) -> Objection:
-    row = session.get(Objection, objection_id)
-    if row is None:
-        raise Problem(404, f"异议 {objection_id} 不存在")
-    if actor.role == "department" and actor.department != row.department_code:
-        raise Problem(403, "不能查看或办理其他单位的异议")
-    return row
+    return _for_staff(session, Objection, objection_id, actor, "异议")
 
 
 def _staff(actor: Actor, *roles: str) -> None:
@@ -173,12 +193,7 @@ def _objection_staff_view(session: Session, row: Objection, actor: Actor) -> dic
 def list_objections(session: SessionDep, actor: CurrentActor, state: str | None = None,
                     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                     page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
-    query = select(Objection)
-    if actor.role == "department":
-        query = query.where(Objection.department_code == actor.department)
-    if state:
-        query = query.where(Objection.state == state)
-    rows = list(session.exec(query.order_by(col(Objection.id).desc())))
+    rows = _staff_rows(session, actor, Objection, state)
     items = [{"id": r.id, "state": r.state, "state_label": OBJECTION_STATES_ZH[r.state], "target_type": r.target_type,
               "target_id": r.target_id, "department": r.department_code, "department_late": r.department_late,
               "submitted_at": local_iso(r.created_at)} for r in rows]
@@ -196,8 +211,8 @@ async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep
     _staff(actor, "credit_office")
     row = _objection_for_staff(session, objection_id, actor)
     return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.accept,
-                         AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
-                                      reason=body.reason), row.state, idempotency_key, actor.username)
+                             AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
+                                          reason=body.reason), row.state, idempotency_key, actor.username)
 
 
 @router.post("/api/objections/{objection_id}/verification")
@@ -206,7 +221,7 @@ async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, c
     _staff(actor, "department")
     row = _objection_for_staff(session, objection_id, actor)
     return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.verify,
-                         FindingIn(actor=actor, finding=body.finding), row.state, idempotency_key, actor.username)
+                             FindingIn(actor=actor, finding=body.finding), row.state, idempotency_key, actor.username)
 
 
 @router.post("/api/objections/{objection_id}/decision")
@@ -217,8 +232,9 @@ async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, 
     if body.outcome == "corrected" and not body.correction:
         raise field_error("correction", "更正决定须写明更正内容")
     return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.decide,
-                         ObjectionDecisionIn(actor=actor, outcome=body.outcome, reason=body.reason,
-                                             correction=body.correction), row.state, idempotency_key, actor.username)
+                             ObjectionDecisionIn(actor=actor, outcome=body.outcome, reason=body.reason,
+                                                 correction=body.correction),
+                             row.state, idempotency_key, actor.username)
 
 
 # --- complaints ----------------------------------------------------------------------------------------
@@ -227,12 +243,7 @@ async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, 
 @router.post("/api/complaints", status_code=201)
 async def create_complaint(request: Request, body: ComplaintIn, session: SessionDep, client: ClientDep,
                            idempotency_key: IdemKey = None) -> Any:
-    ratelimit.take(request, "submission")
-
-    async def create() -> tuple[int, Any]:
-        return 201, await file_complaint(session, client, body)
-
-    return await idempotent(idempotency_key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
+    return await _file_publicly(request, body, idempotency_key, lambda: file_complaint(session, client, body))
 
 
 @router.get("/api/complaints/track/{tracking_code}")
@@ -245,29 +256,19 @@ async def feedback(request: Request, tracking_code: str, body: FeedbackBody, ses
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Complaint, tracking_code)
     return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.feedback,
-                         FeedbackIn(satisfied=body.satisfied, comment=body.comment), row.state, idempotency_key,
-                         "complainant")
+                             FeedbackIn(satisfied=body.satisfied, comment=body.comment), row.state, idempotency_key,
+                             "complainant")
 
 
 def _complaint_for_staff(session: Session, complaint_id: int, actor: Actor) -> Complaint:
-    row = session.get(Complaint, complaint_id)
-    if row is None:
-        raise Problem(404, f"投诉 {complaint_id} 不存在")
-    if actor.role == "department" and actor.department != row.department_code:
-        raise Problem(403, "不能查看或办理其他单位的投诉")
-    return row
+    return _for_staff(session, Complaint, complaint_id, actor, "投诉")
 
 
 @router.get("/api/complaints")
 def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None = None,
                     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                     page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
-    query = select(Complaint)
-    if actor.role == "department":
-        query = query.where(Complaint.department_code == actor.department)
-    if state:
-        query = query.where(Complaint.state == state)
-    rows = list(session.exec(query.order_by(col(Complaint.id).desc())))
+    rows = _staff_rows(session, actor, Complaint, state)
     items = [{"id": r.id, "state": r.state, "state_label": COMPLAINT_STATES_ZH[r.state], "subject": r.subject,
               "department": r.department_code, "anonymous": r.complainant_name is None,
               "submitted_at": local_iso(r.created_at)} for r in rows]
@@ -292,8 +293,9 @@ async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, cl
     if body.department and session.get(Department, body.department) is None:
         raise field_error("department", f"单位 {body.department} 不存在")
     return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.triage,
-                         TriageIn(actor=actor, dismiss=body.dismiss, department=body.department, reason=body.reason),
-                         row.state, idempotency_key, actor.username)
+                             TriageIn(actor=actor, dismiss=body.dismiss, department=body.department,
+                                      reason=body.reason),
+                             row.state, idempotency_key, actor.username)
 
 
 @router.post("/api/complaints/{complaint_id}/response")
@@ -302,8 +304,8 @@ async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep,
     _staff(actor, "department")
     row = _complaint_for_staff(session, complaint_id, actor)
     return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.respond,
-                         ResponseIn(actor=actor, response=body.response, evidence=body.evidence), row.state,
-                         idempotency_key, actor.username)
+                             ResponseIn(actor=actor, response=body.response, evidence=body.evidence), row.state,
+                             idempotency_key, actor.username)
 
 
 @router.post("/api/complaints/{complaint_id}/review")
@@ -312,5 +314,5 @@ async def review(complaint_id: CaseId, body: ReviewBody, session: SessionDep, cl
     _staff(actor, "credit_office")
     row = _complaint_for_staff(session, complaint_id, actor)
     return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.review,
-                         ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
-                                  severity=body.severity), row.state, idempotency_key, actor.username)
+                             ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
+                                      severity=body.severity), row.state, idempotency_key, actor.username)
