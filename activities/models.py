@@ -255,7 +255,7 @@ class Outbox(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="pending", index=True, max_length=16)  # pending | sending | sent | failed
-    claimed_by: str | None = Field(default=None, max_length=200)  # the delivering activity (retries re-claim)
+    claimed_by: str | None = Field(default=None, max_length=200)  # the delivering activity (re-claimed only once stale)
     claimed_at: datetime | None = _tz()
     deliver_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     attempts: int = 0

@@ -1,8 +1,11 @@
 """Notices: render the zh-CN templates into the outbox once per (case, event, recipient), then
-deliver each row over SMTP at most once (a retried send finds the row already sent)."""
+deliver each row over SMTP once: a retried send finds the row sent, or waits while an earlier attempt holds
+its claim. Only a sender that dies between the SMTP hand-over and the `sent` mark can cause a second copy."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -10,9 +13,10 @@ from email.utils import format_datetime
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import and_, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.calendar_store import load_calendar
 from activities.db import session_scope
@@ -110,21 +114,21 @@ SEND_MAX_ATTEMPTS = 30  # with back-off up to 10 minutes: about four hours befor
 
 
 def _claim(outbox_id: int, claimant: str, now: datetime) -> EmailMessage | None:
-    """Take the row for delivery: if pending, if this same activity claimed it before (a retry), or if
-    another claim went stale. None when it is sent, failed, or being sent by someone else."""
+    """Take the row for delivery if it is pending, or if a claim went stale (its sender died mid-send).
+    None when it is sent or failed; NoticeInFlight while an earlier attempt may still be sending it."""
     with session_scope() as session:
         result = session.execute(
             update(Outbox)
             .where(col(Outbox.id) == outbox_id)
             .where(or_(col(Outbox.status) == "pending",
-                       and_(col(Outbox.status) == "sending",
-                            or_(col(Outbox.claimed_by) == claimant, col(Outbox.claimed_at) < now - CLAIM_LEASE))))
+                       and_(col(Outbox.status) == "sending", col(Outbox.claimed_at) < now - CLAIM_LEASE)))
             .values(status="sending", claimed_by=claimant, claimed_at=now)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None
         row = session.get(Outbox, outbox_id)
-        assert row is not None
+        if row is None or result.rowcount != 1:  # type: ignore[attr-defined]
+            if row is not None and row.status == "sending":
+                raise ApplicationError(f"notice {outbox_id} is being sent by {row.claimed_by}", type="NoticeInFlight")
+            return None
         return build_message(row)
 
 
@@ -138,12 +142,41 @@ def _record_failure(outbox_id: int, error: Exception, final: bool) -> None:
             session.add(row)
 
 
+def _mark_sent(outbox_id: int) -> None:
+    with session_scope() as session:
+        sent = session.get(Outbox, outbox_id)
+        if sent is not None:
+            sent.status = "sent"
+            sent.attempts += 1
+            sent.sent_at = datetime.now(UTC)
+            session.add(sent)
+
+
+async def _record_sent(outbox_id: int) -> None:
+    """The e-mail has left: keep trying to record that, for as long as the claim holds. Failing here
+    instead would let a retry send it a second time."""
+    give_up = time.monotonic() + CLAIM_LEASE.total_seconds()
+    delay = 0.5
+    while True:
+        try:
+            await asyncio.to_thread(_mark_sent, outbox_id)
+            return
+        except OperationalError:
+            if time.monotonic() + delay > give_up:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
 @activity.defn
 async def send_notice(outbox_id: int) -> bool:
-    """Deliver one outbox row; True if this call sent it, False if it was sent (or is being sent) already."""
+    """Deliver one outbox row; True if this call sent it, False if it was sent (or failed for good) already.
+
+    Async for aiosmtplib; its database steps run in a thread, because a slow or locked database must
+    not stall the worker's event loop (and with it every workflow task of this worker)."""
     info = activity.info()
     claimant = f"{info.workflow_id}/{info.activity_id}"
-    message = _claim(outbox_id, claimant, datetime.now(UTC))
+    message = await asyncio.to_thread(_claim, outbox_id, claimant, datetime.now(UTC))
     if message is None:
         return False
     settings = get_settings()
@@ -154,13 +187,7 @@ async def send_notice(outbox_id: int) -> bool:
             start_tls=settings.smtp_starttls, timeout=30,
         )
     except Exception as exc:
-        _record_failure(outbox_id, exc, final=info.attempt >= SEND_MAX_ATTEMPTS)
+        await asyncio.to_thread(_record_failure, outbox_id, exc, info.attempt >= SEND_MAX_ATTEMPTS)
         raise
-    with session_scope() as session:
-        sent = session.get(Outbox, outbox_id)
-        if sent is not None:
-            sent.status = "sent"
-            sent.attempts += 1
-            sent.sent_at = datetime.now(UTC)
-            session.add(sent)
+    await _record_sent(outbox_id)
     return True

@@ -54,12 +54,20 @@ def apply_transition(t: Transition) -> bool:
         ).first()
         if exists is not None:
             return False
+        model = CASE_TABLES.get(t.case.case_type)
+        data = dict(t.data or {})
+        flags = {k: v for k, v in t.changes.items() if isinstance(v, bool)}
+        if flags:  # e.g. overdue set by a late rejection, cleared by a new deadline: reports read them back
+            data["set"] = flags
+        if model is not None and "department_code" in t.changes:  # a reassignment: keep where it came from,
+            before = session.get(model, t.case.case_id)          # so past periods' reports stay as they were
+            data["department_from"] = getattr(before, "department_code", None)
+            data["department_to"] = t.changes["department_code"]
         session.add(AuditEvent(
             case_type=t.case.case_type, case_id=t.case.case_id, event_key=t.event_key, action=t.action,
             from_state=t.from_state, to_state=t.to_state, actor=t.actor.username, role=t.actor.role,
-            reason=t.reason, at=t.at, data=t.data or None,
+            reason=t.reason, at=t.at, data=data or None,
         ))
-        model = CASE_TABLES.get(t.case.case_type)
         if model is not None and (t.changes or t.to_state):
             row = session.get(model, t.case.case_id)
             if row is None:
@@ -73,7 +81,7 @@ def apply_transition(t: Transition) -> bool:
             for name, value in _coerce(model, changes).items():
                 setattr(row, name, value)
             session.add(row)
-            _side_effects(session, t)
+        _side_effects(session, t)  # milestone events change no case column, only their milestone's row
     return True
 
 

@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.deadline_activities import plan_deadline, set_deadline_status
 from activities.notify import queue_notice, send_notice
 from activities.records import objections_open_on, open_breach_record, open_complaint_record
+from activities.reports import first_working_day_after, queue_quarterly_report
 from activities.store import apply_transition
+from domain.messages import ReportRun
 from domain.settings import get_settings
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
+from workflows.report import QuarterlyReportWorkflow
 
-WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow]
+WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, QuarterlyReportWorkflow]
 ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record,
-              open_complaint_record, objections_open_on]
+              open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report]
+REPORT_SCHEDULE_ID = "quarterly-report"
 
 
 async def connect_client() -> Client:
@@ -41,8 +56,27 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
     )
 
 
+async def ensure_report_schedule(client: Client, task_queue: str | None = None) -> None:
+    """The quarterly report's Schedule: 00:05 (Beijing time) on the first day of each quarter. The workflow
+    it starts then waits for the first working day. Created once; an existing schedule is left as it is."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(QuarterlyReportWorkflow.run, ReportRun(), id="quarterly-report-run",
+                                           task_queue=task_queue or get_settings().task_queue),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(
+            month=[ScheduleRange(1), ScheduleRange(4), ScheduleRange(7), ScheduleRange(10)],
+            day_of_month=[ScheduleRange(1)], hour=[ScheduleRange(0)], minute=[ScheduleRange(5)])],
+            time_zone_name="Asia/Shanghai"),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=30)),
+    )
+    try:
+        await client.create_schedule(REPORT_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def _main() -> None:
     client = await connect_client()
+    await ensure_report_schedule(client)
     await build_worker(client).run()
 
 

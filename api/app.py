@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from activities.worker import connect_client
-from api import forms, open_data, pages, problems, staff_pages
+from api import admin_pages, forms, open_data, pages, problems, report_pages, staff_pages
 from api.bodylimit import BodyLimitMiddleware
-from api.routes import calendar, citizens, commitments, devmail, records, system
+from api.routes import calendar, citizens, commitments, devmail, records, reports, system
 
 MAX_BODY_BYTES = 1_000_000  # every form and JSON body fits; larger requests get 413
 
@@ -28,8 +28,8 @@ def create_app() -> FastAPI:
     app.state.temporal = None
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    for module in (system, commitments, records, citizens, calendar, pages, forms, open_data, staff_pages,
-                   devmail):
+    for module in (system, commitments, records, citizens, calendar, reports, pages, forms, open_data,
+                   report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
         app.include_router(module.router)
     return app
 

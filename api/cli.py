@@ -8,50 +8,42 @@ import sys
 from datetime import UTC, date, datetime
 
 from pydantic import ValidationError
-from sqlmodel import select
 
 from activities.db import migrate, session_scope
-from activities.models import Department, User
-from api.auth import ROLES, hash_password
-from api.problems import Problem
+from api.accounts import DepartmentIn, UserIn, create_department, create_user
+from api.auth import ROLES
+from api.problems import Problem, message_zh
+
+
+def _print_errors(err: ValidationError | Problem) -> int:
+    if isinstance(err, Problem):
+        for e in err.errors or [{"field": "", "message": err.detail}]:
+            print(f"错误：{e['field']}：{e['message']}" if e["field"] else f"错误：{e['message']}", file=sys.stderr)
+    else:
+        for e in err.errors():
+            print(f"错误：{'.'.join(map(str, e['loc']))}：{message_zh(dict(e))}", file=sys.stderr)
+    return 2
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    if args.role == "department" and not args.department:
-        print("错误：department 角色须指定 --department", file=sys.stderr)
-        return 2
-    with session_scope() as session:
-        if args.department and session.get(Department, args.department) is None:
-            print(f"错误：单位 {args.department} 不存在", file=sys.stderr)
-            return 2
-        if session.exec(select(User).where(User.username == args.name)).first():
-            print(f"错误：用户 {args.name} 已存在", file=sys.stderr)
-            return 2
-        session.add(User(username=args.name, password_hash=hash_password(args.password), role=args.role,
-                         department_code=args.department, email=args.email))
+    try:
+        body = UserIn(username=args.name, password=args.password, role=args.role, department=args.department,
+                      email=args.email)
+        with session_scope() as session:
+            create_user(session, body, "cli", "admin")
+    except (ValidationError, Problem) as err:
+        return _print_errors(err)
     print(f"已添加用户 {args.name}（{args.role}）")
     return 0
 
 
 def _department_add(args: argparse.Namespace) -> int:
-    from api.routes.system import DepartmentIn, create_department
-
     try:
         body = DepartmentIn(code=args.code, name=args.name, email=args.email, supervisor_email=args.supervisor_email)
-    except ValidationError as err:
-        for e in err.errors():
-            print(f"错误：{'.'.join(map(str, e['loc']))}：{e['msg']}", file=sys.stderr)
-        return 2
-    from sqlmodel import Session
-
-    from activities.db import get_engine
-
-    with Session(get_engine()) as session:
-        try:
-            create_department(session, body)
-        except Problem as p:
-            print(f"错误：{p.detail}", file=sys.stderr)
-            return 2
+        with session_scope() as session:
+            create_department(session, body, "cli", "admin")
+    except (ValidationError, Problem) as err:
+        return _print_errors(err)
     print(f"已添加单位 {args.code} {args.name}")
     return 0
 
@@ -99,6 +91,28 @@ async def _reproject() -> int:
         return await reproject_open_cases(session, client)
 
 
+def _report(args: argparse.Namespace) -> int:
+    """The quarterly report of any period, as the e-mail's HTML and the CSV, written to --out."""
+    from pathlib import Path
+
+    from activities.reports import department_report, report_csv, report_html
+    from domain.reports import parse_period
+
+    try:
+        period = parse_period(args.period)
+    except ValueError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        report = department_report(session, period)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"report-{period.key}.html").write_text(report_html(report), encoding="utf-8")
+    (out / f"report-{period.key}.csv").write_bytes(report_csv(report))
+    print(f"已生成 {period.label_zh}监测报告：{out / f'report-{period.key}.html'}、{out / f'report-{period.key}.csv'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chengxin", description="诚信 Chengxin 管理命令")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -130,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cr = cal.add_parser("reproject", help="通知所有未结案件按最新日历版本重新计算时限")
     cr.set_defaults(func=_calendar_reproject)
+
+    rep = sub.add_parser("report", help="生成任一期间的监测报告（HTML 和 CSV）")
+    rep.add_argument("period", help="2026Q3、2026-11 或 2026")
+    rep.add_argument("--out", default=".", help="输出目录")
+    rep.set_defaults(func=_report)
 
     mig = sub.add_parser("migrate", help="数据库迁移到最新版本")
     mig.set_defaults(func=lambda _a: (migrate(), 0)[1])

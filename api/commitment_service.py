@@ -49,6 +49,7 @@ def discard_unstarted(session: Session, row: Commitment) -> None:
     """The workflow could not be started: remove the row (and its milestones) so nothing half-made stays."""
     for m in session.exec(select(Milestone).where(Milestone.commitment_id == row.id)):
         session.delete(m)
+    session.flush()  # no relationship tells the unit of work the order: the milestones must go first
     session.delete(row)
     session.commit()
 

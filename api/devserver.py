@@ -358,6 +358,9 @@ async def serve(plan: Plan, parts: AppParts, stopper: _Stopper, temporal_log: Pa
     else:
         client = await Client.connect(plan.temporal_address, namespace=plan.namespace)
 
+    schedules = getattr(worker_module, "ensure_report_schedule", None)
+    if callable(schedules):
+        await schedules(client)
     worker = worker_module.build_worker(client)
     worker_task = asyncio.create_task(worker.run(), name="temporal-worker")
     web_task: asyncio.Task[None] | None = None

@@ -24,9 +24,10 @@ from api.citizen_service import (
 )
 from api.deps import ClientDep, SessionDep
 from api.pages import templates
-from api.problems import Problem, _message
+from api.problems import Problem, message_zh
+from api.routes.citizens import FeedbackBody, SupplementBody
 from api.temporal_errors import run_update
-from domain.messages import FeedbackIn, WithdrawalIn
+from domain.messages import FeedbackIn, SupplementIn, WithdrawalIn
 from domain.objection import COMPLAINT_TOPICS
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -39,11 +40,28 @@ def _clean(form: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in form.items() if isinstance(v, str) and v.strip() != ""}
 
 
-def _errors(exc: ValidationError) -> dict[str, str]:
+def field_messages(exc: ValidationError) -> dict[str, str]:
+    """Chinese messages keyed by the form field (the first part of the error's location)."""
     out: dict[str, str] = {}
     for e in exc.errors():
-        field = ".".join(str(p) for p in e.get("loc", ())) or "form"
-        out.setdefault(field, _message(dict(e)))
+        loc = e.get("loc", ())
+        out.setdefault(str(loc[0]) if loc else "form", message_zh(dict(e)))
+    return out
+
+
+def form_errors(err: ValidationError | Problem, names: set[str] | None = None) -> dict[str, str]:
+    """A refusal as messages by form field. With `names`, anything not about one of them goes to "form"
+    (shown at the top of the form)."""
+    if isinstance(err, ValidationError):
+        found = field_messages(err)
+    else:
+        found = {str(e["field"]).split(".")[0]: e["message"] for e in (err.errors or [])} or {"form": err.detail}
+    if names is None:
+        return found
+    out = {k: v for k, v in found.items() if k in names}
+    general = [v for k, v in found.items() if k not in names]
+    if general:
+        out["form"] = "；".join(general)
     return out
 
 
@@ -54,13 +72,10 @@ async def _submit(request: Request, model: type[BaseModel], template: str, ctx: 
         body = model.model_validate(_clean(form))
         ratelimit.take(request, "submission")
         result = await file(body)
-    except ValidationError as exc:
-        return templates.TemplateResponse(request, template, {**ctx, "form": form, "errors": _errors(exc)},
-                                          status_code=422)
-    except Problem as p:
-        errors = {e["field"]: e["message"] for e in (p.errors or [])} or {"form": p.detail}
-        return templates.TemplateResponse(request, template, {**ctx, "form": form, "errors": errors},
-                                          status_code=p.status)
+    except (ValidationError, Problem) as err:
+        status = err.status if isinstance(err, Problem) else 422
+        return templates.TemplateResponse(request, template, {**ctx, "form": form, "errors": form_errors(err)},
+                                          status_code=status)
     return templates.TemplateResponse(request, "pages/filed.html.j2", {"result": result, "kind": ctx["kind"]},
                                       status_code=201)
 
@@ -110,6 +125,24 @@ def _lookup(request: Request, session: SessionDep, code: str) -> dict[str, Any] 
     return None
 
 
+async def _track_action(client: ClientDep, status: dict[str, Any], action: str, form: Any) -> None:
+    """The applicant's own steps, by code: rate a complaint, withdraw or supplement an objection."""
+    handle = client.get_workflow_handle(f"{status['kind']}-{status['id']}")
+    if action in ("satisfied", "dissatisfied") and status["kind"] == "complaint":
+        rating = FeedbackBody(satisfied=action == "satisfied", comment=str(form.get("comment", "")).strip())
+        await run_update(handle.execute_update(ComplaintWorkflow.feedback, FeedbackIn(
+            satisfied=rating.satisfied, comment=rating.comment)), status["state"])
+    elif action == "withdraw" and status["kind"] == "objection":
+        await run_update(handle.execute_update(ObjectionWorkflow.withdraw, WithdrawalIn()), status["state"])
+    elif action == "supplement" and status["kind"] == "objection":
+        material = SupplementBody(material=str(form.get("material", "")).strip())
+        await run_update(handle.execute_update(ObjectionWorkflow.supplement, SupplementIn(
+            material=material.material)), status["state"])
+
+
+TRACK_FIELDS = {"comment": "评价意见", "material": "补正材料"}
+
+
 @router.post("/track", response_class=HTMLResponse)
 async def track(request: Request, session: SessionDep, client: ClientDep) -> HTMLResponse:
     form = await request.form()
@@ -118,16 +151,17 @@ async def track(request: Request, session: SessionDep, client: ClientDep) -> HTM
     try:
         status = _lookup(request, session, code)
         if status is not None and action:
-            handle = client.get_workflow_handle(f"{status['kind']}-{status['id']}")
-            if action in ("satisfied", "dissatisfied") and status["kind"] == "complaint":
-                await run_update(handle.execute_update(ComplaintWorkflow.feedback, FeedbackIn(
-                    satisfied=action == "satisfied", comment=str(form.get("comment", ""))[:2000])), status["state"])
-            elif action == "withdraw" and status["kind"] == "objection":
-                await run_update(handle.execute_update(ObjectionWorkflow.withdraw, WithdrawalIn()), status["state"])
+            try:
+                await _track_action(client, status, action, form)
+            except ValidationError as exc:
+                field, message = next(iter(field_messages(exc).items()))
+                raise Problem(422, f"{TRACK_FIELDS.get(field, field)}：{message}") from None
             status = _lookup(request, session, code)
     except Problem as p:
+        status = _lookup(request, session, code) if p.status not in (404, 429) else None  # a refused step
         return templates.TemplateResponse(request, "pages/track.html.j2",
-                                          {"status": None, "error": p.detail, "code": code}, status_code=p.status)
+                                          {"status": status, "error": p.detail, "code": code if status else ""},
+                                          status_code=p.status)
     if status is None:
         return templates.TemplateResponse(request, "pages/track.html.j2",
                                           {"status": None, "error": "查询码无效，请核对后重试", "code": ""},

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from activities.models import AuditEvent, Commitment, DeadlineRow, Department, Record
 from api.deps import SessionDep
 from api.problems import Problem
-from api.queries import ACTION_LABELS_ZH, commitment_summary, department_names, record_summary
+from api.queries import ACTION_LABELS_ZH, PUBLIC_CHANGES, commitment_summary, department_names, record_summary
 from domain.settings import get_settings
 
 router = APIRouter(tags=["open data"])
@@ -78,11 +78,13 @@ def _atom_time(at: datetime) -> str:
 
 @router.get("/feed.atom")
 def feed(session: SessionDep) -> Response:
-    """The latest transitions of public items (reminders and internal steps left out)."""
+    """New public items and every change a public page shows: transitions, extensions, pauses, moved
+    deadlines, the 异议处理中 mark, corrections (reminders and internal steps left out)."""
     base = get_settings().public_base_url
     public_commitments_ids = set(session.exec(select(Commitment.id).where(Commitment.state != "draft")).all())
     public_record_ids = set(session.exec(select(Record.id).where(col(Record.public).is_(True))).all())
-    events = session.exec(select(AuditEvent).where(col(AuditEvent.to_state).is_not(None))
+    events = session.exec(select(AuditEvent).where(col(AuditEvent.to_state).is_not(None)
+                                                   | col(AuditEvent.action).in_(PUBLIC_CHANGES))
                           .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(500))
     entries = []
     public = {("commitment", i) for i in public_commitments_ids} | {("record", i) for i in public_record_ids}

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
-from sqlmodel import select
+from markupsafe import Markup
+from sqlmodel import col, select
 
 from activities.calendar_store import load_calendar
-from activities.models import Commitment, Department, Record
+from activities.models import Commitment, DeadlineRow, Department, Record
+from activities.reports import department_reports
+from api.charts import columns
 from api.deps import SessionDep
 from api.queries import (
     commitment_detail,
@@ -24,8 +27,10 @@ from api.queries import (
     record_summary,
     record_tombstone,
 )
-from api.validation import CaseId
+from api.validation import CaseId, today_local
+from domain.calendar import TZ
 from domain.commitment import STATE_LABELS_ZH
+from domain.reports import quarter_of
 from domain.settings import ROOT
 
 # Autoescape every template: Starlette's default only escapes *.html, and ours end in .j2.
@@ -93,7 +98,9 @@ def record_page(request: Request, record_id: CaseId, session: SessionDep) -> HTM
 
 @router.get("/departments/{code}", response_class=HTMLResponse)
 def department_page(request: Request, code: str, session: SessionDep) -> HTMLResponse:
-    """诚信档案 summary: how the department keeps its commitments, and its records in publicity."""
+    """诚信档案: how the department keeps its commitments, and its records — the public sees those in
+    publicity; staff of the credit office, supervisors and the department itself see every record, kept
+    permanently, with rectification and repair."""
     dept = session.get(Department, code)
     if dept is None:
         return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": f"单位 {code}"},
@@ -112,10 +119,42 @@ def department_page(request: Request, code: str, session: SessionDep) -> HTMLRes
         "records_public": sum(r.public for r in records),
         "records_repaired": sum(r.state == "repaired" for r in records),
     }
+    from api.staff_pages import session_actor  # the staff pages build on this module's templates
+
+    actor = session_actor(request)
+    staff_view = actor is not None and (actor.role != "department" or actor.department == code)
     return templates.TemplateResponse(request, "pages/department.html.j2", {
-        "d": dept, "s": summary,
+        "d": dept, "s": summary, "trend_chart": _on_time_trend(session, code),
+        "weeks_chart": _open_deadlines_by_week(session, code), "staff_view": staff_view,
+        "all_records": [record_summary(r, names) for r in sorted(records, key=lambda r: r.id or 0)]
+        if staff_view else [],
         "commitments": [commitment_summary(c, names) for c in sorted(commitments, key=lambda c: -(c.id or 0))[:50]],
         "records": [record_summary(r, names) for r in records if r.public]})
+
+
+def _on_time_trend(session: SessionDep, code: str) -> Markup:
+    """按期践诺率 of the last four quarters (this one included), from the same figures as the ranking."""
+    current = quarter_of(today_local())
+    points: list[tuple[str, float | None]] = []
+    for report in department_reports(session, [current.previous(n) for n in range(3, -1, -1)]):
+        rate = next(r for r in report["items"] if r["department"] == code)["on_time_rate"]
+        points.append((report["period"], None if rate is None else round(rate * 100, 1)))
+    return columns("近四个季度按期践诺率（%）", points, maximum=100, unit="%")
+
+
+def _open_deadlines_by_week(session: SessionDep, code: str) -> Markup:
+    """How many of the department's open deadlines fall due in each of the next eight weeks."""
+    monday = today_local() - timedelta(days=today_local().weekday())
+    weeks = [monday + timedelta(weeks=n) for n in range(8)]
+    counts = dict.fromkeys(weeks, 0)
+    rows = session.exec(select(DeadlineRow.due_at).where(
+        DeadlineRow.binds == f"department:{code}", col(DeadlineRow.status).in_(["open", "paused"])))
+    for due_at in rows:
+        day = due_at.astimezone(TZ).date()
+        week = day - timedelta(days=day.weekday())
+        if week in counts:
+            counts[week] += 1
+    return columns("未来八周到期的时限（按周）", [(f"{w.month}/{w.day}", float(n)) for w, n in counts.items()])
 
 
 @router.get("/about/deadlines", response_class=HTMLResponse)

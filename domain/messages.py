@@ -366,3 +366,21 @@ class ComplaintRecordRequest(BaseModel):
     reason: str
     at: datetime
     profile: RuleProfile
+
+
+# --- quarterly report workflow -------------------------------------------------------------------
+
+
+class ReportRun(BaseModel):
+    period: str | None = None  # e.g. "2026Q3"; None: the quarter that ended last (what the schedule runs)
+
+
+class ReportNotice(BaseModel):
+    period: str
+    at: datetime  # the workflow's time: the notice is due now, not at the activity's wall-clock time
+
+
+class ReportDone(BaseModel):
+    period: str
+    sent_at: datetime
+    notices: int

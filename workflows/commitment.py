@@ -48,6 +48,9 @@ from workflows.record import RecordWorkflow
 S = CommitmentState
 
 
+SUPERVISOR_TOLD_WHEN_LATE_KEPT = "supervisor-told-when-late-commitment-kept"  # workflow.patched() id
+
+
 @workflow.defn
 class CommitmentWorkflow(CaseWorkflow):
     state_labels = STATE_LABELS_ZH
@@ -370,6 +373,11 @@ class CommitmentWorkflow(CaseWorkflow):
         if state == S.breached:
             recipients += [f"supervisor:{self.start.department}", "credit_office"]
         await self._notify(action, "case_update", recipients, event_label=f"承诺{STATE_LABELS_ZH[state]}：{reason}")
+        if state == S.fulfilled and self.overdue and workflow.patched(SUPERVISOR_TOLD_WHEN_LATE_KEPT):
+            # The supervisor was sent the escalations: tell them the matter is settled. Guarded because cases
+            # that started on older code have histories without this notice (README: changing a workflow).
+            await self._notify("escalation_resolved", "case_update", [f"supervisor:{self.start.department}"],
+                               event_label="此前逾期督办的承诺已践诺，督办事项办结")
         if state == S.breached:
             await self._open_breach_record()
         self.finished = True

@@ -1,26 +1,24 @@
-"""Health, login token, departments, open deadlines and the audit log."""
+"""Health, login token, departments and users, open deadlines and the audit log."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import col, select
 
 from activities.models import AuditEvent, DeadlineRow, Department, Outbox
+from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
 from api.auth import CurrentActor, authenticate, issue_token, require
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
 from api.queries import ACTION_LABELS_ZH, local_iso, paginate
-from api.validation import Email, Name
 from domain.calendar import TZ, end_of_day
 from domain.messages import Actor
 
@@ -52,20 +50,6 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
             "department": user.department_code or ""}
 
 
-class DepartmentIn(BaseModel):
-    code: str = Field(min_length=2, max_length=32)
-    name: Name  # type: ignore[valid-type]
-    email: Email  # type: ignore[valid-type]
-    supervisor_email: Email | None = None  # type: ignore[valid-type]
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,31}", v):
-            raise ValueError("代码只能包含小写字母、数字、- 和 _")
-        return v
-
-
 def department_out(d: Department) -> dict[str, Any]:
     return {"code": d.code, "name": d.name, "email": d.email, "supervisor_email": d.supervisor_email}
 
@@ -76,25 +60,39 @@ def departments(session: SessionDep) -> dict[str, Any]:
     return {"items": [department_out(d) for d in rows], "total": len(rows), "page": 1, "page_size": len(rows)}
 
 
-def create_department(session, body: DepartmentIn) -> Department:  # type: ignore[no-untyped-def]
-    """Shared by the API and the CLI."""
-    if session.get(Department, body.code) is not None:
-        raise Problem(409, f"单位代码 {body.code} 已存在")
-    dept = Department(code=body.code, name=body.name, email=body.email, supervisor_email=body.supervisor_email,
-                      feed_token=secrets.token_urlsafe(24))
-    session.add(dept)
-    session.commit()
-    return dept
-
-
 @router.post("/api/departments", status_code=201, tags=["departments"])
 async def add_department(body: DepartmentIn, session: SessionDep,
                          actor: Annotated[Actor, Depends(require("admin"))],
                          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
     async def create() -> tuple[int, Any]:
-        return 201, department_out(create_department(session, body))
+        return 201, department_out(create_department(session, body, actor.username))
 
     return await idempotent(idempotency_key, actor.username, body.model_dump(), create)
+
+
+Admin = Annotated[Actor, Depends(require("admin"))]
+
+
+@router.get("/api/users", tags=["users"])
+def users(session: SessionDep, actor: Admin) -> dict[str, Any]:
+    rows = [user_out(u) for u in list_users(session)]
+    return {"items": rows, "total": len(rows), "page": 1, "page_size": len(rows)}
+
+
+@router.post("/api/users", status_code=201, tags=["users"])
+def add_user(body: UserIn, session: SessionDep, actor: Admin) -> dict[str, Any]:
+    return user_out(create_user(session, body, actor.username))
+
+
+class UserActive(BaseModel):
+    active: bool
+
+
+@router.post("/api/users/{user_id}/active", tags=["users"])
+def user_active(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserActive, session: SessionDep,
+                actor: Admin) -> dict[str, Any]:
+    """Disable or re-enable an account; a disabled user loses access within seconds (api/auth.py)."""
+    return user_out(set_user_active(session, user_id, body.active, actor.username))
 
 
 @router.get("/api/deadlines", tags=["deadlines"])
@@ -123,7 +121,8 @@ def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | N
 
 @router.get("/api/audit", tags=["audit"])
 def audit(session: SessionDep, actor: Annotated[Actor, Depends(require("credit_office", "supervisor"))],
-          case: Annotated[str, Query(pattern=r"^[a-z_]+-\d+$", description="e.g. commitment-1")]) -> JSONResponse:
+          case: Annotated[str, Query(pattern=r"^[a-z_]{1,20}-\d{1,9}$", description="e.g. commitment-1")],
+          ) -> JSONResponse:
     case_type, _, case_id = case.rpartition("-")
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                  AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))

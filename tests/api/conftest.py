@@ -92,15 +92,21 @@ STAFF = {
 }
 
 
-@pytest_asyncio.fixture
-async def tokens(api: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+async def bearer_headers(api: httpx.AsyncClient,
+                         users: dict[str, tuple[str, str | None]]) -> dict[str, dict[str, str]]:
+    """Create each user (name → role, department) and log in over HTTP: name → Authorization header."""
     with session_scope() as session:
-        for name, (role, dept) in STAFF.items():
+        for name, (role, dept) in users.items():
             session.add(User(username=name, password_hash=hash_password(f"{name}-pw"), role=role,
                              department_code=dept))
     out = {}
-    for name in STAFF:
+    for name in users:
         r = await api.post("/api/auth/token", data={"username": name, "password": f"{name}-pw"})
         assert r.status_code == 200, r.text
         out[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
     return out
+
+
+@pytest_asyncio.fixture
+async def tokens(api: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    return await bearer_headers(api, STAFF)

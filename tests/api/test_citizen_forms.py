@@ -66,3 +66,26 @@ async def test_anonymous_complaint_form_and_rating(api, tokens) -> None:
     assert "满意" in page.text and "投诉不属实" in page.text
     rated = await api.post("/track", data={"code": code, "action": "satisfied"})
     assert "已办结" in rated.text
+
+
+async def test_applicant_supplements_an_objection_on_the_tracking_page(api, tokens) -> None:
+    rid = (await api.post("/api/records", json=record_body(), headers=tokens["xyb"])).json()["id"]
+    await _wait(api, rid, lambda d: d["state"] == "published")
+    r = await api.post("/objections/new", data={"target_type": "record", "target_id": str(rid),
+                                                "applicant_name": "王五", "applicant_email": "ww@example.com",
+                                                "claim": "记录有误", "reasons": "已付清"})
+    code = re.search(r'id="tracking-code">([^<]+)<', r.text).group(1)
+    with session_scope() as s:
+        oid = s.exec(select(Objection)).one().id
+    r = await api.post(f"/api/objections/{oid}/acceptance",
+                       json={"accepted": True, "needs_supplement": True, "reason": "请补充付款凭证"},
+                       headers=tokens["xyb"])
+    assert r.status_code == 200, r.text
+    page = await api.post("/track", data={"code": code})
+    assert "提交补正材料" in page.text
+    empty = await api.post("/track", data={"code": code, "action": "supplement", "material": ""})
+    assert empty.status_code == 422 and "补正材料：不能为空" in empty.text and "提交补正材料" in empty.text
+    done = await api.post("/track", data={"code": code, "action": "supplement", "material": "银行回单"})
+    assert done.status_code == 200 and "提交补正材料" not in done.text
+    with session_scope() as s:
+        assert s.get(Objection, oid).supplements == ["银行回单"]

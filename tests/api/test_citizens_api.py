@@ -228,3 +228,15 @@ async def test_a_complaint_reversed_on_re_review_revokes_its_record(api, tokens)
     assert r.json()["state"] == "unsubstantiated"
     revoked = await _wait(api, record_id, lambda d: d["state"] == "revoked", tokens["xyb"])
     assert revoked["public"] is False and "复核" in revoked["correction_note"]
+
+
+async def test_nul_characters_are_bad_input_on_every_database(api, tokens) -> None:
+    """PostgreSQL refuses NUL in text: that is the caller's error (422), never a 500."""
+    for url in ("/api/commitments?q=%00", "/api/records?department=%00", "/api/commitments?state=a%00b"):
+        r = await api.get(url)
+        assert r.status_code in (200, 422), (url, r.text)
+    r = await api.get("/api/deadlines?department=%00", headers=tokens["xyb"])
+    assert r.status_code in (200, 422)
+    r = await api.post("/api/complaints", json={"department": "\u0000", "topic": "arrears", "subject": "拖欠",
+                                                "description": "未付"})
+    assert r.status_code in (404, 422) and r.headers["content-type"] == "application/problem+json"

@@ -3,6 +3,7 @@ standard parsers accept — and none of it carries applicants' personal data or 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import xml.etree.ElementTree as ET
@@ -35,10 +36,18 @@ async def test_open_data_feeds_parse_and_hold_public_data_only(api, tokens) -> N
     assert [int(r["id"]) for r in records] == [rid]
     assert (await api.get("/open-data/commitments.json")).json()["total"] == 1
 
-    feed = ET.fromstring((await api.get("/feed.atom")).content)
-    titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
-    assert any(f"政务承诺 {cid}" in t for t in titles) and any(f"失信记录 {rid}" in t for t in titles)
-    assert not any(f"政务承诺 {draft}：" in t for t in titles)
+    r = await api.post(f"/api/commitments/{cid}/extension", json={"working_days": 5, "reason": "因疫情顺延"},
+                       headers=tokens["xyb"])
+    assert r.status_code == 200
+    for _ in range(200):  # the record's 异议处理中 mark is written by the objection's workflow
+        feed = ET.fromstring((await api.get("/feed.atom")).content)
+        titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
+        if f"失信记录 {rid}：异议处理中" in titles:
+            break
+        await asyncio.sleep(0.05)
+    assert f"政务承诺 {cid}：公开" in titles and f"失信记录 {rid}：公开" in titles  # new items
+    assert f"政务承诺 {cid}：延期" in titles and f"失信记录 {rid}：异议处理中" in titles  # changed items
+    assert not any(f"政务承诺 {draft}：" in t for t in titles) and not any("提醒" in t for t in titles)
 
     with session_scope() as s:
         token = s.get(Department, "fgw").feed_token

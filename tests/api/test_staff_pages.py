@@ -48,14 +48,14 @@ async def test_department_reports_and_credit_office_accepts_through_the_forms(ap
     csrf = await _login(api, "fgw")
     page = await api.get(f"/staff/commitments/{cid}")
     assert "报告履行情况" in page.text and "核验履行情况" not in page.text
-    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "text": ""})
-    assert r.status_code == 422 and "履行情况报告不能为空" in r.text  # the workflow's own message
-    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": "forged", "text": "完成"})
+    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "report": ""})
+    assert r.status_code == 422 and "履行情况：必填" in r.text
+    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": "forged", "report": "完成"})
     assert r.status_code == 400
-    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "text": "已按期办结"})
+    r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "report": "已按期办结"})
     assert r.status_code == 303
     csrf = await _login(api, "xyb")
-    r = await api.post(f"/staff/commitments/{cid}/verification", data={"csrf": csrf, "decision": "accept"})
+    r = await api.post(f"/staff/commitments/{cid}/verification", data={"csrf": csrf, "accepted": "true"})
     assert r.status_code == 303
     public = await settled(api, cid, {}, lambda c: c["state"] == "fulfilled")
     assert public["report"] == "已按期办结"

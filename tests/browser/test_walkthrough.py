@@ -76,7 +76,7 @@ async def test_citizen_department_and_credit_office_in_a_browser(site, browser, 
     text = await _look(page, "06-queue")
     assert "承诺履行期限" in text and f"政务承诺 {cid}" in text
     await page.click(f"text=政务承诺 {cid}")
-    await page.fill("textarea[name=text]", "已按承诺办结")
+    await page.fill("textarea[name=report]", "已按承诺办结")
     await page.click("text=提交报告")
     await page.wait_for_url(f"{site}/staff/commitments/{cid}")
     assert "待核验" in await _look(page, "07-reported")
@@ -88,3 +88,46 @@ async def test_citizen_department_and_credit_office_in_a_browser(site, browser, 
     await page.wait_for_url(f"{site}/staff/commitments/{cid}")
     await page.goto(f"{site}/commitments/{cid}")
     assert "已践诺" in await _look(page, "08-public-fulfilled")
+
+
+async def test_record_forms_and_calendar_preview_in_a_browser(site, browser, api, tokens) -> None:
+    page = await browser.new_page()
+    # the credit office records a breach through the form; the department explains it from its queue
+    await _login(page, site, "xyb")
+    await page.click("text=记录失信信息")
+    await page.select_option("select[name=subject_department]", "fgw")
+    await page.select_option("select[name=category]", "arrears")
+    await page.fill("textarea[name=facts]", "拖欠中小企业账款")
+    await page.fill("input[name=decision_date]", (today_local() - timedelta(days=10)).isoformat())
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{site}/staff/records/*")
+    rid = int(page.url.rsplit("/", 1)[1])
+    text = await _look(page, "11-record-registered")
+    assert "拖欠中小企业账款" in text and "一般" in text  # the default severity
+    for _ in range(400):
+        if (await api.get(f"/api/records/{rid}", headers=tokens["xyb"])).json().get("state") == "published":
+            break
+        await asyncio.sleep(0.05)
+
+    await _login(page, site, "fgw")
+    text = await _look(page, "12-department-queue")
+    assert "书面说明原因期限" in text
+    await page.click(f"text=失信记录 {rid}")
+    await page.fill("#explanation-explanation", "资金拨付延迟")
+    await page.click("#action-explanation button[type=submit]")
+    await page.wait_for_url(f"{site}/staff/records/{rid}")
+    assert "资金拨付延迟" in await _look(page, "13-record-explained")
+
+    # the credit office previews a calendar change before saving it
+    await _login(page, site, "xyb")
+    await page.click("text=工作日历")
+    await page.fill("input[name=date]", (today_local() + timedelta(days=1)).isoformat())
+    await page.select_option("select[name=kind]", "holiday")
+    await page.fill("input[name=reason]", "测试：临时放假")
+    await page.click("text=预览影响")
+    text = await _look(page, "14-calendar-preview")
+    assert "此变更将影响" in text
+    await page.click("text=确认保存")
+    await page.wait_for_url(f"{site}/admin/calendar?*")
+    text = await _look(page, "15-calendar-saved")
+    assert "已保存为日历版本" in text and "测试：临时放假" in text

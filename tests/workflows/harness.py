@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
@@ -9,7 +10,7 @@ import stat
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -70,8 +71,15 @@ class Harness:
 
     async def sleep_until(self, local: datetime) -> None:
         delta = local - await self.now()
-        if delta > timedelta(0):
-            await self.env.sleep(delta)
+        if delta < timedelta(0):
+            raise AssertionError(f"the test server's clock ({await self.now()}) is already past {local}")
+        await self.env.sleep(delta)
+
+    async def ended(self, handle: WorkflowHandle) -> object:
+        """The result of a case an update has just ended. Waiting with time skipping on could let the
+        server skip to its next timer when no case has one left (seen: ten years ahead)."""
+        with self.env.auto_time_skipping_disabled():
+            return await asyncio.wait_for(handle.result(), timeout=15)
 
     async def commitment(self, due: date, *, milestones: Sequence[tuple[str, date]] = (), publish: bool = True,
                          title: str = "企业开办一个工作日办结") -> tuple[int, WorkflowHandle]:
@@ -147,6 +155,15 @@ async def harness_at(start: datetime, **worker_options: object) -> AsyncIterator
             yield Harness(env, task_queue)
     finally:
         await env.shutdown()
+
+
+async def eventually(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """After time was skipped, the activities its timers started may still be writing (in real time)."""
+    for _ in range(int(seconds * 20)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met after the skipped time's activities finished")
 
 
 def local(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:

@@ -42,7 +42,7 @@ async def test_fulfilment_accepted(smtp_sink) -> None:
         assert deadline(cid, "verification-3").due_at == local(2026, 9, 28, 23, 59, 59)
         view = await handle.execute_update(CommitmentWorkflow.verify, VerificationDecision(actor=CREDIT, accepted=True))
         assert view.state == "fulfilled"
-        assert await handle.result() == "fulfilled"
+        assert await h.ended(handle) == "fulfilled"
         row = commitment_row(cid)
         assert row.state == "fulfilled" and row.report == "已按期办结" and row.evidence == ["a.pdf"]
         assert deadline(cid, "due").status == "met"
@@ -117,7 +117,7 @@ async def test_amendment_for_change_of_term_is_refused_lawful_one_is_approved(sm
             actor=DEPT, withdraw=True, reason_code="legal_cause", reason="上位法废止"))
         await handle.execute_update(CommitmentWorkflow.decide_amendment,
                                     AmendmentDecision(actor=CREDIT, approved=True))
-        assert await handle.result() == "withdrawn"
+        assert await h.ended(handle) == "withdrawn"
 
 
 async def test_pause_and_extension_arithmetic(smtp_sink) -> None:

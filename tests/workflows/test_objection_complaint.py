@@ -19,7 +19,7 @@ from domain.messages import (
     TriageIn,
     WithdrawalIn,
 )
-from tests.workflows.harness import CREDIT, DEPT, audit, deadline, harness_at, local, row
+from tests.workflows.harness import CREDIT, DEPT, audit, deadline, eventually, harness_at, local, row
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 
@@ -56,7 +56,7 @@ async def test_rejection_and_withdrawal_end_the_objection_and_the_mark(smtp_sink
         oid, o = await h.objection("record", rid)
         view = await o.execute_update(ObjectionWorkflow.accept, AcceptanceIn(
             actor=CREDIT, accepted=False, reason="不属于异议范围"))
-        assert view.state == "rejected" and await o.result() == "rejected"
+        assert view.state == "rejected" and await h.ended(o) == "rejected"
         assert row(Record, rid).objection_pending is False
         oid2, o2 = await h.objection("record", rid)
         await o2.execute_update(ObjectionWorkflow.accept, AcceptanceIn(actor=CREDIT, accepted=True))
@@ -100,11 +100,11 @@ async def test_department_late_then_credit_office_decides_and_revokes(smtp_sink)
                 actor=CREDIT, outcome="revoked", reason="x"))
         await h.sleep_until(local(2026, 10, 14, 10))  # the department's 3 WD (→ 10-12) ran out: escalated …
         assert row(Objection, oid).department_late is False  # … but the case goes over at the total period
-        assert any(e.action == "escalation_due" for e in audit(oid, "objection"))
+        await eventually(lambda: any(e.action == "escalation_due" for e in audit(oid, "objection")))
         await h.sleep_until(local(2026, 10, 17, 10))  # total: 7 WD from 10-08 → 10-16
         assert row(Objection, oid).department_late is True
         late = [e for e in audit(oid, "objection") if e.action == "department_late"]
-        assert late and late[0].data == {"department": "fgw"}
+        assert late and late[0].data["department"] == "fgw"
         view = await o.execute_update(ObjectionWorkflow.decide, ObjectionDecisionIn(
             actor=CREDIT, outcome="revoked", reason="信息提供单位未能提供依据"))
         assert view.state == "closed"
@@ -132,13 +132,13 @@ async def test_complaint_paths_dismissed_unsubstantiated_and_timeouts(smtp_sink)
     async with harness_at(local(2026, 10, 8, 9)) as h:
         kid, k = await h.complaint()
         view = await k.execute_update(ComplaintWorkflow.triage, TriageIn(actor=CREDIT, dismiss=True, reason="重复投诉"))
-        assert view.state == "dismissed" and await k.result() == "dismissed"
+        assert view.state == "dismissed" and await h.ended(k) == "dismissed"
         anon, a = await h.complaint(email=None)
         await a.execute_update(ComplaintWorkflow.triage, TriageIn(actor=CREDIT, department="scjg"))
         assert row(Complaint, anon).department_code == "scjg"
         # response within 15 WD from 10-08 → 10-28; escalation to scjg after
         await h.sleep_until(local(2026, 10, 30, 10))
-        assert any(e.action == "escalation_due" for e in audit(anon, "complaint"))
+        await eventually(lambda: any(e.action == "escalation_due" for e in audit(anon, "complaint")))
         from tests.workflows.harness import OTHER_DEPT
 
         await a.execute_update(ComplaintWorkflow.respond, ResponseIn(actor=OTHER_DEPT, response="已核查"))

@@ -69,7 +69,7 @@ async def test_serious_record_refused_repair_at_11_months_accepted_after_a_year(
         view = await handle.execute_update(RecordWorkflow.decide_repair,
                                            RepairDecision(actor=CREDIT, approved=True, reason="整改到位"))
         assert view.state == "repaired" and view.public is False
-        assert await handle.result() == "repaired"
+        assert await h.ended(handle) == "repaired"
         row = record_row(rid)
         assert row.state == "repaired" and row.public is False and row.commitment_letter == LETTER
         # every department that holds the record is told

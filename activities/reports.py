@@ -1,0 +1,91 @@
+"""Monitoring reports from the audit log: figures per department and period, the league table, the
+CSV, and the quarterly report e-mail (queued once per period in the outbox)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+from temporalio import activity
+
+from activities.calendar_store import load_calendar
+from activities.db import session_scope
+from activities.models import AuditEvent, Commitment, Complaint, Department, Objection, Record
+from activities.notify import queue_notice_sync, render
+from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
+from domain.reports import COUNTS, DEFINITIONS_ZH, FORMULA_ZH, Event, Period, compute, parse_period, ranking
+
+CASE_MODELS: dict[str, Any] = {"commitment": Commitment, "record": Record, "objection": Objection,
+                               "complaint": Complaint}
+CSV_COLUMNS = ("rank", "department", "name", *COUNTS, "on_time_rate", "answer_rate", "rectification_rate", "score")
+
+
+def department_report(session: Session, period: Period) -> dict[str, Any]:
+    """The report of one period: every department's figures, ranked, with the formula and definitions."""
+    return department_reports(session, [period])[0]
+
+
+def department_reports(session: Session, periods: list[Period]) -> list[dict[str, Any]]:
+    """Reports of several periods from one read of the log (the department page's trend)."""
+    departments = {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
+    cases: dict[tuple[str, int], str] = {}
+    for case_type, model in CASE_MODELS.items():
+        for case_id, dept in session.exec(select(model.id, model.department_code)):
+            cases[(case_type, case_id)] = dept
+    for e in session.exec(select(AuditEvent).where(AuditEvent.case_type == "complaint", AuditEvent.action == "triaged")
+                          .order_by(col(AuditEvent.at).desc())):  # the earliest reassignment wins
+        if e.data and e.data.get("department_from"):  # a complaint counts where it was filed until reassigned,
+            cases[("complaint", e.case_id)] = e.data["department_from"]  # even if that happened after the period
+    last_end = max(p.end for p in periods)
+    rows = session.exec(select(AuditEvent).where(col(AuditEvent.case_type).in_(CASE_MODELS),
+                                                 AuditEvent.at < last_end)
+                        .order_by(col(AuditEvent.at), col(AuditEvent.id)))
+    events = [Event(e.case_type, e.case_id, e.action, e.to_state, e.at, e.data or {}) for e in rows]
+    return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
+             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": FORMULA_ZH,
+             "definitions": DEFINITIONS_ZH, "items": ranking(compute(p, departments, cases, events))}
+            for p in periods]
+
+
+def report_csv(report: dict[str, Any]) -> bytes:
+    """UTF-8 with BOM, so spreadsheet programs read the Chinese names."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(report["items"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def report_html(report: dict[str, Any]) -> str:
+    """The same HTML the credit office receives by e-mail."""
+    return render("quarterly_report", {"report": report})[2]
+
+
+def report_case_id(period: Period) -> int:
+    """Reports share the outbox with cases: 20263 is 2026Q3 (one row per period and recipient)."""
+    return period.first_day.year * 10 + (period.first_day.month - 1) // 3 + 1
+
+
+@activity.defn
+def first_working_day_after(day: date) -> date:
+    with session_scope() as session:
+        calendar = load_calendar(session)
+    current = day + timedelta(days=1)
+    while not calendar.is_working_day(current):
+        current += timedelta(days=1)
+    return current
+
+
+@activity.defn
+def queue_quarterly_report(req: ReportNotice) -> list[QueuedNotice]:
+    """Compute the report and queue its e-mail to the credit office; a retry finds the row already queued."""
+    period = parse_period(req.period)
+    with session_scope() as session:
+        report = department_report(session, period)
+    return queue_notice_sync(NoticeRequest(
+        case=CaseRef(case_type="report", case_id=report_case_id(period)), event_key=f"quarterly-{period.key}",
+        template="quarterly_report", recipients=["credit_office"], context={"report": report},
+        at=req.at))

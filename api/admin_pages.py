@@ -1,0 +1,140 @@
+"""Admin pages: departments and users (admin), and the working-day calendar (admin, credit office) — an
+override is previewed with every open deadline it moves ("此变更将影响 N 个未到期时限") before it is
+saved; saving re-projects the open deadlines and their parties are told (processes.md §1)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from activities.models import Department
+from api.accounts import ROLE_LABELS, DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
+from api.deps import ClientDep, SessionDep
+from api.forms import form_errors
+from api.pages import templates
+from api.problems import Problem
+from api.routes import calendar
+from api.staff_pages import CASE_ZH, CSRF, checked_form, page_actor
+from api.validation import CaseId
+from domain.messages import Actor
+
+router = APIRouter(include_in_schema=False)
+DONE = {"department": "已添加单位", "user": "已添加账号", "enabled": "已启用账号", "disabled": "已停用账号"}
+CALENDAR_KINDS = {"holiday": "放假（不计工作日）", "workday": "调休上班（计工作日）",
+                  "year_confirmed": "该年度节假日安排已全部录入"}
+
+
+def _clean(form: dict[str, str]) -> dict[str, str]:
+    return {k: v.strip() for k, v in form.items() if v.strip()}
+
+
+def _admin_page(request: Request, session: SessionDep, message: str | None = None, errors: dict[str, str] | None = None,
+                which: str | None = None, form: dict[str, str] | None = None, status: int = 200) -> Response:
+    departments = list(session.exec(select(Department).order_by(col(Department.code))))
+    return templates.TemplateResponse(request, "pages/admin.html.j2", {
+        "departments": departments, "users": list_users(session), "roles": ROLE_LABELS, "message": message,
+        "errors": errors or {}, "which": which, "form": form or {}, "csrf": request.cookies.get(CSRF, "")},
+        status_code=status)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, session: SessionDep, done: str = "") -> Response:
+    """`done` picks a fixed confirmation: nothing from the URL is echoed into the page."""
+    actor = page_actor(request, "admin")
+    if not isinstance(actor, Actor):
+        return actor
+    return _admin_page(request, session, message=DONE.get(done))
+
+
+@router.post("/admin/departments", response_class=HTMLResponse)
+async def admin_add_department(request: Request, session: SessionDep) -> Response:
+    actor = page_actor(request, "admin")
+    if not isinstance(actor, Actor):
+        return actor
+    form = await checked_form(request)
+    try:
+        create_department(session, DepartmentIn.model_validate(_clean(form)), actor.username)
+    except (ValidationError, Problem) as err:
+        session.rollback()
+        return _admin_page(request, session, errors=form_errors(err), which="department", form=form, status=422)
+    return RedirectResponse("/admin?done=department", status_code=303)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+async def admin_add_user(request: Request, session: SessionDep) -> Response:
+    actor = page_actor(request, "admin")
+    if not isinstance(actor, Actor):
+        return actor
+    form = await checked_form(request)
+    try:
+        create_user(session, UserIn.model_validate(_clean(form)), actor.username)
+    except (ValidationError, Problem) as err:
+        session.rollback()
+        form.pop("password", None)  # never echo a password back into the page
+        return _admin_page(request, session, errors=form_errors(err), which="user", form=form, status=422)
+    return RedirectResponse("/admin?done=user", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)
+async def admin_user_active(request: Request, user_id: CaseId, session: SessionDep) -> Response:
+    actor = page_actor(request, "admin")
+    if not isinstance(actor, Actor):
+        return actor
+    form = await checked_form(request)
+    try:
+        user = set_user_active(session, user_id, form.get("active") == "true", actor.username)
+    except Problem as err:
+        return _admin_page(request, session, errors={"form": err.detail}, which="users", status=err.status)
+    return RedirectResponse(f"/admin?done={'enabled' if user.active else 'disabled'}", status_code=303)
+
+
+def _calendar_page(request: Request, session: SessionDep, actor: Actor, *, form: dict[str, str] | None = None,
+                   errors: dict[str, str] | None = None, preview: dict[str, Any] | None = None,
+                   message: str | None = None, status: int = 200) -> Response:
+    return templates.TemplateResponse(request, "pages/admin_calendar.html.j2", {
+        "overrides": calendar.overrides(session, actor)["items"], "kinds": CALENDAR_KINDS, "form": form or {},
+        "errors": errors or {}, "preview": preview, "message": message, "csrf": request.cookies.get(CSRF, ""),
+        "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH}, status_code=status)
+
+
+@router.get("/admin/calendar", response_class=HTMLResponse)
+def calendar_page(request: Request, session: SessionDep,
+                  version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                  affected: Annotated[int | None, Query(ge=0, le=10**9)] = None) -> Response:
+    actor = page_actor(request, "admin", "credit_office")
+    if not isinstance(actor, Actor):
+        return actor
+    message = None
+    if version is not None:
+        message = (f"已保存为日历版本 {version}：{affected or 0} 个未到期时限已按新日历重新计算，"
+                   "时限变动的案件已记录并通知相关方")
+    return _calendar_page(request, session, actor, message=message)
+
+
+@router.post("/admin/calendar", response_class=HTMLResponse)
+async def calendar_change(request: Request, session: SessionDep, client: ClientDep) -> Response:
+    """First submit (`step=preview`) shows what would move; the confirm button (`step=save`) saves — only
+    the change that was previewed: edited after the preview, it is previewed again."""
+    actor = page_actor(request, "admin", "credit_office")
+    if not isinstance(actor, Actor):
+        return actor
+    form = await checked_form(request)
+    try:
+        body = calendar.OverrideIn.model_validate(_clean(form))
+        calendar.require_reason(body)
+        if form.get("step") != "save" or form.get("previewed") != f"{body.date.isoformat()}|{body.kind}":
+            return _calendar_page(request, session, actor, form=form,
+                                  preview=calendar.preview(body, session, actor))
+        response = await calendar.add(body, session, client, actor, form.get("nonce") or None)
+    except (ValidationError, Problem) as err:
+        session.rollback()
+        return _calendar_page(request, session, actor, form=form, errors=form_errors(err), status=422)
+    result = json.loads(response.body)
+    return RedirectResponse(f"/admin/calendar?version={result['version']}&affected={result['affected']}",
+                            status_code=303)

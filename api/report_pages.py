@@ -1,0 +1,46 @@
+"""Monitoring pages: the public league table (/ranking) with its formula and a chart, and the staff view
+of a named official's archive."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from activities.reports import department_report
+from api.charts import bars
+from api.deps import SessionDep
+from api.pages import templates
+from api.problems import Problem
+from api.routes.reports import official_archive, period_or_422
+from api.staff_pages import page_actor
+from domain.messages import Actor
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/ranking", response_class=HTMLResponse)
+def ranking_page(request: Request, session: SessionDep,
+                 period: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+    try:
+        p = period_or_422(period)
+    except Problem as err:
+        return templates.TemplateResponse(request, "pages/ranking.html.j2", {
+            "report": None, "error": err.errors[0]["message"] if err.errors else err.detail, "period": period},
+            status_code=422)
+    report = department_report(session, p)
+    chart = bars(f"{report['label']}各单位得分", [(r["name"], r["score"]) for r in report["items"]], unit=" 分")
+    return templates.TemplateResponse(request, "pages/ranking.html.j2", {
+        "report": report, "chart": chart, "error": None, "period": p.key,
+        "choices": [p.previous(n).key for n in range(0, 5)]})
+
+
+@router.get("/staff/officials/{name}", response_class=HTMLResponse)
+def official_page(request: Request, name: str, session: SessionDep) -> Response:
+    actor = page_actor(request, "credit_office", "supervisor", "admin")
+    if not isinstance(actor, Actor):
+        return actor
+    if len(name) > 100:
+        return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": "页面"}, status_code=404)
+    return templates.TemplateResponse(request, "pages/official.html.j2", {"a": official_archive(session, name)})

@@ -1,0 +1,299 @@
+"""The catalogue of staff actions: for each case kind, which forms a role sees in which states, their
+fields, and the API endpoint each form calls.
+
+A form posts to the same endpoint function as the JSON API, with the same body model, so permissions,
+validation and the workflow Update are one code path. Which states allow an action comes from the
+domain's own tables (`domain/*.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from activities.models import Commitment, Complaint, Objection, Record
+from api.routes import citizens, commitments, records
+from domain.commitment import ALLOWED as COMMITMENT_ALLOWED
+from domain.commitment import KINDS, Action
+from domain.objection import COMPLAINT_ALLOWED, COMPLAINT_TOPICS, OBJECTION_ALLOWED, ComplaintAction, ObjectionAction
+from domain.record import ALLOWED as RECORD_ALLOWED
+from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
+
+FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones"]
+Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input. `buttons` renders one submit button per choice (the button pressed is the value);
+    `lines` becomes a list (one item per line); `milestones` is lines of "YYYY-MM-DD 节点名称"."""
+
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    choices: Choices = field(default_factory=dict)
+    required: bool = False
+    hint: str = ""
+    path: bool = False  # passed to the endpoint as a path parameter, not in the body
+    default: str = ""  # preselected on a fresh form
+
+    def options(self, case: dict[str, Any]) -> dict[str, str]:
+        return self.choices(case) if callable(self.choices) else self.choices
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    key: str  # the last URL segment of the form: /staff/{kind}/{id}/{key}
+    label: str
+    roles: tuple[str, ...]
+    states: frozenset[str]
+    endpoint: Callable[..., Awaitable[Any]]
+    body: type[BaseModel] | None = None
+    fields: tuple[FormField, ...] = ()
+    submit: str = "提交"
+    when: Callable[[dict[str, Any]], bool] = lambda case: True  # a further condition on the case view
+    waits: bool = False  # the case waits for this step: list it under "等待我处理"
+
+    def offered(self, role: str, case: dict[str, Any]) -> bool:
+        return role in self.roles and case["state"] in self.states and self.when(case)
+
+
+@dataclass(frozen=True)
+class CaseKind:
+    kind: str  # URL segment: commitments, records, objections, complaints
+    case_type: str  # audit/deadline case type and workflow id prefix
+    label: str
+    id_param: str
+    model: type[Any]
+    read: Callable[..., dict[str, Any]]  # the API's staff read endpoint
+    actions: tuple[StaffAction, ...]
+    title: Callable[[dict[str, Any]], str]
+    facts: Callable[[dict[str, Any]], list[tuple[str, Any]]]
+
+    def action(self, key: str) -> StaffAction | None:
+        return next((a for a in self.actions if a.key == key), None)
+
+
+def _states(table: dict[Any, frozenset[Any]], action: Any) -> frozenset[str]:
+    return frozenset(str(s) for s in table[action])
+
+
+def _open_milestones(case: dict[str, Any]) -> dict[str, str]:
+    return {str(m["seq"]): f"{m['seq']}. {m['title']}（{m['due_date']}）" for m in case["milestones"] if not m["done"]}
+
+
+REASON = FormField("reason", "理由", "textarea")
+REASON_REQUIRED = FormField("reason", "理由", "textarea", required=True)
+EVIDENCE = FormField("evidence", "证明材料（每行一项，选填）", "lines")
+
+COMMITMENT = CaseKind(
+    kind="commitments", case_type="commitment", label="政务承诺", id_param="commitment_id", model=Commitment,
+    read=commitments.get_commitment,
+    title=lambda c: c["title"],
+    facts=lambda c: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
+                     ("履行情况报告", c["report"]), ("待审批的变更", c["pending_amendment"])],
+    actions=(
+        StaffAction("publish", "发布承诺", ("department", "credit_office"),
+                    _states(COMMITMENT_ALLOWED, Action.publish), commitments.publish, submit="发布承诺", waits=True),
+        StaffAction("fulfilment", "报告履行情况", ("department",),
+                    _states(COMMITMENT_ALLOWED, Action.report_fulfilment), commitments.report_fulfilment,
+                    commitments.FulfilmentIn, (FormField("report", "履行情况", "textarea", required=True), EVIDENCE),
+                    submit="提交报告", waits=True),
+        StaffAction("verification", "核验履行情况", ("credit_office",),
+                    _states(COMMITMENT_ALLOWED, Action.verify), commitments.verify, commitments.VerificationIn,
+                    (FormField("reason", "核验意见（不通过时必填）", "textarea"),
+                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"})), waits=True),
+        StaffAction("milestone", "报告节点完成", ("department",),
+                    _states(COMMITMENT_ALLOWED, Action.report_fulfilment), commitments.complete_milestone,
+                    commitments.MilestoneDoneIn,
+                    (FormField("seq", "节点", "select", _open_milestones, required=True, path=True),
+                     FormField("note", "说明")),
+                    when=lambda c: bool(_open_milestones(c))),
+        StaffAction("amendment", "申请变更或撤回", ("department",),
+                    _states(COMMITMENT_ALLOWED, Action.request_amendment), commitments.amendment,
+                    commitments.AmendmentIn,
+                    (FormField("withdraw", "撤回承诺", "select", {"false": "否，变更内容", "true": "是，撤回承诺"}),
+                     FormField("reason_code", "法定事由", "select",
+                               {"national_interest": "国家利益需要", "public_interest": "公共利益需要",
+                                "legal_cause": "其他法定事由"}, required=True),
+                     FormField("reason", "理由", "textarea", required=True,
+                               hint="政府换届、领导人员更替不得作为理由"),
+                     FormField("title", "新标题（不变则留空）"),
+                     FormField("content", "新内容（不变则留空）", "textarea"),
+                     FormField("due_date", "新履行期限（不变则留空）", "date")),
+                    when=lambda c: not c["pending_amendment"]),
+        StaffAction("amendment-decision", "审批变更或撤回", ("credit_office",),
+                    _states(COMMITMENT_ALLOWED, Action.decide_amendment), commitments.amendment,
+                    commitments.AmendmentIn,
+                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"})),
+                    when=lambda c: bool(c["pending_amendment"]), waits=True),
+        StaffAction("pause", "中止计时", ("credit_office",), _states(COMMITMENT_ALLOWED, Action.pause),
+                    commitments.pause, commitments.PauseIn,
+                    (FormField("reason_code", "中止事由", "select",
+                               {"awaiting_supplement": "等待补充材料", "inspection": "检验检测鉴定",
+                                "force_majeure": "不可抗力"}, required=True), REASON_REQUIRED)),
+        StaffAction("resume", "恢复计时", ("credit_office",), _states(COMMITMENT_ALLOWED, Action.resume),
+                    commitments.resume, submit="恢复计时"),
+        StaffAction("extension", "延长期限", ("credit_office",), _states(COMMITMENT_ALLOWED, Action.extend),
+                    commitments.extend, commitments.ExtensionIn,
+                    (FormField("working_days", "延长工作日数", "number", required=True), REASON_REQUIRED)),
+    ),
+)
+
+RECORD = CaseKind(
+    kind="records", case_type="record", label="失信记录", id_param="record_id", model=Record, read=records.get_record,
+    title=lambda r: f"失信记录 {r['id']}：{r['department_name'] or r['subject_department']}",
+    facts=lambda r: [("失信行为", r["category_label"]), ("严重程度", r["severity_label"]), ("事实", r["facts"]),
+                     ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
+                     ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
+                     ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
+                     ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"])],
+    actions=(
+        StaffAction("explanation", "书面说明原因", ("department",), _states(RECORD_ALLOWED, RecordAction.explain),
+                    records.explain, records.ExplanationBody,
+                    (FormField("explanation", "说明", "textarea", required=True),),
+                    when=lambda r: not r["explanation"]),
+        StaffAction("rectification", "提交整改材料", ("department",),
+                    _states(RECORD_ALLOWED, RecordAction.submit_rectification), records.rectification,
+                    records.RectificationBody,
+                    (FormField("description", "整改情况", "textarea", required=True), EVIDENCE)),
+        StaffAction("rectification-verification", "核验整改", ("credit_office",),
+                    _states(RECORD_ALLOWED, RecordAction.verify_rectification), records.verify_rectification,
+                    records.DecisionBody,
+                    (FormField("reason", "核验意见（不通过时必填）", "textarea"),
+                     FormField("accepted", "结论", "buttons", {"true": "整改通过", "false": "整改不通过"})),
+                    when=lambda r: bool(r["rectification"]), waits=True),
+        StaffAction("repair", "申请信用修复", ("department",), _states(RECORD_ALLOWED, RecordAction.request_repair),
+                    records.repair, records.RepairBody,
+                    (FormField("commitment_letter", "信用修复承诺书", "textarea", required=True), EVIDENCE)),
+        StaffAction("repair-decision", "信用修复决定", ("credit_office",),
+                    _states(RECORD_ALLOWED, RecordAction.decide_repair), records.decide_repair, records.DecisionBody,
+                    (FormField("reason", "意见（不予修复时必填）", "textarea"),
+                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"})), waits=True),
+        StaffAction("rectification-deadline", "确定整改期限", ("credit_office",),
+                    _states(RECORD_ALLOWED, RecordAction.submit_rectification), records.rectification_deadline,
+                    records.DueBody, (FormField("due_date", "整改期限", "date", required=True), REASON_REQUIRED)),
+        StaffAction("severity", "认定严重程度", ("credit_office",), _states(RECORD_ALLOWED, RecordAction.mitigate),
+                    records.severity, records.SeverityBody,
+                    (FormField("severity", "严重程度", "select", SEVERITIES, required=True), REASON_REQUIRED)),
+        StaffAction("mitigation", "主动纠错（从轻或免于惩戒）", ("credit_office",),
+                    _states(RECORD_ALLOWED, RecordAction.mitigate), records.mitigation, records.MitigationBody,
+                    (FormField("effect", "处理", "select", MITIGATIONS, required=True), REASON_REQUIRED),
+                    when=lambda r: not r["mitigation"]),
+    ),
+)
+
+OBJECTION = CaseKind(
+    kind="objections", case_type="objection", label="异议", id_param="objection_id", model=Objection,
+    read=citizens.get_objection,
+    title=lambda o: f"异议 {o['id']}（{o['target']['type']} {o['target']['id']}）",
+    facts=lambda o: [("异议对象", f"{o['target']['type']} {o['target']['id']}"), ("信息提供单位", o["department"]),
+                     ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
+                     ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
+                     ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"])],
+    actions=(
+        StaffAction("acceptance", "受理审查", ("credit_office",), _states(OBJECTION_ALLOWED, ObjectionAction.accept),
+                    citizens.accept, citizens.AcceptanceBody,
+                    (FormField("needs_supplement", "要求补正材料", "select",
+                               {"false": "否", "true": "是，要求申请人补正"}),
+                     FormField("reason", "说明（不予受理或要求补正时必填）", "textarea"),
+                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"})), waits=True),
+        StaffAction("verification", "提交核实意见", ("department",), _states(OBJECTION_ALLOWED, ObjectionAction.verify),
+                    citizens.verify, citizens.FindingBody,
+                    (FormField("finding", "核实意见", "textarea", required=True),),
+                    when=lambda o: not o["finding"], waits=True),
+        StaffAction("decision", "作出决定", ("credit_office",), _states(OBJECTION_ALLOWED, ObjectionAction.decide),
+                    citizens.decide, citizens.DecisionBody,
+                    (FormField("outcome", "决定", "select",
+                               {"upheld": "维持原信息", "corrected": "更正", "revoked": "撤销"}, required=True),
+                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED), waits=True),
+    ),
+)
+
+COMPLAINT = CaseKind(
+    kind="complaints", case_type="complaint", label="投诉", id_param="complaint_id", model=Complaint,
+    read=citizens.get_complaint,
+    title=lambda c: f"投诉 {c['id']}：{c['subject']}",
+    facts=lambda c: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
+                     ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
+                     ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
+                     ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"])],
+    actions=(
+        StaffAction("triage", "分办", ("credit_office",), _states(COMPLAINT_ALLOWED, ComplaintAction.triage),
+                    citizens.triage, citizens.TriageBody,
+                    (FormField("department", "改派单位代码（不改派则留空）"),
+                     FormField("reason", "说明（不予受理时必填）", "textarea"),
+                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"})), waits=True),
+        StaffAction("response", "答复投诉", ("department",), _states(COMPLAINT_ALLOWED, ComplaintAction.respond),
+                    citizens.respond, citizens.ResponseBody,
+                    (FormField("response", "答复", "textarea", required=True), EVIDENCE), waits=True),
+        StaffAction("review", "审核答复", ("credit_office",), _states(COMPLAINT_ALLOWED, ComplaintAction.review),
+                    citizens.review, citizens.ReviewBody,
+                    (FormField("severity", "属实时的严重程度", "select", SEVERITIES, default="general"),
+                     REASON_REQUIRED,
+                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"})),
+                    waits=True),
+    ),
+)
+
+CASE_KINDS: dict[str, CaseKind] = {k.kind: k for k in (COMMITMENT, RECORD, OBJECTION, COMPLAINT)}
+KIND_OF_CASE_TYPE: dict[str, CaseKind] = {k.case_type: k for k in CASE_KINDS.values()}
+
+
+@dataclass(frozen=True)
+class CreateForm:
+    """A form that registers a new case through the API's create endpoint."""
+
+    kind: str
+    label: str
+    roles: tuple[str, ...]
+    endpoint: Callable[..., Awaitable[Any]]
+    body: type[BaseModel]
+    fields: Callable[[dict[str, str], str], tuple[FormField, ...]]  # (departments, role) → fields
+
+
+def _commitment_fields(departments: dict[str, str], role: str) -> tuple[FormField, ...]:
+    dept = () if role == "department" else (FormField("department", "责任单位", "select", departments, True),)
+    return (*dept, FormField("kind", "承诺类别", "select", KINDS, True), FormField("title", "标题", required=True),
+            FormField("content", "承诺内容", "textarea", required=True),
+            FormField("due_date", "履行期限", "date", required=True), FormField("official", "责任人（选填）"),
+            FormField("milestones", "履行节点（选填，每行一项：2027-03-31 节点名称）", "milestones"),
+            FormField("publish", "登记后立即发布", "select", {"true": "是", "false": "否，先保存草稿"}))
+
+
+def _record_fields(departments: dict[str, str], role: str) -> tuple[FormField, ...]:
+    return (FormField("subject_department", "失信主体单位", "select", departments, True),
+            FormField("subject_official", "责任人（选填）"),
+            FormField("category", "失信行为类别", "select", CATEGORIES, True),
+            FormField("severity", "严重程度", "select", SEVERITIES, True, default="general"),
+            FormField("facts", "失信事实", "textarea", required=True),
+            FormField("decision_date", "认定日期", "date", required=True),
+            FormField("rectification_due", "整改期限（留空按默认）", "date"))
+
+
+CREATE_FORMS: dict[str, CreateForm] = {
+    "commitments": CreateForm("commitments", "登记政务承诺", ("department", "credit_office"),
+                              commitments.create_commitment, commitments.CommitmentCreate, _commitment_fields),
+    "records": CreateForm("records", "记录失信信息", ("credit_office",), records.create_record,
+                          records.RecordCreate, _record_fields),
+}
+
+
+def form_values(fields: tuple[FormField, ...], form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(body, path parameters) from submitted form text; an empty field means 'not given'."""
+    body: dict[str, Any] = {}
+    path: dict[str, Any] = {}
+    for f in fields:
+        raw = form.get(f.name, "").strip()
+        if not raw:
+            continue
+        value: Any = raw
+        if f.kind == "lines":
+            value = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif f.kind == "milestones":
+            value = [dict(zip(("due_date", "title"), line.strip().split(None, 1), strict=False))
+                     for line in raw.splitlines() if line.strip()]
+        (path if f.path else body)[f.name] = value
+    return body, path
