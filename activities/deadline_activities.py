@@ -38,6 +38,7 @@ def plan_deadline(req: PlanRequest) -> Plan:
         row.calendar_version = cal.version
         row.receipt = deadline.receipt.model_dump(mode="json")
         row.spec = req.spec.model_dump(mode="json")
+        row.reminders = req.reminders.model_dump(mode="json") if req.reminders else {}
         if row.status in ("open", "paused"):
             row.status = "paused" if req.spec.paused else "open"
         session.add(row)

@@ -220,6 +220,7 @@ class DeadlineRow(SQLModel, table=True):
     calendar_version: int = 0
     receipt: dict[str, Any] = _json({})
     spec: dict[str, Any] = _json({})
+    reminders: dict[str, Any] | None = _json()  # the offsets it was planned with; {} none; NULL unknown (old row)
 
 
 class AuditEvent(SQLModel, table=True):

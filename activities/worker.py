@@ -20,6 +20,7 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.calendar_activities import CaseWaker, newest_calendar_version, replan_open_deadlines
 from activities.deadline_activities import plan_deadline, set_deadline_status
 from activities.notify import queue_notice, send_notice
 from activities.records import objections_open_on, open_breach_record, open_complaint_record
@@ -27,15 +28,18 @@ from activities.reports import first_working_day_after, queue_quarterly_report
 from activities.store import apply_transition
 from domain.messages import ReportRun
 from domain.settings import get_settings
+from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
 from workflows.report import QuarterlyReportWorkflow
 
-WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, QuarterlyReportWorkflow]
+WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, QuarterlyReportWorkflow,
+             CalendarChangeWorkflow]
 ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record,
-              open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report]
+              open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
+              newest_calendar_version, replan_open_deadlines]
 REPORT_SCHEDULE_ID = "quarterly-report"
 
 
@@ -50,7 +54,7 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
         client,
         task_queue=task_queue or get_settings().task_queue,
         workflows=WORKFLOWS,
-        activities=ACTIVITIES,
+        activities=[*ACTIVITIES, CaseWaker(client).wake_cases],
         activity_executor=ThreadPoolExecutor(max_workers=16),
         **options,  # type: ignore[arg-type]
     )

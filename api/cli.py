@@ -65,8 +65,7 @@ def _calendar_add(args: argparse.Namespace) -> int:
     what = labels[args.kind]
     print(f"已创建日历版本 {version_id}：{args.date} {what}（{args.reason}）")
     try:
-        n = asyncio.run(_reproject())
-        print(f"已通知 {n} 个未结案件重新计算时限")
+        print(f"已开始重新计算未到期时限（{asyncio.run(_reproject())}）")
     except Exception as exc:  # the engine may be down; cases pick the version up at their next projection
         print(f"提示：未能连接流程引擎（{exc}）；新版本已保存，未到期时限尚未重新计算。"
               "引擎恢复后请运行 chengxin calendar reproject。", file=sys.stderr)
@@ -74,21 +73,19 @@ def _calendar_add(args: argparse.Namespace) -> int:
 
 
 def _calendar_reproject(_args: argparse.Namespace) -> int:
-    n = asyncio.run(_reproject())
-    print(f"已通知 {n} 个未结案件按最新日历版本重新计算时限")
+    print(f"已开始按最新日历版本重新计算未到期时限（{asyncio.run(_reproject())}）")
     return 0
 
 
-async def _reproject() -> int:
-    from sqlmodel import Session
-
-    from activities.db import get_engine
+async def _reproject() -> str:
+    from activities.calendar_store import latest_version
+    from activities.db import session_scope
     from activities.worker import connect_client
-    from api.routes.calendar import reproject_open_cases
+    from api.routes.calendar import start_reprojection
 
-    client = await connect_client()
-    with Session(get_engine()) as session:
-        return await reproject_open_cases(session, client)
+    with session_scope() as session:
+        version = latest_version(session)
+    return await start_reprojection(await connect_client(), version)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -109,3 +109,37 @@ def schedule(deadline: Deadline, reminders: Reminders | None, cal: WorkingCalend
             day = cal.shift_working_days(day, reminders.digest_every_working_days)
             events.append(ScheduledEvent(key=f"digest:{due.isoformat()}:{n}", kind="digest", at=cal.morning_of(day)))
     return events
+
+
+class Replan(BaseModel):
+    """One open deadline re-planned on a new calendar version."""
+
+    before: Deadline
+    after: Deadline
+    wake_case_now: bool  # the case must move a timer at once (see `replan`)
+    next_event_at: datetime | None  # the new plan's first event still to come: urgent wake-ups go first
+
+    @property
+    def moved(self) -> bool:
+        return (self.before.due_date, self.before.provisional) != (self.after.due_date, self.after.provisional)
+
+
+def replan(spec: DeadlineSpec, reminders: Reminders | None, before_cal: WorkingCalendar,
+           after_cal: WorkingCalendar, now: datetime, *, reminders_known: bool = True) -> Replan:
+    """A calendar change re-plans a deadline. Most changes only postpone what a case waits for: its
+    pending timer then fires at the old instant, finds the newer calendar and re-plans itself, so the
+    case need not be woken now. It must be woken at once when the new plan has an event before the one
+    it waits for, or when the deadline passes (or stops having passed) — or when its reminders are unknown."""
+    before, after = project(spec, before_cal), project(spec, after_cal)
+    if spec.paused:  # a stopped clock has no timers: it is re-projected when it resumes
+        return Replan(before=before, after=after, wake_case_now=False, next_event_at=None)
+    old_events = schedule(before, reminders, before_cal)
+    new_events = schedule(after, reminders, after_cal)
+    fired = {e.key for e in old_events if e.at <= now}
+    waiting_for = min((e.at for e in old_events if e.at > now), default=None)
+    next_new = min((e.at for e in new_events if e.key not in fired  # a past reminder is never sent late
+                    and not (e.kind in ("reminder", "digest") and e.at < now)), default=None)
+    earlier = next_new is not None and (waiting_for is None or next_new < waiting_for)
+    passed_changed = (before.due_at <= now) != (after.due_at <= now)
+    wake = not reminders_known or earlier or passed_changed
+    return Replan(before=before, after=after, wake_case_now=wake, next_event_at=next_new)

@@ -21,6 +21,9 @@ class Actor(BaseModel):
 SYSTEM = Actor(username="system", role="system")
 
 
+CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉"}
+
+
 class CaseRef(BaseModel):
     case_type: str
     case_id: int
@@ -384,3 +387,18 @@ class ReportDone(BaseModel):
     period: str
     sent_at: datetime
     notices: int
+
+
+class CalendarReplanRequest(BaseModel):
+    """Re-plan every open deadline on calendar `version`, as of `at` (the batch workflow's clock)."""
+
+    version: int
+    at: datetime
+
+
+class CalendarReplanResult(BaseModel):
+    version: int
+    reprojected: int = 0  # open deadlines brought to the version
+    moved: int = 0  # of which the due date (or 暂定) changed: logged on the case, party told
+    wake: list[str] = Field(default_factory=list)  # workflow ids that must move a timer now, most urgent first
+    notices: list[QueuedNotice] = Field(default_factory=list)  # one digest per party

@@ -21,6 +21,7 @@ if not os.environ.get("DATABASE_URL"):
 os.environ.setdefault("CREDIT_OFFICE_EMAIL", "xyb@test.local")
 os.environ.setdefault("ADMIN_EMAIL", "admin@test.local")
 
+from activities import calendar_store  # noqa: E402
 from activities.db import get_engine, migrate, session_scope  # noqa: E402
 from activities.models import Department  # noqa: E402
 from domain.settings import get_settings  # noqa: E402
@@ -89,6 +90,7 @@ def clean_db(schema: str, smtp_sink: MailSink) -> None:
         for table in reversed(SQLModel.metadata.sorted_tables):
             session.execute(table.delete())
     smtp_sink.messages.clear()
+    calendar_store._cache.clear()  # versions restart with the emptied tables (SQLite reuses ids)
     with session_scope() as session:
         session.add(Department(code="fgw", name="市发展和改革委员会", email="fgw@test.local",
                                supervisor_email="fgw-sup@test.local", feed_token="t-fgw"))

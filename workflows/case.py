@@ -114,18 +114,15 @@ class CaseWorkflow:
                            due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
                            receipt=clock.plan.deadline.receipt.summary_zh())
 
-    async def _reproject_open_clocks(self) -> None:
-        """A new calendar version: re-project every open deadline; a move is logged and its party told."""
+    async def _replan_open_clocks(self) -> None:
+        """Woken by a calendar change (workflows.calendar_change): an event of this case moved earlier or its
+        deadline passed or un-passed, so re-plan its timers now. The batch has logged the move and told the
+        party; what the old due instant caused is undone here."""
         async with self.lock:
             for clock in self._open_clocks():
-                before = clock.plan.deadline.due_date if clock.plan else None
+                before = clock.plan.deadline.due_at if clock.plan else None
                 await clock.reproject()
-                after = clock.plan.deadline.due_date if clock.plan else None
-                if before != after and after is not None:
-                    reason = f"{clock.spec.label}因节假日安排调整由 {before} 改为 {after}"
-                    await self.journal.write("deadline_moved", SYSTEM, reason=reason,
-                                             data={"deadline": clock.spec.key, "from": str(before), "to": str(after)})
-                    await self._notify("deadline_moved", "case_update", [clock.binds], event_label=reason)
+                if clock.plan is not None and clock.plan.deadline.due_at != before:
                     await self._clock_moved(clock, SYSTEM)
 
     async def _clock_moved(self, clock: DeadlineClock, actor: Actor) -> None:

@@ -316,8 +316,8 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.signal
     async def calendar_changed(self) -> None:
-        """A new calendar version: re-project every open deadline (the receipt names the version)."""
-        await self._reproject_open_clocks()
+        """Woken by a calendar change: re-plan the open deadlines now (the receipt names the version)."""
+        await self._replan_open_clocks()
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -101,6 +101,10 @@ class CaseJournal:
 
 EventHandler = Callable[["DeadlineClock", ScheduledEvent], Awaitable[None]]
 
+# workflow.patched() id: a timer checks the calendar version before it acts (cases started on older code
+# have histories without that activity; they are still woken by every calendar change that moves them)
+REPLAN_WHEN_TIMER_FIRES = "replan-when-a-timer-fires-on-an-older-calendar"
+
 
 class DeadlineClock:
     """One deadline of a case as durable timers. `on_event` decides what a reminder/due/escalation does."""
@@ -210,5 +214,20 @@ class DeadlineClock:
                     pass
             if self.closed or self._dirty:
                 continue
+            if workflow.patched(REPLAN_WHEN_TIMER_FIRES) and await self._replanned_on_newer_calendar(event):
+                continue
+            if self.closed or self._dirty:
+                continue
             self._fired.add(event.key)
             await self.on_event(self, event)
+
+    async def _replanned_on_newer_calendar(self, event: ScheduledEvent) -> bool:
+        """A calendar change that only postponed this deadline did not wake the case: the timer of the old
+        plan fires, finds a newer calendar version and re-plans. An event the new plan keeps at the same
+        instant still fires (the loop picks it again), one it moved waits for its new instant."""
+        newest = await workflow.execute_activity("newest_calendar_version", result_type=int, **DB_ACTIVITY)  # type: ignore[arg-type]
+        if self.plan is None or newest <= self.plan.deadline.receipt.calendar_version:
+            return False
+        await self._project()
+        self._planned_at = min(self._planned_at, event.at)  # not stale: this instant has just come
+        return True

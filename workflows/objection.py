@@ -197,7 +197,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @workflow.signal
     async def calendar_changed(self) -> None:
-        await self._reproject_open_clocks()
+        await self._replan_open_clocks()
 
     # --- helpers -----------------------------------------------------------------------------------
 

@@ -308,7 +308,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.signal
     async def calendar_changed(self) -> None:
-        await self._reproject_open_clocks()
+        await self._replan_open_clocks()
 
     @workflow.signal
     async def apply_objection_outcome(self, outcome: ObjectionOutcome) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session, col, select
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.calendar_store import add_override, confirm_year, list_confirmed_years, list_overrides, load_calendar
 from activities.models import DeadlineRow
@@ -22,6 +22,8 @@ from api.validation import Reason
 from domain.calendar import Override
 from domain.deadlines import DeadlineSpec, project
 from domain.messages import Actor
+from domain.settings import get_settings
+from workflows.calendar_change import calendar_change_id
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 
@@ -102,24 +104,15 @@ def preview(body: OverrideIn, session: SessionDep, actor: Editor) -> dict[str, A
     return {"affected": len(moved), "message": f"此变更将影响 {len(moved)} 个未到期时限", "deadlines": moved}
 
 
-REPROJECT_CONCURRENCY = 64  # signals in flight at once: 10,000 cases take seconds, not minutes
-
-
-async def reproject_open_cases(session: Session, client: Client) -> int:
-    """Signal every case with an open deadline to re-project it on the newest calendar version."""
-    cases = session.exec(select(DeadlineRow.case_type, DeadlineRow.case_id).where(
-        col(DeadlineRow.status).in_(["open", "paused"])).distinct()).all()
-    gate = asyncio.Semaphore(REPROJECT_CONCURRENCY)
-
-    async def signal(case_type: str, case_id: int) -> None:
-        async with gate:
-            try:
-                await client.get_workflow_handle(f"{case_type}-{case_id}").signal("calendar_changed")
-            except Exception:  # a case that ended meanwhile has nothing left to move
-                pass
-
-    await asyncio.gather(*(signal(t, i) for t, i in cases))
-    return len(cases)
+async def start_reprojection(client: Client, version: int) -> str:
+    """Hand the re-planning of every open deadline to one durable run per version
+    (workflows.calendar_change); starting it again for the same version joins or repeats it harmlessly."""
+    workflow_id = calendar_change_id(version)
+    await client.start_workflow("CalendarChangeWorkflow", version, id=workflow_id,
+                                task_queue=get_settings().task_queue,
+                                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    return workflow_id
 
 
 @router.post("/overrides", status_code=201)
@@ -135,9 +128,9 @@ async def add(body: OverrideIn, session: SessionDep, client: ClientDep, actor: E
             version = add_override(session, body.date, body.kind == "workday", body.reason, actor.username,
                                    datetime.now(UTC))
         session.commit()
-        signalled = await reproject_open_cases(session, client)
+        reprojection = await start_reprojection(client, version.id or 0)
         return 201, {"version": version.id, "date": body.date.isoformat(), "kind": body.kind,
                      "reason": body.reason, "created_by": actor.username, "created_at": local_iso(version.created_at),
-                     "affected": len(moved), "cases_reprojected": signalled}
+                     "affected": len(moved), "reprojection": reprojection}
 
     return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)

@@ -1,0 +1,120 @@
+"""A calendar change, re-planned in one batch: every open deadline is projected on the new version in
+one transaction (row, receipt, a logged move on each case, one digest per party), and only the cases
+that must move a timer now are woken. The rest re-plan themselves when their pending timer fires
+(`domain.deadlines.replan` says which is which). Clock-free: the workflow passes the instant."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime
+
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.calendar_store import latest_version, load_calendar
+from activities.db import session_scope
+from activities.models import AuditEvent, DeadlineRow
+from activities.notify import queue_notice_sync
+from domain.deadlines import DeadlineSpec, replan
+from domain.messages import (
+    CASE_TYPE_ZH,
+    SYSTEM,
+    CalendarReplanRequest,
+    CalendarReplanResult,
+    CaseRef,
+    NoticeRequest,
+    QueuedNotice,
+)
+from domain.profiles import Reminders
+
+WAKE_CONCURRENCY = 64  # signals in flight at once
+
+
+@activity.defn
+def newest_calendar_version() -> int:
+    """A case's pending timer fired: has the calendar changed since its plan was made?"""
+    with session_scope() as session:
+        return latest_version(session)
+
+
+@activity.defn
+def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
+    """Idempotent: a retry finds the rows already on the version and the audit keys already written."""
+    moved_by_party: dict[str, list[dict[str, object]]] = defaultdict(list)
+    wake: dict[str, datetime] = {}
+    with session_scope() as session:
+        after_cal = load_calendar(session, req.version)
+        rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"]),
+                                                      col(DeadlineRow.calendar_version) < req.version)).all()
+        logged = set(session.exec(select(AuditEvent.case_type, AuditEvent.case_id, AuditEvent.event_key).where(
+            col(AuditEvent.event_key).startswith(f"calendar-{req.version}:"))).all())
+        for row in rows:
+            spec = DeadlineSpec.model_validate(row.spec)
+            reminders = Reminders.model_validate(row.reminders) if row.reminders else None
+            r = replan(spec, reminders, load_calendar(session, row.calendar_version), after_cal, req.at,
+                       reminders_known=row.reminders is not None)
+            row.due_at = r.after.due_at
+            row.provisional = r.after.provisional
+            row.receipt = r.after.receipt.model_dump(mode="json")
+            row.calendar_version = req.version
+            session.add(row)
+            wid = f"{row.case_type}-{row.case_id}"
+            if r.wake_case_now:
+                wake[wid] = min(wake.get(wid, r.next_event_at or req.at), r.next_event_at or req.at)
+            if not r.moved:
+                continue
+            reason = f"{row.label}因节假日安排调整由 {r.before.due_date} 改为 {r.after.due_date}"
+            key = f"calendar-{req.version}:{row.key}"
+            if (row.case_type, row.case_id, key) not in logged:
+                session.add(AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
+                                       action="deadline_moved", actor=SYSTEM.username, role=SYSTEM.role,
+                                       reason=reason, at=req.at,
+                                       data={"deadline": row.key, "from": str(r.before.due_date),
+                                             "to": str(r.after.due_date), "calendar_version": req.version}))
+            moved_by_party[row.binds].append({
+                "case_type": row.case_type, "case_type_zh": CASE_TYPE_ZH.get(row.case_type, row.case_type),
+                "case_id": row.case_id, "label": row.label, "from": str(r.before.due_date),
+                "to": str(r.after.due_date), "provisional": r.after.provisional})
+        reprojected = len(rows)
+    notices: list[QueuedNotice] = []
+    for party, items in moved_by_party.items():
+        items.sort(key=lambda i: (str(i["to"]), str(i["case_type"]), int(str(i["case_id"]))))
+        notices += queue_notice_sync(NoticeRequest(
+            case=CaseRef(case_type="system", case_id=req.version),
+            event_key=f"calendar-{req.version}:deadlines-moved:{party}", template="deadlines_moved",
+            recipients=[party], at=req.at,
+            context={"version": req.version, "items": items, "count": len(items)}))
+    return CalendarReplanResult(version=req.version, reprojected=reprojected,
+                                moved=sum(len(i) for i in moved_by_party.values()),
+                                wake=sorted(wake, key=lambda w: wake[w]), notices=notices)
+
+
+class CaseWaker:
+    """Holds the worker's Temporal client: waking a case is a signal, an outside effect like any other."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @activity.defn(name="wake_cases")
+    async def wake_cases(self, workflow_ids: list[str]) -> int:
+        """Signal each case to re-plan now. Idempotent (a case re-plans to the same result); a case that
+        ended meanwhile has nothing to move. Heartbeats so a stuck batch is retried, not waited on."""
+        gate = asyncio.Semaphore(WAKE_CONCURRENCY)
+        woken = 0
+
+        async def wake(wid: str) -> None:
+            nonlocal woken
+            async with gate:
+                try:
+                    await self.client.get_workflow_handle(wid).signal("calendar_changed")
+                    woken += 1
+                except RPCError as err:
+                    if err.status != RPCStatusCode.NOT_FOUND:
+                        raise
+                activity.heartbeat(woken)
+
+        await asyncio.gather(*(wake(w) for w in workflow_ids))
+        return woken

@@ -1,0 +1,94 @@
+"""A calendar change on the time-skipping server (processes.md §1): every open deadline is re-planned
+in one batch (moved on the case page, logged, its party told once), and the case's timers follow —
+at once when an event moved earlier, at the old timer when the change only postponed it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlmodel import col, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+
+from activities.calendar_store import add_override
+from activities.db import session_scope
+from activities.models import DeadlineRow
+from domain.calendar import TZ
+from domain.messages import CalendarReplanResult, FulfilmentReport
+from tests.workflows.harness import DEPT, Harness, audit, deadline, harness_at, local, outbox
+from workflows.calendar_change import CalendarChangeWorkflow, calendar_change_id
+from workflows.commitment import CommitmentWorkflow
+
+CREDIT_OFFICE = "xyb@test.local"
+
+
+async def reported(h: Harness) -> tuple[int, WorkflowHandle, str]:
+    """A commitment whose fulfilment was reported now: the credit office has 5 working days to verify."""
+    cid, handle = await h.commitment(date(2026, 11, 30))
+    await handle.execute_update(CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="已办结"))
+    with session_scope() as session:
+        key = session.exec(select(DeadlineRow.key).where(DeadlineRow.case_id == cid,
+                                                         col(DeadlineRow.key).startswith("verification"))).one()
+    return cid, handle, key
+
+
+async def change_calendar(h: Harness, day: date, working: bool) -> CalendarReplanResult:
+    with session_scope() as session:
+        version = add_override(session, day, working, "测试：日历调整", "admin", datetime.now(UTC)).id or 0
+    handle = await h.env.client.start_workflow(CalendarChangeWorkflow.run, version, id=calendar_change_id(version),
+                                               task_queue=h.task_queue)
+    return await h.ended(handle)  # type: ignore[return-value]
+
+
+def verification_reminder_days(cid: int) -> list[date]:
+    return [r.deliver_at.astimezone(TZ).date() for r in outbox(cid, "deadline_reminder")
+            if r.recipient == CREDIT_OFFICE]
+
+
+def escalated(cid: int) -> list[str]:
+    return [e.action for e in audit(cid) if e.action.startswith("escalation") and
+            str((e.data or {}).get("deadline", "")).startswith("verification")]
+
+
+async def signals(handle: WorkflowHandle) -> int:
+    history = await handle.fetch_history()
+    return sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in history.events)
+
+
+async def test_a_postponing_holiday_moves_the_deadline_at_once_and_its_timers_without_waking_the_case(
+        smtp_sink) -> None:
+    async with harness_at(local(2026, 11, 2, 10)) as h:  # Monday
+        cid, handle, key = await reported(h)
+        assert deadline(cid, key).due_at == local(2026, 11, 9, 23, 59, 59)  # 5 WD: 11-03 … 11-09
+        result = await change_calendar(h, date(2026, 11, 5), working=False)  # Thursday becomes a holiday
+        assert (result.reprojected, result.moved, result.wake) == (2, 1, [])  # the 11-30 due date does not move
+        row = deadline(cid, key)
+        assert row.due_at == local(2026, 11, 10, 23, 59, 59) and row.receipt["calendar_version"] == result.version
+        moved = [e for e in audit(cid) if e.action == "deadline_moved"]
+        assert len(moved) == 1 and "2026-11-09 改为 2026-11-10" in (moved[0].reason or "")
+        await smtp_sink.wait_for(lambda m: CREDIT_OFFICE in str(m["To"]) and "节假日安排调整" in str(m["Subject"]))
+
+        await h.sleep_until(local(2026, 11, 10, 12))
+        # the old plan's timer fired on 11-04 08:30, found the new calendar and re-planned: 3 and 1 working
+        # days before 11-10 (11-05 is a holiday) and the day itself; nothing on the old 11-06, no 逾期 on 11-10
+        assert verification_reminder_days(cid) == [date(2026, 11, 4), date(2026, 11, 9), date(2026, 11, 10)]
+        assert escalated(cid) == [] and await signals(handle) == 0
+        await h.sleep_until(local(2026, 11, 11, 9))
+        assert escalated(cid) == ["escalation_due"]
+        assert sum("节假日安排调整" in s for s in smtp_sink.subjects(CREDIT_OFFICE)) == 1
+
+
+async def test_an_adjusted_working_day_that_brings_the_deadline_forward_wakes_the_case(smtp_sink) -> None:
+    async with harness_at(local(2026, 11, 2, 10)) as h:
+        cid, handle, key = await reported(h)
+        await h.sleep_until(local(2026, 11, 6, 10))  # the 3- and 1-day reminders for 11-09 have gone out
+        result = await change_calendar(h, date(2026, 11, 7), working=True)  # Saturday becomes a working day
+        assert result.wake == [f"commitment-{cid}"]
+        assert deadline(cid, key).due_at == local(2026, 11, 7, 23, 59, 59)
+        await h.sleep_until(local(2026, 11, 7, 12))
+        assert await signals(handle) == 1
+        # the case waited for 11-09 08:30; woken, it reminds on the new due day and is late after it
+        assert verification_reminder_days(cid) == [date(2026, 11, 4), date(2026, 11, 6), date(2026, 11, 7)]
+        assert escalated(cid) == []
+        await h.sleep_until(local(2026, 11, 8, 9))
+        assert escalated(cid) == ["escalation_due"]
