@@ -18,6 +18,7 @@ from activities.calendar_store import latest_version, load_calendar
 from activities.db import session_scope
 from activities.models import AuditEvent, DeadlineRow
 from activities.notify import queue_notice_sync
+from domain.calendar import Deadline
 from domain.deadlines import DeadlineSpec, replan
 from domain.messages import (
     CASE_TYPE_ZH,
@@ -66,7 +67,7 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
                 wake[wid] = min(wake.get(wid, r.next_event_at or req.at), r.next_event_at or req.at)
             if not r.moved:
                 continue
-            reason = f"{row.label}因节假日安排调整由 {r.before.due_date} 改为 {r.after.due_date}"
+            reason = moved_reason(row.label, r.before, r.after)
             key = f"calendar-{req.version}:{row.key}"
             if (row.case_type, row.case_id, key) not in logged:
                 session.add(AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
@@ -90,6 +91,16 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
     return CalendarReplanResult(version=req.version, reprojected=reprojected,
                                 moved=sum(len(i) for i in moved_by_party.values()),
                                 wake=sorted(wake, key=lambda w: wake[w]), notices=notices)
+
+
+def moved_reason(label: str, before: Deadline, after: Deadline) -> str:
+    """What the case history says: a new date, or the same date no longer (or now) 暂定."""
+    if before.due_date != after.due_date:
+        still = "（暂定）" if after.provisional else ""
+        return f"{label}因节假日安排调整由 {before.due_date} 改为 {after.due_date}{still}"
+    if after.provisional:
+        return f"{label}到期日 {after.due_date} 因节假日安排调整改为暂定"
+    return f"{label}到期日 {after.due_date} 已按录入的节假日安排确认，不再暂定"
 
 
 class CaseWaker:
