@@ -19,6 +19,7 @@ from activities.models import AuditEvent, Commitment, DeadlineRow, Department, R
 from api.deps import SessionDep
 from api.problems import Problem
 from api.queries import ACTION_LABELS_ZH, PUBLIC_CHANGES, commitment_summary, department_names, record_summary
+from domain.messages import CASE_TYPE_ZH
 from domain.settings import get_settings
 
 router = APIRouter(tags=["open data"])
@@ -128,8 +129,7 @@ def deadlines_ics(code: str, session: SessionDep, token: str = Query(max_length=
              f"X-WR-CALNAME:{_ics_text(dept.name + ' 时限')}"]
     for r in rows:
         due = r.due_at.astimezone(UTC)
-        case_zh = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉"}.get(
-            r.case_type, r.case_type)
+        case_zh = CASE_TYPE_ZH.get(r.case_type, r.case_type)
         summary = f"{r.label}（{case_zh} {r.case_id}）" + ("【暂定】" if r.provisional else "")
         lines += ["BEGIN:VEVENT", f"UID:{r.case_type}-{r.case_id}-{r.key}@chengxin", f"DTSTAMP:{stamp}",
                   f"DTSTART:{due.strftime('%Y%m%dT%H%M%SZ')}",

@@ -25,12 +25,12 @@ from api.queries import department_names, local_iso
 from api.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
 from api.temporal_errors import STATE_LABELS
 from api.validation import CaseId
-from domain.messages import Actor
+from domain.messages import CASE_TYPE_ZH, Actor
 from domain.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
 SESSION, CSRF = "cx_session", "cx_csrf"
-CASE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉"}
+CASE_ZH = CASE_TYPE_ZH
 
 
 def csrf_ok(request: Request, submitted: str) -> bool:
