@@ -101,8 +101,8 @@ class CaseJournal:
 
 EventHandler = Callable[["DeadlineClock", ScheduledEvent], Awaitable[None]]
 
-# workflow.patched() id: a timer checks the calendar version before it acts (cases started on older code
-# have histories without that activity; they are still woken by every calendar change that moves them)
+# workflow.patched() id: a timer checks the calendar version before it acts. Histories recorded before this
+# check replay without it; a running case takes it from its first timer after the upgrade.
 REPLAN_WHEN_TIMER_FIRES = "replan-when-a-timer-fires-on-an-older-calendar"
 
 
