@@ -111,21 +111,24 @@ class CaseWaker:
 
     @activity.defn(name="wake_cases")
     async def wake_cases(self, workflow_ids: list[str]) -> int:
-        """Signal each case to re-plan now. Idempotent (a case re-plans to the same result); a case that
-        ended meanwhile has nothing to move. Heartbeats so a stuck batch is retried, not waited on."""
-        gate = asyncio.Semaphore(WAKE_CONCURRENCY)
+        """Signal each case to re-plan now, WAKE_CONCURRENCY at a time. Idempotent (a case re-plans to the
+        same result); a case that ended meanwhile has nothing to move. Each finished group is heartbeated,
+        so a retry resumes after it instead of starting over."""
+        details = activity.info().heartbeat_details
+        done = int(details[0]) if details else 0
         woken = 0
 
-        async def wake(wid: str) -> None:
-            nonlocal woken
-            async with gate:
-                try:
-                    await self.client.get_workflow_handle(wid).signal("calendar_changed")
-                    woken += 1
-                except RPCError as err:
-                    if err.status != RPCStatusCode.NOT_FOUND:
-                        raise
-                activity.heartbeat(woken)
+        async def wake(wid: str) -> bool:
+            try:
+                await self.client.get_workflow_handle(wid).signal("calendar_changed")
+                return True
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                return False
 
-        await asyncio.gather(*(wake(w) for w in workflow_ids))
+        for start in range(done, len(workflow_ids), WAKE_CONCURRENCY):
+            group = workflow_ids[start:start + WAKE_CONCURRENCY]
+            woken += sum(await asyncio.gather(*(wake(w) for w in group)))
+            activity.heartbeat(start + len(group))
         return woken

@@ -15,7 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import DB_ACTIVITY, Notifier
 
 BATCH_ACTIVITY = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(minutes=10)}  # 10,000s of rows, one transaction
-WAKE_ACTIVITY = {**BATCH_ACTIVITY, "heartbeat_timeout": timedelta(seconds=60)}
+WAKE_ACTIVITY = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(hours=2),  # resumes from its heartbeat
+                 "heartbeat_timeout": timedelta(seconds=60)}
 
 
 def calendar_change_id(version: int) -> str:

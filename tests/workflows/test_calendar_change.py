@@ -4,12 +4,15 @@ at once when an event moved earlier, at the old timer when the change only postp
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
+from temporalio.testing import ActivityEnvironment
 
+from activities.calendar_activities import WAKE_CONCURRENCY, CaseWaker
 from activities.calendar_store import add_override
 from activities.db import session_scope
 from activities.models import DeadlineRow
@@ -92,3 +95,20 @@ async def test_an_adjusted_working_day_that_brings_the_deadline_forward_wakes_th
         assert escalated(cid) == []
         await h.sleep_until(local(2026, 11, 8, 9))
         assert escalated(cid) == ["escalation_due"]
+
+
+async def test_waking_resumes_after_the_last_heartbeated_group_on_retry(smtp_sink) -> None:
+    async with harness_at(local(2026, 11, 2, 10)) as h:
+        cases = [await h.commitment(date(2026, 11, 30), title=f"承诺 {i}") for i in range(3)]
+        ids = [f"commitment-{cid}" for cid, _ in cases] + [f"commitment-gone-{i}" for i in range(WAKE_CONCURRENCY)]
+        beats: list[int] = []
+        env = ActivityEnvironment()
+        env.on_heartbeat = lambda *d: beats.append(d[0])
+        assert await env.run(CaseWaker(h.env.client).wake_cases, ids) == 3  # unknown ids: nothing to wake
+        assert beats == [WAKE_CONCURRENCY, len(ids)]
+        # a retry after the first group was heartbeated signals only the rest
+        beats.clear()
+        env.info = dataclasses.replace(env.info, heartbeat_details=[WAKE_CONCURRENCY])
+        assert await env.run(CaseWaker(h.env.client).wake_cases, ids) == 0  # the rest: unknown ids only
+        assert beats == [len(ids)]
+        assert [await signals(handle) for _, handle in cases] == [1, 1, 1]
