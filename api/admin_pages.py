@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
-from sqlmodel import col, select
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session, col, select
 
 from activities.models import Department
 from api.accounts import ROLE_LABELS, DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
@@ -54,31 +55,30 @@ def admin_home(request: Request, session: SessionDep, done: str = "") -> Respons
 
 @router.post("/admin/departments", response_class=HTMLResponse)
 async def admin_add_department(request: Request, session: SessionDep) -> Response:
-    actor = page_actor(request, "admin")
-    if not isinstance(actor, Actor):
-        return actor
-    form = await checked_form(request)
-    try:
-        create_department(session, DepartmentIn.model_validate(_clean(form)), actor.username)
-    except (ValidationError, Problem) as err:
-        session.rollback()
-        return _admin_page(request, session, errors=form_errors(err), which="department", form=form, status=422)
-    return RedirectResponse("/admin?done=department", status_code=303)
+    return await _add_from_form(request, session, "department", DepartmentIn, create_department)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
 async def admin_add_user(request: Request, session: SessionDep) -> Response:
+    return await _add_from_form(request, session, "user", UserIn, create_user, secret="password")
+
+
+async def _add_from_form(request: Request, session: SessionDep, which: str, model: type[BaseModel],
+                         create: Callable[[Session, Any, str], object], secret: str | None = None) -> Response:
+    """One admin form: validate, create, confirm — or the same page with Chinese messages (a password is
+    never echoed back into it)."""
     actor = page_actor(request, "admin")
     if not isinstance(actor, Actor):
         return actor
     form = await checked_form(request)
     try:
-        create_user(session, UserIn.model_validate(_clean(form)), actor.username)
+        create(session, model.model_validate(_clean(form)), actor.username)
     except (ValidationError, Problem) as err:
         session.rollback()
-        form.pop("password", None)  # never echo a password back into the page
-        return _admin_page(request, session, errors=form_errors(err), which="user", form=form, status=422)
-    return RedirectResponse("/admin?done=user", status_code=303)
+        if secret:
+            form.pop(secret, None)
+        return _admin_page(request, session, errors=form_errors(err), which=which, form=form, status=422)
+    return RedirectResponse(f"/admin?done={which}", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)
