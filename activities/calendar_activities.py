@@ -64,7 +64,8 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
             session.add(row)
             wid = f"{row.case_type}-{row.case_id}"
             if r.wake_case_now:
-                wake[wid] = min(wake.get(wid, r.next_event_at or req.at), r.next_event_at or req.at)
+                at = r.next_event_at or req.at
+                wake[wid] = min(wake.get(wid, at), at)  # a case with several clocks: its most urgent one
             if not r.moved:
                 continue
             reason = moved_reason(row.label, r.before, r.after)

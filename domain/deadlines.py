@@ -121,7 +121,12 @@ class Replan(BaseModel):
 
     @property
     def moved(self) -> bool:
-        return (self.before.due_date, self.before.provisional) != (self.after.due_date, self.after.provisional)
+        return deadline_moved(self.before, self.after)
+
+
+def deadline_moved(before: Deadline, after: Deadline) -> bool:
+    """What a calendar change counts (preview, case history, notice): a new date, or 暂定 set or cleared."""
+    return (before.due_date, before.provisional) != (after.due_date, after.provisional)
 
 
 def replan(spec: DeadlineSpec, reminders: Reminders | None, before_cal: WorkingCalendar,

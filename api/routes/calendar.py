@@ -20,7 +20,7 @@ from api.problems import Problem
 from api.queries import local_iso
 from api.validation import Reason
 from domain.calendar import Override
-from domain.deadlines import DeadlineSpec, project
+from domain.deadlines import DeadlineSpec, deadline_moved, project
 from domain.messages import Actor
 from domain.settings import get_settings
 from workflows.calendar_change import calendar_change_id
@@ -91,7 +91,7 @@ def affected_deadlines(session: Session, proposed: OverrideIn) -> list[dict[str,
     for row in rows:
         spec = DeadlineSpec.model_validate(row.spec)
         before, after = project(spec, current), project(spec, candidate)
-        if (before.due_date, before.provisional) != (after.due_date, after.provisional):
+        if deadline_moved(before, after):
             moved.append({"case_type": row.case_type, "case_id": row.case_id, "key": row.key, "label": row.label,
                           "department": row.department_code, "old_due_date": before.due_date.isoformat(),
                           "new_due_date": after.due_date.isoformat(), "provisional": after.provisional})
