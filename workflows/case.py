@@ -114,7 +114,8 @@ class CaseWorkflow:
                            due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
                            receipt=clock.plan.deadline.receipt.summary_zh())
 
-    async def _replan_open_clocks(self) -> None:
+    @workflow.signal
+    async def calendar_changed(self) -> None:
         """Woken by a calendar change (workflows.calendar_change): an event of this case moved earlier or its
         deadline passed or un-passed, so re-plan its timers now. The batch has logged the move and told the
         party; what the old due instant caused is undone here."""

@@ -314,11 +314,6 @@ class CommitmentWorkflow(CaseWorkflow):
         if req.seq in self.milestones_done:
             raise refuse("该节点已完成", "InvalidState", state=self.state)
 
-    @workflow.signal
-    async def calendar_changed(self) -> None:
-        """Woken by a calendar change: re-plan the open deadlines now (the receipt names the version)."""
-        await self._replan_open_clocks()
-
     # --- helpers -------------------------------------------------------------------------------
 
     def _clocks(self) -> list[DeadlineClock | None]:

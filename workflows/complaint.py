@@ -163,10 +163,6 @@ class ComplaintWorkflow(CaseWorkflow):
         if self.created and self.state not in COMPLAINT_ALLOWED[ComplaintAction.feedback]:
             raise self._state_refusal()
 
-    @workflow.signal
-    async def calendar_changed(self) -> None:
-        await self._replan_open_clocks()
-
     # --- helpers -----------------------------------------------------------------------------------
 
     def _clocks(self) -> list[DeadlineClock | None]:

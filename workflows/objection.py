@@ -195,10 +195,6 @@ class ObjectionWorkflow(CaseWorkflow):
         if self.created and self.state not in OBJECTION_ALLOWED[ObjectionAction.withdraw]:
             raise self._state_refusal()
 
-    @workflow.signal
-    async def calendar_changed(self) -> None:
-        await self._replan_open_clocks()
-
     # --- helpers -----------------------------------------------------------------------------------
 
     def _clocks(self) -> list[DeadlineClock | None]:

@@ -307,10 +307,6 @@ class RecordWorkflow(CaseWorkflow):
             raise refuse("整改期限不能早于今天", "InvalidInput", field="due_date")
 
     @workflow.signal
-    async def calendar_changed(self) -> None:
-        await self._replan_open_clocks()
-
-    @workflow.signal
     async def apply_objection_outcome(self, outcome: ObjectionOutcome) -> None:
         """A decided objection: revoke the record (publication stops) or correct it; holders are told."""
         await workflow.wait_condition(lambda: self.created)
