@@ -166,7 +166,7 @@ async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session
         try:
             await start_commitment(client, start, body.publish)
         except Exception:
-            discard_unstarted(session, row)
+            discard_unstarted(session, start.commitment_id)
             raise Problem(503, "流程引擎暂不可用，承诺未登记，请稍后重试") from None
         return 201, {**commitment_summary(row, {department: dept_name}), "state": "draft",
                      "publishing": body.publish, "url": f"/api/commitments/{row.id}"}
