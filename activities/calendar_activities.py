@@ -1,7 +1,8 @@
 """A calendar change, re-planned in one batch: every open deadline is projected on the new version in
 one transaction (row, receipt, a logged move on each case, one digest per party), and only the cases
-that must move a timer now are woken. The rest re-plan themselves when their pending timer fires
-(`domain.deadlines.replan` says which is which). Clock-free: the workflow passes the instant."""
+that must move a timer earlier are woken, by the change workflow, the day before that timer's new
+instant. The rest re-plan themselves when their pending timer fires (`domain.deadlines.replan` says
+which is which, and when). Clock-free: the workflow passes the instant."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from domain.messages import (
     CaseRef,
     NoticeRequest,
     QueuedNotice,
+    WakeGroup,
 )
 from domain.profiles import Reminders
 
@@ -45,7 +47,7 @@ def newest_calendar_version() -> int:
 def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
     """Idempotent: a retry finds the rows already on the version and the audit keys already written."""
     moved_by_party: dict[str, list[dict[str, object]]] = defaultdict(list)
-    wake: dict[str, datetime] = {}
+    wake: dict[str, tuple[datetime, datetime]] = {}  # workflow id → (wake at, its next event)
     with session_scope() as session:
         after_cal = load_calendar(session, req.version)
         rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"]),
@@ -63,9 +65,9 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
             row.calendar_version = req.version
             session.add(row)
             wid = f"{row.case_type}-{row.case_id}"
-            if r.wake_case_now:
-                at = r.next_event_at or req.at
-                wake[wid] = min(wake.get(wid, at), at)  # a case with several clocks: its most urgent one
+            if r.wake_at is not None:
+                when = (r.wake_at, r.next_event_at or req.at)
+                wake[wid] = min(wake.get(wid, when), when)  # a case with several clocks: its most urgent one
             if not r.moved:
                 continue
             reason = moved_reason(row.label, r.before, r.after)
@@ -91,7 +93,15 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
             context={"version": req.version, "items": items, "count": len(items)}))
     return CalendarReplanResult(version=req.version, reprojected=reprojected,
                                 moved=sum(len(i) for i in moved_by_party.values()),
-                                wake=sorted(wake, key=lambda w: wake[w]), notices=notices)
+                                wake=wake_groups(wake), notices=notices)
+
+
+def wake_groups(wake: dict[str, tuple[datetime, datetime]]) -> list[WakeGroup]:
+    """One group per wake instant, in order; inside a group the case with the nearest event goes first."""
+    groups: dict[datetime, list[str]] = defaultdict(list)
+    for wid in sorted(wake, key=lambda w: (wake[w][1], w)):
+        groups[wake[wid][0]].append(wid)
+    return [WakeGroup(at=at, workflow_ids=ids) for at, ids in sorted(groups.items())]
 
 
 def moved_reason(label: str, before: Deadline, after: Deadline) -> str:

@@ -6,12 +6,12 @@ projecting the same spec again — the receipt then lists every step.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from domain.calendar import Deadline, Extension, Pause, WorkingCalendar, end_of_day
+from domain.calendar import TZ, Deadline, Extension, Pause, WorkingCalendar, end_of_day
 from domain.profiles import Reminders
 
 DIGEST_LIMIT = 20  # daily digests after 严重逾期; beyond that the case is plainly on the escalation list
@@ -116,7 +116,7 @@ class Replan(BaseModel):
 
     before: Deadline
     after: Deadline
-    wake_case_now: bool  # the case must move a timer at once (see `replan`)
+    wake_at: datetime | None  # when the case must be woken to move a timer; None: its pending timer will do
     next_event_at: datetime | None  # the new plan's first event still to come: urgent wake-ups go first
 
     @property
@@ -134,10 +134,11 @@ def replan(spec: DeadlineSpec, reminders: Reminders | None, before_cal: WorkingC
     """A calendar change re-plans a deadline. Most changes only postpone what a case waits for: its
     pending timer then fires at the old instant, finds the newer calendar and re-plans itself, so the
     case need not be woken now. It must be woken at once when the new plan has an event before the one
-    it waits for, or when the deadline passes (or stops having passed) — or when its reminders are unknown."""
+    it waits for, or when the deadline passes (or stops having passed) — or when its reminders are unknown.
+    Only the last two need it now: an earlier event needs the case awake before that event (`wake_time`)."""
     before, after = project(spec, before_cal), project(spec, after_cal)
     if spec.paused:  # a stopped clock has no timers: it is re-projected when it resumes
-        return Replan(before=before, after=after, wake_case_now=False, next_event_at=None)
+        return Replan(before=before, after=after, wake_at=None, next_event_at=None)
     old_events = schedule(before, reminders, before_cal)
     new_events = schedule(after, reminders, after_cal)
     fired = {e.key for e in old_events if e.at <= now}
@@ -146,5 +147,16 @@ def replan(spec: DeadlineSpec, reminders: Reminders | None, before_cal: WorkingC
                     and not (e.kind in ("reminder", "digest") and e.at < now)), default=None)
     earlier = next_new is not None and (waiting_for is None or next_new < waiting_for)
     passed_changed = (before.due_at <= now) != (after.due_at <= now)
-    wake = not reminders_known or earlier or passed_changed
-    return Replan(before=before, after=after, wake_case_now=wake, next_event_at=next_new)
+    if not reminders_known or passed_changed:
+        wake_at: datetime | None = now
+    else:
+        wake_at = wake_time(next_new, now) if earlier and next_new is not None else None
+    return Replan(before=before, after=after, wake_at=wake_at, next_event_at=next_new)
+
+
+def wake_time(event_at: datetime, now: datetime) -> datetime:
+    """A case whose next event moved earlier is woken at local midnight of the day before that event, or now
+    if that has passed. A whole day's margin covers a worker that is down or behind, and cases moved to the
+    same day are woken together instead of every case of the province at once."""
+    day_before = event_at.astimezone(TZ).date() - timedelta(days=1)
+    return max(now, datetime.combine(day_before, time(0, 0), tzinfo=TZ))

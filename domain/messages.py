@@ -396,9 +396,28 @@ class CalendarReplanRequest(BaseModel):
     at: datetime
 
 
+class WakeGroup(BaseModel):
+    """Cases to signal at `at` (domain.deadlines.wake_time), most urgent first."""
+
+    at: datetime
+    workflow_ids: list[str]
+
+
 class CalendarReplanResult(BaseModel):
     version: int
     reprojected: int = 0  # open deadlines brought to the version
     moved: int = 0  # of which the due date (or 暂定) changed: logged on the case, party told
-    wake: list[str] = Field(default_factory=list)  # workflow ids that must move a timer now, most urgent first
+    wake: list[WakeGroup] = Field(default_factory=list)  # cases that must move a timer, in order of `at`
     notices: list[QueuedNotice] = Field(default_factory=list)  # one digest per party
+
+
+class CalendarChangeProgress(BaseModel):
+    """What a calendar change run has done so far (its `progress` query)."""
+
+    version: int
+    replanned: bool = False  # the batch is done: every open deadline is on the version
+    reprojected: int = 0
+    moved: int = 0
+    woken: int = 0  # cases signalled so far
+    waiting: int = 0  # cases still to be woken, at `next_wake_at`
+    next_wake_at: datetime | None = None

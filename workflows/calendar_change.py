@@ -1,8 +1,10 @@
-"""A new calendar version (processes.md §1): re-plan every open deadline in one batch, wake the cases
-that must move a timer now (most urgent first), and deliver one digest per party whose deadlines moved.
+"""A new calendar version (processes.md §1): re-plan every open deadline in one batch, deliver one digest
+per party whose deadlines moved, and wake each case that must move a timer earlier in time for it.
 
 One run per version (id `calendar-change-{version}`): started by the API or CLI when a version is saved,
-durable if the API dies, and safe to start again — the batch skips what is already on the version."""
+durable if the API dies, and safe to start again — the batch skips what is already on the version.
+A case whose next event moved earlier is woken at local midnight of the day before it (or at once):
+the run holds a durable timer per wake day, so 10,000 cases moved to next month do not all wake now."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.messages import CalendarReplanRequest, CalendarReplanResult
+    from domain.messages import CalendarChangeProgress, CalendarReplanRequest, CalendarReplanResult
     from workflows.common import DB_ACTIVITY, Notifier
 
 BATCH_ACTIVITY = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(minutes=10)}  # 10,000s of rows, one transaction
@@ -25,6 +27,10 @@ def calendar_change_id(version: int) -> str:
 
 @workflow.defn
 class CalendarChangeWorkflow:
+    @workflow.init
+    def __init__(self, version: int) -> None:
+        self.progress_ = CalendarChangeProgress(version=version)
+
     @workflow.run
     async def run(self, version: int) -> CalendarReplanResult:
         result: CalendarReplanResult = await workflow.execute_activity(
@@ -32,7 +38,21 @@ class CalendarChangeWorkflow:
             result_type=CalendarReplanResult, **BATCH_ACTIVITY)  # type: ignore[arg-type]
         notifier = Notifier()
         notifier.deliver(result.notices)
-        if result.wake:
-            await workflow.execute_activity("wake_cases", result.wake, result_type=int, **WAKE_ACTIVITY)  # type: ignore[arg-type]
+        p = self.progress_
+        p.replanned, p.reprojected, p.moved = True, result.reprojected, result.moved
+        p.waiting = sum(len(g.workflow_ids) for g in result.wake)
+        for group in result.wake:
+            p.next_wake_at = group.at
+            wait = (group.at - workflow.now()).total_seconds()
+            if wait > 0:
+                await workflow.sleep(wait)
+            p.woken += await workflow.execute_activity("wake_cases", group.workflow_ids, result_type=int,  # type: ignore[arg-type]
+                                                       **WAKE_ACTIVITY)  # type: ignore[arg-type]
+            p.waiting -= len(group.workflow_ids)
+        p.next_wake_at = None
         await notifier.drain()
         return result
+
+    @workflow.query
+    def progress(self) -> CalendarChangeProgress:
+        return self.progress_

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.calendar_store import add_override, confirm_year, list_confirmed_years, list_overrides, load_calendar
 from activities.models import DeadlineRow
@@ -21,7 +22,7 @@ from api.queries import local_iso
 from api.validation import Reason
 from domain.calendar import Override
 from domain.deadlines import DeadlineSpec, deadline_moved, project
-from domain.messages import Actor
+from domain.messages import Actor, CalendarChangeProgress
 from domain.settings import get_settings
 from workflows.calendar_change import calendar_change_id
 
@@ -113,6 +114,22 @@ async def start_reprojection(client: Client, version: int) -> str:
                                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     return workflow_id
+
+
+@router.get("/reprojections/{version}")
+async def reprojection_progress(version: Annotated[int, Path(ge=1, le=2**31 - 1)], client: ClientDep,
+                                actor: Editor) -> dict[str, Any]:
+    """How far the re-planning of a calendar version has come: the batch, the cases woken so far and the
+    cases still to be woken (each the day before its first moved event)."""
+    handle = client.get_workflow_handle(calendar_change_id(version))
+    try:
+        progress = await handle.query("progress", result_type=CalendarChangeProgress)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise Problem(404, f"日历版本 {version} 没有重新计算任务") from None
+        raise
+    return {**progress.model_dump(mode="json"), "next_wake_at": local_iso(progress.next_wake_at),
+            "reprojection": handle.id}
 
 
 @router.post("/overrides", status_code=201)

@@ -65,6 +65,7 @@ def matrix(ids: dict[str, int]) -> list[tuple[str, str, dict | None, set[str]]]:
         ("GET", "/api/calendar/overrides", None, {"credit_office", "admin"}),
         ("POST", "/api/calendar/preview", {"date": _due(400), "kind": "holiday", "reason": "预览"},
          {"credit_office", "admin"}),
+        ("GET", f"/api/calendar/reprojections/{ids['calendar_version']}", None, {"credit_office", "admin"}),
         ("POST", "/api/departments", {"code": f"d{c}", "name": "新单位", "email": "new@test.local"}, {"admin"}),
         ("GET", "/api/users", None, {"admin"}),
         ("POST", "/api/users", {"username": f"u{c}x", "password": "long-enough", "role": "supervisor"}, {"admin"}),
@@ -86,7 +87,10 @@ async def cases(api, tokens) -> dict[str, int]:  # type: ignore[no-untyped-def]
                                                  "reasons": "理由", **APPLICANT})).json()["id"]
     k = (await api.post("/api/complaints", json={"department": "fgw", "topic": "arrears", "subject": "拖欠",
                                                  "description": "未付"})).json()["id"]
-    return {"commitment": c, "milestone_commitment": m, "draft": draft, "record": r, "objection": o, "complaint": k}
+    version = (await api.post("/api/calendar/overrides", json={"date": _due(500), "kind": "holiday",  # moves nothing
+                                                               "reason": "矩阵测试"}, headers=tokens["admin"])).json()
+    return {"commitment": c, "milestone_commitment": m, "draft": draft, "record": r, "objection": o, "complaint": k,
+            "calendar_version": version["version"]}
 
 
 async def test_every_staff_endpoint_for_every_role_and_department(api, tokens, cases) -> None:

@@ -38,6 +38,13 @@ async def test_override_moves_open_verification_deadline_and_notifies(api, token
     assert moved["receipt"]["calendar_version"] == r.json()["version"]
     assert "deadline_moved" in [h["action"] for h in detail["history"]]
     await smtp_sink.wait_for(lambda m: "xyb@test.local" in str(m["To"]) and "节假日安排调整" in str(m["Subject"]))
+    version = r.json()["version"]
+    progress = (await api.get(f"/api/calendar/reprojections/{version}", headers=tokens["admin"])).json()
+    assert progress["replanned"] and progress["reprojected"] >= 2 and progress["moved"] >= 1
+    assert progress["reprojection"] == r.json()["reprojection"] == f"calendar-change-{version}"
+    assert (await api.get(f"/api/calendar/reprojections/{version}", headers=tokens["fgw"])).status_code == 403
+    missing = await api.get("/api/calendar/reprojections/999999", headers=tokens["admin"])
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
 
 
 def _working_days(receipt: dict, start: date, due: date) -> list[str]:
