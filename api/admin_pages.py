@@ -4,6 +4,7 @@ saved; saving re-projects the open deadlines and their parties are told (process
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
+from temporalio.service import RPCError
 
 from activities.models import Department
 from api.accounts import ROLE_LABELS, DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
@@ -23,6 +25,7 @@ from api.problems import Problem
 from api.routes import calendar
 from api.staff_pages import CASE_ZH, CSRF, checked_form, page_actor
 from api.validation import CaseId
+from domain.calendar import TZ
 from domain.messages import Actor
 
 router = APIRouter(include_in_schema=False)
@@ -96,25 +99,45 @@ async def admin_user_active(request: Request, user_id: CaseId, session: SessionD
 
 def _calendar_page(request: Request, session: SessionDep, actor: Actor, *, form: dict[str, str] | None = None,
                    errors: dict[str, str] | None = None, preview: dict[str, Any] | None = None,
-                   message: str | None = None, status: int = 200) -> Response:
+                   message: str | None = None, progress: str | None = None, status: int = 200) -> Response:
     return templates.TemplateResponse(request, "pages/admin_calendar.html.j2", {
         "overrides": calendar.overrides(session, actor)["items"], "kinds": CALENDAR_KINDS, "form": form or {},
-        "errors": errors or {}, "preview": preview, "message": message, "csrf": request.cookies.get(CSRF, ""),
-        "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH}, status_code=status)
+        "errors": errors or {}, "preview": preview, "message": message, "progress": progress,
+        "csrf": request.cookies.get(CSRF, ""), "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH},
+        status_code=status)
 
 
 @router.get("/admin/calendar", response_class=HTMLResponse)
-def calendar_page(request: Request, session: SessionDep,
-                  version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
-                  affected: Annotated[int | None, Query(ge=0, le=10**9)] = None) -> Response:
+async def calendar_page(request: Request, session: SessionDep, client: ClientDep,
+                        version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                        affected: Annotated[int | None, Query(ge=0, le=10**9)] = None) -> Response:
     actor = page_actor(request, "admin", "credit_office")
     if not isinstance(actor, Actor):
         return actor
-    message = None
+    message = progress = None
     if version is not None:
         message = (f"已保存为日历版本 {version}：{affected or 0} 个未到期时限已按新日历重新计算，"
                    "时限变动的案件已记录并通知相关方")
-    return _calendar_page(request, session, actor, message=message)
+        progress = await _reprojection_line(client, version)
+    return _calendar_page(request, session, actor, message=message, progress=progress)
+
+
+async def _reprojection_line(client: ClientDep, version: int) -> str:
+    """One line on what the version's re-planning run has done; the page still shows if the engine is away."""
+    try:
+        p = await asyncio.wait_for(calendar.reprojection_status(client, version), 5)
+    except (TimeoutError, RPCError):
+        p = None
+    if p is None:
+        return "重新计算进度暂时无法查询，请稍后刷新本页"
+    if not p.replanned:
+        return "正在按新日历重新计算未到期时限，请稍后刷新本页"
+    line = f"重新计算进度：{p.reprojected} 个未到期时限已按第 {version} 版日历重新计算，其中 {p.moved} 个时限变动"
+    if p.woken:
+        line += f"；{p.woken} 个案件已调整计时"
+    if p.waiting and p.next_wake_at:
+        line += f"；{p.waiting} 个案件的提醒提前，将于 {p.next_wake_at.astimezone(TZ):%Y-%m-%d %H:%M} 起调整计时"
+    return line
 
 
 @router.post("/admin/calendar", response_class=HTMLResponse)

@@ -133,9 +133,9 @@ def replan(spec: DeadlineSpec, reminders: Reminders | None, before_cal: WorkingC
            after_cal: WorkingCalendar, now: datetime, *, reminders_known: bool = True) -> Replan:
     """A calendar change re-plans a deadline. Most changes only postpone what a case waits for: its
     pending timer then fires at the old instant, finds the newer calendar and re-plans itself, so the
-    case need not be woken now. It must be woken at once when the new plan has an event before the one
-    it waits for, or when the deadline passes (or stops having passed) — or when its reminders are unknown.
-    Only the last two need it now: an earlier event needs the case awake before that event (`wake_time`)."""
+    case need not be woken now. It must be woken when the new plan has an event before the one it waits
+    for — by the day before that event (`wake_time`) — and at once when the deadline passes (or stops
+    having passed) or its reminders are unknown."""
     before, after = project(spec, before_cal), project(spec, after_cal)
     if spec.paused:  # a stopped clock has no timers: it is re-projected when it resumes
         return Replan(before=before, after=after, wake_at=None, next_event_at=None)

@@ -121,15 +121,22 @@ async def reprojection_progress(version: Annotated[int, Path(ge=1, le=2**31 - 1)
                                 actor: Editor) -> dict[str, Any]:
     """How far the re-planning of a calendar version has come: the batch, the cases woken so far and the
     cases still to be woken (each the day before its first moved event)."""
-    handle = client.get_workflow_handle(calendar_change_id(version))
+    progress = await reprojection_status(client, version)
+    if progress is None:
+        raise Problem(404, f"日历版本 {version} 没有重新计算任务")
+    return {**progress.model_dump(mode="json"), "next_wake_at": local_iso(progress.next_wake_at),
+            "reprojection": calendar_change_id(version)}
+
+
+async def reprojection_status(client: Client, version: int) -> CalendarChangeProgress | None:
+    """The run's `progress` query; None if no run exists for the version."""
     try:
-        progress = await handle.query("progress", result_type=CalendarChangeProgress)
+        return await client.get_workflow_handle(calendar_change_id(version)).query(
+            "progress", result_type=CalendarChangeProgress)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise Problem(404, f"日历版本 {version} 没有重新计算任务") from None
+            return None
         raise
-    return {**progress.model_dump(mode="json"), "next_wake_at": local_iso(progress.next_wake_at),
-            "reprojection": handle.id}
 
 
 @router.post("/overrides", status_code=201)

@@ -100,3 +100,10 @@ async def test_calendar_page_previews_the_moved_deadlines_then_saves_and_reproje
             break
         await asyncio.sleep(0.05)
     assert date.fromisoformat(moved["due_at"][:10]) > old_due
+    version = r.headers["location"].split("version=")[1].split("&")[0]
+    for _ in range(100):
+        progress = (await api.get(r.headers["location"])).text
+        if "重新计算进度" in progress:
+            break
+        await asyncio.sleep(0.1)
+    assert re.search(rf"\d+ 个未到期时限已按第 {version} 版日历重新计算，其中 [1-9]\d* 个时限变动", progress)
