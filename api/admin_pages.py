@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.models import Department
@@ -122,7 +123,7 @@ async def calendar_page(request: Request, session: SessionDep, client: ClientDep
     return _calendar_page(request, session, actor, message=message, progress=progress)
 
 
-async def _reprojection_line(client: ClientDep, version: int) -> str:
+async def _reprojection_line(client: Client, version: int) -> str:
     """One line on what the version's re-planning run has done; the page still shows if the engine is away."""
     try:
         p = await asyncio.wait_for(calendar.reprojection_status(client, version), 5)

@@ -29,7 +29,7 @@ def calendar_change_id(version: int) -> str:
 class CalendarChangeWorkflow:
     @workflow.init
     def __init__(self, version: int) -> None:
-        self.progress_ = CalendarChangeProgress(version=version)
+        self._progress = CalendarChangeProgress(version=version)
 
     @workflow.run
     async def run(self, version: int) -> CalendarReplanResult:
@@ -38,7 +38,7 @@ class CalendarChangeWorkflow:
             result_type=CalendarReplanResult, **BATCH_ACTIVITY)  # type: ignore[arg-type]
         notifier = Notifier()
         notifier.deliver(result.notices)
-        p = self.progress_
+        p = self._progress
         p.replanned, p.reprojected, p.moved = True, result.reprojected, result.moved
         p.waiting = sum(len(g.workflow_ids) for g in result.wake)
         for group in result.wake:
@@ -55,4 +55,4 @@ class CalendarChangeWorkflow:
 
     @workflow.query
     def progress(self) -> CalendarChangeProgress:
-        return self.progress_
+        return self._progress
