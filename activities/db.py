@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -14,15 +15,27 @@ from sqlmodel import Session, create_engine
 
 from domain.settings import ROOT, get_settings
 
+Pool = Literal["api", "worker"]
+ACTIVITY_THREADS = 16  # threads of the worker's activity executor (activities/worker.py)
+# Connections per pool: (kept, extra under load). The worker's pool has one connection per activity thread, so an
+# activity never waits for one; the API's requests hold theirs only while they read or write, never while they
+# wait on Temporal (api/temporal_errors.py releases it), so it is never the reason an Update cannot finish.
+POOL_SIZES: dict[Pool, tuple[int, int]] = {"api": (10, 20), "worker": (ACTIVITY_THREADS, 4)}
+POOL_TIMEOUT_SECONDS = 10  # a request that cannot get a connection in this time answers 503, not a hang
 
-@functools.lru_cache(maxsize=4)
-def get_engine(url: str | None = None) -> Engine:
+
+@functools.lru_cache(maxsize=8)
+def get_engine(url: str | None = None, pool: Pool = "api") -> Engine:
+    """One engine per (database, pool) and process. The API and the worker never share a pool, even in the one
+    process of `make run`: requests could otherwise take every connection the activities need to finish them."""
     url = url or get_settings().database_url
+    size, overflow = POOL_SIZES[pool]
+    options = {"pool_size": size, "max_overflow": overflow, "pool_timeout": POOL_TIMEOUT_SECONDS}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -34,13 +47,14 @@ def get_engine(url: str | None = None) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error: nothing half-written."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def session_scope(pool: Pool = "worker") -> Iterator[Session]:
+    """A unit of work outside a web request (activities, the CLI, seeding): commits on success and rolls back on
+    any error, so nothing is half-written."""
+    with Session(get_engine(pool=pool), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

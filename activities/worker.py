@@ -21,6 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.calendar_activities import CaseWaker, newest_calendar_version, replan_open_deadlines
+from activities.db import ACTIVITY_THREADS
 from activities.deadline_activities import plan_deadline, set_deadline_status
 from activities.notify import queue_notice, send_notice
 from activities.records import objections_open_on, open_breach_record, open_complaint_record
@@ -55,7 +56,9 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
         task_queue=task_queue or get_settings().task_queue,
         workflows=WORKFLOWS,
         activities=[*ACTIVITIES, CaseWaker(client).wake_cases],
-        activity_executor=ThreadPoolExecutor(max_workers=16),
+        activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
+        # No more activities at once than threads: a queued one would spend its start-to-close time waiting.
+        max_concurrent_activities=ACTIVITY_THREADS,
         **options,  # type: ignore[arg-type]
     )
 

@@ -18,6 +18,12 @@ async def get_session() -> AsyncIterator[Session]:
         yield session
 
 
+def release(session: Session) -> None:
+    """Give the request's connection back before it waits on Temporal. The worker needs connections to apply
+    the very Update the request waits for; read what the request needs first, then call this."""
+    session.close()
+
+
 def get_client(request: Request) -> Client:
     return request.app.state.temporal
 

@@ -41,6 +41,7 @@ EMBEDDED_TEMPORAL_UI_PORT = 8233
 DEFAULT_TEMPORAL_ADDRESS = f"{EMBEDDED_TEMPORAL_HOST}:{EMBEDDED_TEMPORAL_PORT}"
 TEMPORAL_READY_TIMEOUT = 60.0
 TEMPORAL_STOP_TIMEOUT = 10.0
+WEB_STOP_TIMEOUT = 5  # seconds a request still running at Ctrl-C/SIGTERM may take before it is cut off
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 log = logging.getLogger("chengxin.devserver")
@@ -369,7 +370,8 @@ async def serve(plan: Plan, parts: AppParts, stopper: _Stopper, temporal_log: Pa
         plan.demo_logins = await _call(parts.seed)
 
         config = uvicorn.Config(
-            parts.app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True
+            parts.app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True,
+            timeout_graceful_shutdown=WEB_STOP_TIMEOUT,
         )
         server = uvicorn.Server(config)
         stopper.server = server

@@ -26,7 +26,7 @@ from api.deps import ClientDep, SessionDep
 from api.pages import templates
 from api.problems import Problem, message_zh
 from api.routes.citizens import FeedbackBody, SupplementBody
-from api.temporal_errors import run_update
+from api.temporal_errors import send_update
 from domain.messages import FeedbackIn, SupplementIn, WithdrawalIn
 from domain.objection import COMPLAINT_TOPICS
 from workflows.complaint import ComplaintWorkflow
@@ -125,19 +125,21 @@ def _lookup(request: Request, session: SessionDep, code: str) -> dict[str, Any] 
     return None
 
 
-async def _track_action(client: ClientDep, status: dict[str, Any], action: str, form: Any) -> None:
+async def _track_action(session: SessionDep, client: ClientDep, status: dict[str, Any], action: str,
+                        form: Any) -> None:
     """The applicant's own steps, by code: rate a complaint, withdraw or supplement an objection."""
+    row = session.get(Complaint if status["kind"] == "complaint" else Objection, status["id"])
     handle = client.get_workflow_handle(f"{status['kind']}-{status['id']}")
     if action in ("satisfied", "dissatisfied") and status["kind"] == "complaint":
         rating = FeedbackBody(satisfied=action == "satisfied", comment=str(form.get("comment", "")).strip())
-        await run_update(handle.execute_update(ComplaintWorkflow.feedback, FeedbackIn(
-            satisfied=rating.satisfied, comment=rating.comment)), status["state"])
+        await send_update(session, row, handle, ComplaintWorkflow.feedback,
+                          FeedbackIn(satisfied=rating.satisfied, comment=rating.comment), None, "complainant")
     elif action == "withdraw" and status["kind"] == "objection":
-        await run_update(handle.execute_update(ObjectionWorkflow.withdraw, WithdrawalIn()), status["state"])
+        await send_update(session, row, handle, ObjectionWorkflow.withdraw, WithdrawalIn(), None, "applicant")
     elif action == "supplement" and status["kind"] == "objection":
         material = SupplementBody(material=str(form.get("material", "")).strip())
-        await run_update(handle.execute_update(ObjectionWorkflow.supplement, SupplementIn(
-            material=material.material)), status["state"])
+        await send_update(session, row, handle, ObjectionWorkflow.supplement,
+                          SupplementIn(material=material.material), None, "applicant")
 
 
 TRACK_FIELDS = {"comment": "评价意见", "material": "补正材料"}
@@ -152,7 +154,7 @@ async def track(request: Request, session: SessionDep, client: ClientDep) -> HTM
         status = _lookup(request, session, code)
         if status is not None and action:
             try:
-                await _track_action(client, status, action, form)
+                await _track_action(session, client, status, action, form)
             except ValidationError as exc:
                 field, message = next(iter(field_messages(exc).items()))
                 raise Problem(422, f"{TRACK_FIELDS.get(field, field)}：{message}") from None

@@ -61,3 +61,27 @@ async def idempotent(key: str | None, principal: str, request_body: Any,
         session.add(record)
         session.commit()
     return JSONResponse(encoded, status_code=status)
+
+
+def claim_action_key(session: Session, principal: str, action: str, key: str, request_body: Any) -> None:
+    """An Idempotency-Key on an action (`action` names the case and the step): the workflow replays the first
+    outcome for the same key (it is the Update id), so this only has to refuse the same key sent with a different
+    body, as creates do."""
+    if len(key) > 200:
+        raise Problem(400, "Idempotency-Key 过长（最多 200 个字符）")
+    digest = hashlib.sha256(json.dumps(jsonable_encoder(request_body), sort_keys=True).encode()).hexdigest()
+    scoped = "action:" + hashlib.sha256(f"{action}:{key}".encode()).hexdigest()
+    existing = session.exec(select(IdempotencyRecord.request_hash).where(
+        IdempotencyRecord.principal == principal, IdempotencyRecord.key == scoped)).first()
+    if existing is None:
+        session.add(IdempotencyRecord(principal=principal, key=scoped, request_hash=digest,
+                                      created_at=datetime.now(UTC)))
+        try:
+            session.commit()
+        except IntegrityError:  # the same key at the same moment: the other request's body decides
+            session.rollback()
+            existing = session.exec(select(IdempotencyRecord.request_hash).where(
+                IdempotencyRecord.principal == principal, IdempotencyRecord.key == scoped)).one()
+    if existing is not None and existing != digest:
+        raise Problem(422, "Idempotency-Key 已用于另一个不同的请求",
+                      errors=[{"field": "Idempotency-Key", "message": "已用于不同的请求"}])

@@ -27,6 +27,7 @@ from api.queries import (
     record_summary,
     record_tombstone,
 )
+from api.scope import reads_in_full
 from api.validation import CaseId, today_local
 from domain.calendar import TZ
 from domain.commitment import STATE_LABELS_ZH
@@ -122,7 +123,7 @@ def department_page(request: Request, code: str, session: SessionDep) -> HTMLRes
     from api.staff_pages import session_actor  # the staff pages build on this module's templates
 
     actor = session_actor(request)
-    staff_view = actor is not None and (actor.role != "department" or actor.department == code)
+    staff_view = reads_in_full(actor, code)
     return templates.TemplateResponse(request, "pages/department.html.j2", {
         "d": dept, "s": summary, "trend_chart": _on_time_trend(session, code),
         "weeks_chart": _open_deadlines_by_week(session, code), "staff_view": staff_view,

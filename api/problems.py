@@ -9,7 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("chengxin.api")
@@ -78,7 +80,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if exc.status == 429 and "retry_after" in exc.extra:
+        if "retry_after" in exc.extra:  # 429 too many, 503 no answer yet
             headers = {"Retry-After": str(exc.extra["retry_after"])}
         return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=headers,
                                 **exc.extra)
@@ -108,6 +110,12 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable: %s", exc.orig)
         return problem_response(503, "数据库暂不可用，请稍后重试", headers={"Retry-After": "30"})
 
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(_: Request, exc: PoolTimeout) -> JSONResponse:
+        """Every connection of the pool is busy: refuse quickly rather than queue without end."""
+        log.warning("no database connection free: %s", exc)
+        return problem_response(503, "系统繁忙，请稍后重试", headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
@@ -118,4 +126,15 @@ def install(app: FastAPI) -> None:
         if request.scope.get("chengxin.body_too_large"):  # a chunked body ran over the limit mid-read
             return problem_response(413, TOO_LARGE_DETAIL)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "错误")
-        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names only the first route of the path; name them all
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(exc.status_code, detail, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app accepts on the request's path (asked of the routes themselves, so
+    routes of included routers count too)."""
+    return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)]

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from activities.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone, Record
+from api.scope import own_department, reads_all
 from domain.calendar import TZ, Receipt
 from domain.commitment import KINDS, STATE_LABELS_ZH, CommitmentState
 from domain.messages import Actor
@@ -78,19 +79,13 @@ def _count(session: Session, query: Any, public_key: tuple[Any, ...] | None) -> 
     return total
 
 
-def can_see_drafts(actor: Actor | None, department: str) -> bool:
-    if actor is None:
-        return False
-    return actor.role in ("credit_office", "supervisor", "admin") or actor.department == department
-
-
 def list_commitments(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
                      q: str | None, page: int, page_size: int) -> tuple[list[Commitment], int]:
     query = select(Commitment)
-    if actor is None or actor.role == "department":
+    if not reads_all(actor):
         visible = col(Commitment.state) != CommitmentState.draft
-        if actor is not None:
-            visible = or_(visible, col(Commitment.department_code) == actor.department)
+        if (own := own_department(actor)) is not None:
+            visible = or_(visible, col(Commitment.department_code) == own)
         query = query.where(visible)
     if department:
         query = query.where(Commitment.department_code == department)
@@ -149,10 +144,14 @@ def history_of(session: Session, case_type: str, case_id: int, staff: bool = Tru
 
 def list_records(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
                  severity: str | None, q: str | None, page: int, page_size: int) -> tuple[list[Record], int]:
-    """The public sees records in publicity only (never minor, never after repair or expiry); staff all."""
+    """The public sees records in publicity only (never minor, never after repair or expiry); a department also
+    its own department's other records (api/scope.py)."""
     query = select(Record)
-    if actor is None:
-        query = query.where(col(Record.public).is_(True))
+    if not reads_all(actor):
+        visible = col(Record.public).is_(True)
+        if (own := own_department(actor)) is not None:
+            visible = or_(visible, col(Record.department_code) == own)
+        query = query.where(visible)
     if department:
         query = query.where(Record.department_code == department)
     if state:

@@ -22,6 +22,7 @@ from api.forms import form_errors
 from api.pages import templates
 from api.problems import Problem
 from api.queries import department_names, local_iso
+from api.scope import reads_in_full
 from api.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
 from api.temporal_errors import STATE_LABELS
 from api.validation import CaseId
@@ -165,7 +166,7 @@ def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: i
     """The case as the API shows it to this staff member, with a form for each action open to them now.
     Department staff work on their own department's cases only."""
     row = session.get(kind.model, case_id)
-    if row is None or (actor.role == "department" and row.department_code != actor.department):
+    if row is None or not reads_in_full(actor, row.department_code):
         raise Problem(404, f"{kind.label} {case_id} 不存在")
     case = kind.read(**{kind.id_param: case_id}, session=session, actor=actor)
     actions = [a for a in kind.actions if a.offered(actor.role, case)]

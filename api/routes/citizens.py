@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 
 from activities.models import Complaint, Department, Objection
 from api import ratelimit
@@ -151,16 +152,23 @@ def track_objection(request: Request, tracking_code: str, session: SessionDep) -
 async def supplement(request: Request, tracking_code: str, body: SupplementBody, session: SessionDep,
                      client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Objection, tracking_code)
-    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.supplement,
-                             SupplementIn(material=body.material), row.state, idempotency_key, "applicant")
+    return await _act(session, client, row, ObjectionWorkflow.supplement,
+                             SupplementIn(material=body.material), idempotency_key, "applicant")
 
 
 @router.post("/api/objections/track/{tracking_code}/withdrawal")
 async def withdraw(request: Request, tracking_code: str, body: WithdrawalBody, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Objection, tracking_code)
-    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.withdraw,
-                             WithdrawalIn(reason=body.reason), row.state, idempotency_key, "applicant")
+    return await _act(session, client, row, ObjectionWorkflow.withdraw,
+                             WithdrawalIn(reason=body.reason), idempotency_key, "applicant")
+
+
+async def _act(session: Session, client: Client, row: Objection | Complaint, update: Any, arg: Any,
+               key: str | None, caller: str) -> dict[str, Any]:
+    """An action on an objection or complaint: the Update of its workflow (`objection-{id}`, `complaint-{id}`)."""
+    kind = "objection" if isinstance(row, Objection) else "complaint"
+    return await send_update(session, row, client.get_workflow_handle(f"{kind}-{row.id}"), update, arg, key, caller)
 
 
 def _objection_for_staff(session: Session, objection_id: int, actor: Actor) -> Objection:
@@ -210,9 +218,9 @@ async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "credit_office")
     row = _objection_for_staff(session, objection_id, actor)
-    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.accept,
+    return await _act(session, client, row, ObjectionWorkflow.accept,
                              AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
-                                          reason=body.reason), row.state, idempotency_key, actor.username)
+                                          reason=body.reason), idempotency_key, actor.username)
 
 
 @router.post("/api/objections/{objection_id}/verification")
@@ -220,8 +228,8 @@ async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, c
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "department")
     row = _objection_for_staff(session, objection_id, actor)
-    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.verify,
-                             FindingIn(actor=actor, finding=body.finding), row.state, idempotency_key, actor.username)
+    return await _act(session, client, row, ObjectionWorkflow.verify,
+                             FindingIn(actor=actor, finding=body.finding), idempotency_key, actor.username)
 
 
 @router.post("/api/objections/{objection_id}/decision")
@@ -231,10 +239,10 @@ async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, 
     row = _objection_for_staff(session, objection_id, actor)
     if body.outcome == "corrected" and not body.correction:
         raise field_error("correction", "更正决定须写明更正内容")
-    return await send_update(client.get_workflow_handle(f"objection-{row.id}"), ObjectionWorkflow.decide,
+    return await _act(session, client, row, ObjectionWorkflow.decide,
                              ObjectionDecisionIn(actor=actor, outcome=body.outcome, reason=body.reason,
                                                  correction=body.correction),
-                             row.state, idempotency_key, actor.username)
+                             idempotency_key, actor.username)
 
 
 # --- complaints ----------------------------------------------------------------------------------------
@@ -255,8 +263,8 @@ def track_complaint(request: Request, tracking_code: str, session: SessionDep) -
 async def feedback(request: Request, tracking_code: str, body: FeedbackBody, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _by_code(request, session, Complaint, tracking_code)
-    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.feedback,
-                             FeedbackIn(satisfied=body.satisfied, comment=body.comment), row.state, idempotency_key,
+    return await _act(session, client, row, ComplaintWorkflow.feedback,
+                             FeedbackIn(satisfied=body.satisfied, comment=body.comment), idempotency_key,
                              "complainant")
 
 
@@ -292,10 +300,10 @@ async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, cl
     row = _complaint_for_staff(session, complaint_id, actor)
     if body.department and session.get(Department, body.department) is None:
         raise field_error("department", f"单位 {body.department} 不存在")
-    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.triage,
+    return await _act(session, client, row, ComplaintWorkflow.triage,
                              TriageIn(actor=actor, dismiss=body.dismiss, department=body.department,
                                       reason=body.reason),
-                             row.state, idempotency_key, actor.username)
+                             idempotency_key, actor.username)
 
 
 @router.post("/api/complaints/{complaint_id}/response")
@@ -303,8 +311,8 @@ async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep,
                   actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "department")
     row = _complaint_for_staff(session, complaint_id, actor)
-    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.respond,
-                             ResponseIn(actor=actor, response=body.response, evidence=body.evidence), row.state,
+    return await _act(session, client, row, ComplaintWorkflow.respond,
+                             ResponseIn(actor=actor, response=body.response, evidence=body.evidence),
                              idempotency_key, actor.username)
 
 
@@ -313,6 +321,6 @@ async def review(complaint_id: CaseId, body: ReviewBody, session: SessionDep, cl
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _staff(actor, "credit_office")
     row = _complaint_for_staff(session, complaint_id, actor)
-    return await send_update(client.get_workflow_handle(f"complaint-{row.id}"), ComplaintWorkflow.review,
+    return await _act(session, client, row, ComplaintWorkflow.review,
                              ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
-                                      severity=body.severity), row.state, idempotency_key, actor.username)
+                                      severity=body.severity), idempotency_key, actor.username)

@@ -16,7 +16,8 @@ from api.commitment_service import discard_unstarted, insert_commitment, start_c
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
-from api.queries import can_see_drafts, commitment_detail, commitment_summary, department_names, list_commitments
+from api.queries import commitment_detail, commitment_summary, department_names, list_commitments
+from api.scope import reads_in_full
 from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
 from domain.commitment import KINDS
@@ -101,7 +102,7 @@ class MilestoneDoneIn(BaseModel):
 
 def _visible(session: Session, commitment_id: CaseId, actor: Actor | None) -> Commitment:
     row = session.get(Commitment, commitment_id)
-    if row is None or (row.state == "draft" and not can_see_drafts(actor, row.department_code)):
+    if row is None or (row.state == "draft" and not reads_in_full(actor, row.department_code)):
         raise Problem(404, f"承诺 {commitment_id} 不存在")
     return row
 
@@ -118,9 +119,10 @@ def _roles(actor: Actor, *roles: str) -> None:
         raise Problem(403, "当前角色无权执行此操作")
 
 
-async def _update(client: ClientDep, row: Commitment, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
+async def _update(session: Session, client: ClientDep, row: Commitment, update: Any, arg: Any,
+                  key: str | None) -> dict[str, Any]:
     assert row.id is not None
-    return await send_update(client.get_workflow_handle(workflow_id(row.id)), update, arg, row.state, key,
+    return await send_update(session, row, client.get_workflow_handle(workflow_id(row.id)), update, arg, key,
                              arg.actor.username)
 
 
@@ -190,7 +192,8 @@ async def get_commitments(session: SessionDep, actor: OptionalActor, department:
 
 @router.get("/{commitment_id}")
 def get_commitment(commitment_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
-    return commitment_detail(session, _visible(session, commitment_id, actor), staff=actor is not None)
+    row = _visible(session, commitment_id, actor)
+    return commitment_detail(session, row, staff=reads_in_full(actor, row.department_code))
 
 
 @router.post("/{commitment_id}/publish")
@@ -198,7 +201,7 @@ async def publish(commitment_id: CaseId, actor: CurrentActor, session: SessionDe
                   idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department", "credit_office")
     row = _owned(session, commitment_id, actor)
-    return await _update(client, row, CommitmentWorkflow.publish, PublishRequest(actor=actor),
+    return await _update(session, client, row, CommitmentWorkflow.publish, PublishRequest(actor=actor),
                          idempotency_key)
 
 
@@ -207,7 +210,7 @@ async def report_fulfilment(commitment_id: CaseId, body: FulfilmentIn, actor: Cu
                             client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department")
     row = _owned(session, commitment_id, actor)
-    return await _update(client, row, CommitmentWorkflow.report_fulfilment,
+    return await _update(session, client, row, CommitmentWorkflow.report_fulfilment,
                          FulfilmentReport(actor=actor, report=body.report, evidence=body.evidence), idempotency_key)
 
 
@@ -218,7 +221,7 @@ async def verify(commitment_id: CaseId, body: VerificationIn, actor: CurrentActo
     row = _visible(session, commitment_id, actor)
     if not body.accepted and not body.reason:
         raise field_error("reason", "核验不通过须说明理由")
-    return await _update(client, row, CommitmentWorkflow.verify,
+    return await _update(session, client, row, CommitmentWorkflow.verify,
                          VerificationDecision(actor=actor, accepted=body.accepted, reason=body.reason),
                          idempotency_key)
 
@@ -229,7 +232,7 @@ async def amendment(commitment_id: CaseId, body: AmendmentIn, actor: CurrentActo
     _roles(actor, "department", "credit_office")
     row = _owned(session, commitment_id, actor)
     if actor.role == "credit_office" and body.approved is not None:
-        return await _update(client, row, CommitmentWorkflow.decide_amendment,
+        return await _update(session, client, row, CommitmentWorkflow.decide_amendment,
                              AmendmentDecision(actor=actor, approved=body.approved, reason=body.reason),
                              idempotency_key)
     if actor.role != "department":
@@ -238,7 +241,7 @@ async def amendment(commitment_id: CaseId, body: AmendmentIn, actor: CurrentActo
         raise field_error("reason_code", "须选择法定事由：national_interest、public_interest 或 legal_cause")
     if not body.reason:
         raise field_error("reason", "须说明变更或撤回的理由")
-    return await _update(client, row, CommitmentWorkflow.request_amendment, AmendmentRequest(
+    return await _update(session, client, row, CommitmentWorkflow.request_amendment, AmendmentRequest(
         actor=actor, withdraw=body.withdraw, reason_code=body.reason_code, reason=body.reason, title=body.title,
         content=body.content, due_date=body.due_date), idempotency_key)
 
@@ -248,7 +251,7 @@ async def pause(commitment_id: CaseId, body: PauseIn, actor: CurrentActor, sessi
                 idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
     row = _visible(session, commitment_id, actor)
-    return await _update(client, row, CommitmentWorkflow.pause,
+    return await _update(session, client, row, CommitmentWorkflow.pause,
                          PauseRequest(actor=actor, reason_code=body.reason_code, reason=body.reason), idempotency_key)
 
 
@@ -257,7 +260,7 @@ async def resume(commitment_id: CaseId, actor: CurrentActor, session: SessionDep
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
     row = _visible(session, commitment_id, actor)
-    return await _update(client, row, CommitmentWorkflow.resume, ResumeRequest(actor=actor),
+    return await _update(session, client, row, CommitmentWorkflow.resume, ResumeRequest(actor=actor),
                          idempotency_key)
 
 
@@ -266,7 +269,7 @@ async def extend(commitment_id: CaseId, body: ExtensionIn, actor: CurrentActor, 
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "credit_office")
     row = _visible(session, commitment_id, actor)
-    return await _update(client, row, CommitmentWorkflow.extend,
+    return await _update(session, client, row, CommitmentWorkflow.extend,
                          ExtensionRequest(actor=actor, working_days=body.working_days, reason=body.reason),
                          idempotency_key)
 
@@ -277,5 +280,5 @@ async def complete_milestone(commitment_id: CaseId, seq: int, body: MilestoneDon
                              idempotency_key: IdemKey = None) -> dict[str, Any]:
     _roles(actor, "department")
     row = _owned(session, commitment_id, actor)
-    return await _update(client, row, CommitmentWorkflow.complete_milestone,
+    return await _update(session, client, row, CommitmentWorkflow.complete_milestone,
                          MilestoneDone(actor=actor, seq=seq, note=body.note), idempotency_key)

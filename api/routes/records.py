@@ -18,6 +18,7 @@ from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import department_names, list_records, record_detail, record_summary, record_tombstone
 from api.record_service import record_workflow_id, start_record
+from api.scope import reads_in_full
 from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title, today_local
 from domain.messages import (
@@ -121,9 +122,10 @@ def _credit_office(session: Session, record_id: CaseId, actor: Actor) -> Record:
     return _record(session, record_id)
 
 
-async def _update(client: ClientDep, row: Record, update: Any, arg: Any, key: str | None) -> dict[str, Any]:
+async def _update(session: Session, client: ClientDep, row: Record, update: Any, arg: Any,
+                  key: str | None) -> dict[str, Any]:
     assert row.id is not None
-    return await send_update(client.get_workflow_handle(record_workflow_id(row.id)), update, arg, row.state, key,
+    return await send_update(session, row, client.get_workflow_handle(record_workflow_id(row.id)), update, arg, key,
                              arg.actor.username)
 
 
@@ -175,18 +177,19 @@ async def get_records(session: SessionDep, actor: OptionalActor, department: str
 @router.get("/{record_id}")
 def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
     row = _record(session, record_id)
-    if actor is None and not row.public:
+    staff = reads_in_full(actor, row.department_code)
+    if not staff and not row.public:
         if row.state in ("repaired", "expired") and row.published_at is not None:
             return record_tombstone(row, department_names(session))
         raise Problem(404, f"失信记录 {record_id} 不存在")
-    return record_detail(session, row, staff=actor is not None)
+    return record_detail(session, row, staff=staff)
 
 
 @router.post("/{record_id}/explanation")
 async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _subject(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.explain,
+    return await _update(session, client, row, RecordWorkflow.explain,
                          ExplanationIn(actor=actor, explanation=body.explanation), idempotency_key)
 
 
@@ -194,7 +197,7 @@ async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor,
 async def rectification(record_id: CaseId, body: RectificationBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _subject(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.submit_rectification,
+    return await _update(session, client, row, RecordWorkflow.submit_rectification,
                          RectificationIn(actor=actor, description=body.description, evidence=body.evidence),
                          idempotency_key)
 
@@ -203,7 +206,7 @@ async def rectification(record_id: CaseId, body: RectificationBody, actor: Curre
 async def repair(record_id: CaseId, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _subject(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.request_repair,
+    return await _update(session, client, row, RecordWorkflow.request_repair,
                          RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence),
                          idempotency_key)
 
@@ -220,7 +223,7 @@ def _yes(body: DecisionBody, name: str) -> bool:
 async def verify_rectification(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
                                client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _credit_office(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.verify_rectification,
+    return await _update(session, client, row, RecordWorkflow.verify_rectification,
                          RectificationVerdict(actor=actor, accepted=_yes(body, "accepted"), reason=body.reason),
                          idempotency_key)
 
@@ -229,7 +232,7 @@ async def verify_rectification(record_id: CaseId, body: DecisionBody, actor: Cur
 async def decide_repair(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _credit_office(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.decide_repair,
+    return await _update(session, client, row, RecordWorkflow.decide_repair,
                          RepairDecision(actor=actor, approved=_yes(body, "approved"), reason=body.reason),
                          idempotency_key)
 
@@ -238,7 +241,7 @@ async def decide_repair(record_id: CaseId, body: DecisionBody, actor: CurrentAct
 async def mitigation(record_id: CaseId, body: MitigationBody, actor: CurrentActor, session: SessionDep,
                      client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _credit_office(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.mitigate,
+    return await _update(session, client, row, RecordWorkflow.mitigate,
                          MitigationIn(actor=actor, effect=body.effect, reason=body.reason), idempotency_key)
 
 
@@ -246,7 +249,7 @@ async def mitigation(record_id: CaseId, body: MitigationBody, actor: CurrentActo
 async def severity(record_id: CaseId, body: SeverityBody, actor: CurrentActor, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _credit_office(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.classify,
+    return await _update(session, client, row, RecordWorkflow.classify,
                          SeverityIn(actor=actor, severity=body.severity, reason=body.reason), idempotency_key)
 
 
@@ -254,5 +257,5 @@ async def severity(record_id: CaseId, body: SeverityBody, actor: CurrentActor, s
 async def rectification_deadline(record_id: CaseId, body: DueBody, actor: CurrentActor, session: SessionDep,
                                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     row = _credit_office(session, record_id, actor)
-    return await _update(client, row, RecordWorkflow.set_rectification_due,
+    return await _update(session, client, row, RecordWorkflow.set_rectification_due,
                          RectificationDueIn(actor=actor, due_date=body.due_date, reason=body.reason), idempotency_key)

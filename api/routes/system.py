@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from activities.models import AuditEvent, DeadlineRow, Department, Outbox
 from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
 from api.auth import CurrentActor, authenticate, issue_token, require
-from api.deps import ClientDep, SessionDep
+from api.deps import ClientDep, SessionDep, release
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
 from api.queries import ACTION_LABELS_ZH, local_iso, paginate
@@ -32,6 +32,7 @@ async def healthz(session: SessionDep, client: ClientDep) -> Any:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception:
         failed.append("database")
+    release(session)  # not held while Temporal is asked
     try:
         await client.service_client.check_health(timeout=timedelta(seconds=3))
     except Exception:

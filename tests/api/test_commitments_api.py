@@ -226,3 +226,24 @@ async def test_actions_on_an_ended_case_are_409_and_action_keys_are_scoped(api, 
             break
         await asyncio.sleep(0.1)
     assert r.status_code == 409 and r.json()["state"] == "fulfilled"
+
+
+async def test_an_action_key_reused_with_another_body_is_refused_and_a_repeat_replays(api, tokens) -> None:
+    cid = (await api.post("/api/commitments", json=body(), headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published")
+    keyed = {**tokens["fgw"], "Idempotency-Key": "report-1"}
+    first = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "已办结"}, headers=keyed)
+    assert first.status_code == 200 and first.json()["state"] == "fulfilment_reported", first.text
+    again = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "已办结"}, headers=keyed)
+    assert again.status_code == 200 and again.json() == first.json()
+    other = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "另一份报告"}, headers=keyed)
+    assert other.status_code == 422 and other.headers["content-type"] == PROBLEM
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    history = (await api.get(f"/api/commitments/{cid}", headers=tokens["fgw"])).json()["history"]
+    assert [h["action"] for h in history].count("fulfilment_reported") == 1
+
+
+async def test_405_names_every_method_of_the_path(api) -> None:
+    r = await api.delete("/api/commitments")
+    assert r.status_code == 405 and r.headers["content-type"] == PROBLEM
+    assert set(r.headers["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}

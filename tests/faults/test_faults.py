@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
@@ -23,6 +24,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
 
 from activities.db import get_engine, session_scope
 from activities.models import AuditEvent, Commitment, Outbox
+from api import temporal_errors
 from api.validation import today_local
 from domain.messages import Actor, FulfilmentReport
 from tests.faults.conftest import Stack, until
@@ -76,7 +78,9 @@ async def _published(cids: list[int], seconds: float = 60) -> None:
     await until(lambda: all(_state(c) == "published" for c in cids), seconds, f"cases {cids} published")
 
 
-async def test_worker_killed_mid_case_the_case_continues_after_restart(stack: Stack, api, staff) -> None:
+async def test_worker_killed_mid_case_the_case_continues_after_restart(stack: Stack, api, staff,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(temporal_errors, "UPDATE_WAIT_SECONDS", 8.0)
     first = await _register(api, staff["fgw"], "企业开办一日办结")
     await _published([first])
     # killed between steps, not inside an e-mail hand-over (that one is retried after the claim lease)
@@ -85,13 +89,21 @@ async def test_worker_killed_mid_case_the_case_continues_after_restart(stack: St
 
     # with no worker, staff can still register and act; the work waits in Temporal, not in memory
     second = await _register(api, staff["fgw"], "工程建设项目审批提速")
+    keyed = {**staff["fgw"], "Idempotency-Key": "report-first"}
     report = asyncio.create_task(api.post(f"/api/commitments/{first}/fulfilment", json={"report": "已按期办结"},
-                                          headers=staff["fgw"]))
+                                          headers=keyed))
     await asyncio.sleep(3)
     assert not report.done() and _state(first) == "published" and _state(second) == "draft"
+    # no worker to apply it within the wait: the caller is told so, with the case's true state
+    r = await asyncio.wait_for(report, 60)
+    assert r.status_code == 503 and r.headers["Retry-After"] and r.json()["state"] == "published", r.text
 
     stack.start_worker()
-    r = await asyncio.wait_for(report, 90)
+    # the same request again, as Retry-After says, until the worker is back: applied once, its outcome returned
+    for _ in range(10):
+        r = await api.post(f"/api/commitments/{first}/fulfilment", json={"report": "已按期办结"}, headers=keyed)
+        if r.status_code != 503:
+            break
     assert r.status_code == 200 and r.json()["state"] == "fulfilment_reported", r.text
     await _published([second])
     await until(lambda: _receipts(stack, second) == 1, 60, "the second case's receipt e-mail")
