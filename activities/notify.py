@@ -1,6 +1,9 @@
 """Notices: render the zh-CN templates into the outbox once per (case, event, recipient), then
 deliver each row over SMTP once: a retried send finds the row sent, or waits while an earlier attempt holds
-its claim. Only a sender that dies between the SMTP hand-over and the `sent` mark can cause a second copy."""
+its claim. Only a sender that dies between the SMTP hand-over and the `sent` mark can cause a second copy.
+
+Every failed attempt is counted and its error kept on the row; a row that cannot be sent (a permanent refusal,
+or the attempt limit) turns `failed`, and the admins get one alert about it."""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from temporalio.exceptions import ApplicationError
 from activities.calendar_store import load_calendar
 from activities.db import session_scope
 from activities.models import Department, Outbox, User
-from domain.messages import NoticeRequest, QueuedNotice
+from activities.notice_failures import UnbuildableNotice, describe, is_permanent, one_line
+from domain.messages import CASE_TYPE_ZH, CaseRef, NoticeRequest, QueuedNotice
 from domain.settings import ROOT, get_settings
 
 _env = Environment(
@@ -35,7 +39,7 @@ _env = Environment(
 def render(template: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) of an e-mail template."""
     ctx = {"base_url": get_settings().public_base_url, **context}
-    subject = _env.get_template(f"{template}.subject.j2").render(ctx).strip()
+    subject = one_line(_env.get_template(f"{template}.subject.j2").render(ctx))
     text = _env.get_template(f"{template}.txt.j2").render(ctx)
     html = _env.get_template(f"{template}.html.j2").render(ctx)
     return subject, text, html
@@ -98,10 +102,12 @@ def queue_notice(req: NoticeRequest) -> list[QueuedNotice]:
 
 
 def build_message(row: Outbox) -> EmailMessage:
+    """The e-mail of a row. The subject is made one line again: rows queued before titles were checked may hold
+    a line break, and a header must never take one."""
     msg = EmailMessage()
     msg["From"] = get_settings().mail_from
     msg["To"] = row.recipient
-    msg["Subject"] = row.subject
+    msg["Subject"] = one_line(row.subject)
     msg["Date"] = format_datetime(row.created_at)
     msg["Message-ID"] = f"<outbox-{row.id}.{row.case_type}-{row.case_id}@chengxin>"
     msg.set_content(row.text)
@@ -111,11 +117,19 @@ def build_message(row: Outbox) -> EmailMessage:
 
 CLAIM_LEASE = timedelta(minutes=10)
 SEND_MAX_ATTEMPTS = 30  # with back-off up to 10 minutes: about four hours before a row is marked failed
+ALERT_TEMPLATE = "notice_failed"
 
 
-def _claim(outbox_id: int, claimant: str, now: datetime) -> EmailMessage | None:
+def max_attempts() -> int:
+    """SEND_MAX_ATTEMPTS, or fewer when configured (the workflows' retry policy never allows more)."""
+    return max(1, min(get_settings().send_max_attempts, SEND_MAX_ATTEMPTS))
+
+
+def _claim(outbox_id: int, claimant: str, now: datetime) -> Outbox | None:
     """Take the row for delivery if it is pending, or if a claim went stale (its sender died mid-send).
-    None when it is sent or failed; NoticeInFlight while an earlier attempt may still be sending it."""
+    None when it is sent; NoticeInFlight while an earlier attempt may still be sending it; NoticeFailed
+    (not retried) when it failed for good, so that the workflow alerts the admins even if the attempt that
+    marked it died before saying so."""
     with session_scope() as session:
         result = session.execute(
             update(Outbox)
@@ -128,16 +142,22 @@ def _claim(outbox_id: int, claimant: str, now: datetime) -> EmailMessage | None:
         if row is None or result.rowcount != 1:  # type: ignore[attr-defined]
             if row is not None and row.status == "sending":
                 raise ApplicationError(f"notice {outbox_id} is being sent by {row.claimed_by}", type="NoticeInFlight")
+            if row is not None and row.status == "failed":
+                raise _failed(outbox_id, row.last_error or "")
             return None
-        return build_message(row)
+        return row
 
 
-def _record_failure(outbox_id: int, error: Exception, final: bool) -> None:
+def _failed(outbox_id: int, reason: str) -> ApplicationError:
+    return ApplicationError(f"notice {outbox_id} failed: {reason}", type="NoticeFailed", non_retryable=True)
+
+
+def _record_failure(outbox_id: int, reason: str, final: bool) -> None:
     with session_scope() as session:
         row = session.get(Outbox, outbox_id)
         if row is not None:
             row.attempts += 1
-            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            row.last_error = reason
             row.status = "failed" if final else "pending"
             session.add(row)
 
@@ -170,24 +190,53 @@ async def _record_sent(outbox_id: int) -> None:
 
 @activity.defn
 async def send_notice(outbox_id: int) -> bool:
-    """Deliver one outbox row; True if this call sent it, False if it was sent (or failed for good) already.
+    """Deliver one outbox row; True if this call sent it, False if it was sent already. A row that cannot be
+    sent raises: retried while trying again may help, NoticeFailed (not retried) once it is marked failed.
 
     Async for aiosmtplib; its database steps run in a thread, because a slow or locked database must
-    not stall the worker's event loop (and with it every workflow task of this worker)."""
+    not stall the worker's event loop (and with it every workflow task of this worker). The message is built
+    after the claim is committed, so that whatever fails (building it too) is counted on the row."""
     info = activity.info()
     claimant = f"{info.workflow_id}/{info.activity_id}"
-    message = await asyncio.to_thread(_claim, outbox_id, claimant, datetime.now(UTC))
-    if message is None:
+    row = await asyncio.to_thread(_claim, outbox_id, claimant, datetime.now(UTC))
+    if row is None:
         return False
     settings = get_settings()
     try:
+        try:
+            message = build_message(row)
+        except Exception as exc:
+            raise UnbuildableNotice(str(exc)) from exc
         await aiosmtplib.send(
             message, hostname=settings.smtp_host, port=settings.smtp_port,
             username=settings.smtp_username, password=settings.smtp_password,
             start_tls=settings.smtp_starttls, timeout=30,
         )
     except Exception as exc:
-        await asyncio.to_thread(_record_failure, outbox_id, exc, info.attempt >= SEND_MAX_ATTEMPTS)
+        final = is_permanent(exc) or info.attempt >= max_attempts()
+        reason = describe(exc)
+        await asyncio.to_thread(_record_failure, outbox_id, reason, final)
+        if final:
+            raise _failed(outbox_id, reason) from exc
         raise
     await _record_sent(outbox_id)
     return True
+
+
+@activity.defn
+def queue_failure_alert(outbox_id: int) -> list[QueuedNotice]:
+    """Queue the admins' alert about a notice that failed for good: one outbox row per failed notice, so a
+    retried activity or a second call finds it. An alert that fails itself raises no alert of its own."""
+    with session_scope() as session:
+        row = session.get(Outbox, outbox_id)
+        if row is None or row.status != "failed" or row.template == ALERT_TEMPLATE:
+            return []
+        case = "系统通知" if row.case_type == "system" else \
+            f"{CASE_TYPE_ZH.get(row.case_type, row.case_type)}（编号 {row.case_id}）"
+        context = {"outbox_id": outbox_id, "case_label": case, "recipient": one_line(row.recipient),
+                   "subject": row.subject, "attempts": row.attempts, "error": row.last_error or "未知原因"}
+    return queue_notice_sync(NoticeRequest(
+        case=CaseRef(case_type="system", case_id=0), event_key=f"notice-failed:{outbox_id}",
+        template=ALERT_TEMPLATE, recipients=["admins"], context=context,
+        at=activity.info().current_attempt_scheduled_time,
+    ), pending_only=True)

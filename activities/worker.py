@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 from activities.calendar_activities import CaseWaker, newest_calendar_version, replan_open_deadlines
 from activities.db import ACTIVITY_THREADS
 from activities.deadline_activities import plan_deadline, set_deadline_status
-from activities.notify import queue_notice, send_notice
+from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.records import objections_open_on, open_breach_record, open_complaint_record
 from activities.reports import first_working_day_after, queue_quarterly_report
 from activities.store import apply_transition
@@ -38,9 +38,9 @@ from workflows.report import QuarterlyReportWorkflow
 
 WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, QuarterlyReportWorkflow,
              CalendarChangeWorkflow]
-ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, open_breach_record,
-              open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
-              newest_calendar_version, replan_open_deadlines]
+ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
+              open_breach_record, open_complaint_record, objections_open_on, first_working_day_after,
+              queue_quarterly_report, newest_calendar_version, replan_open_deadlines]
 REPORT_SCHEDULE_ID = "quarterly-report"
 
 

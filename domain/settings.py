@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     mail_from: str = "政务诚信平台 <noreply@chengxin.localhost>"
     credit_office_email: str = "xinyongban@chengxin.localhost"
     admin_email: str = "admin@chengxin.localhost"
+    # Attempts before a notice that cannot be sent is marked failed and the admins are told (at most 30).
+    send_max_attempts: int = 30
     secret_key: str = "dev-secret-change-me-in-production-0123456789"
     token_minutes: int = 480
     public_base_url: str = "http://127.0.0.1:8000"

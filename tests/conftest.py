@@ -38,6 +38,13 @@ class MailSink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refused: dict[str, str] = {}  # address → the reply refusing it at RCPT TO, e.g. "550 5.1.1 ..."
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: N802
+        if address.lower() in self.refused:
+            return self.refused[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         msg = message_from_bytes(envelope.content, policy=policy.default)
@@ -90,6 +97,7 @@ def clean_db(schema: str, smtp_sink: MailSink) -> None:
         for table in reversed(SQLModel.metadata.sorted_tables):
             session.execute(table.delete())
     smtp_sink.messages.clear()
+    smtp_sink.refused.clear()
     calendar_store._cache.clear()  # versions restart with the emptied tables (SQLite reuses ids)
     with session_scope() as session:
         session.add(Department(code="fgw", name="市发展和改革委员会", email="fgw@test.local",

@@ -39,6 +39,14 @@ SEND_ACTIVITY = dict(
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10),
                              maximum_attempts=30),  # = activities.notify.SEND_MAX_ATTEMPTS; then `failed`
 )
+ALERT_ACTIVITY = dict(  # queueing the admins' alert about a failed notice: bounded, an alert must not hold a case
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                             maximum_attempts=40),
+)
+# workflow.patched() id: a notice that failed for good alerts the admins. Histories recorded before replay
+# without it (their failed notices were only logged).
+ALERT_WHEN_A_NOTICE_FAILS = "alert-admins-when-a-notice-fails"
 
 
 def refuse(message: str, kind: str = "InvalidState", **details: object) -> ApplicationError:
@@ -74,6 +82,20 @@ class Notifier:
             await workflow.execute_activity("send_notice", q.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
         except ActivityError:
             workflow.logger.warning("notice %s not delivered; marked failed in the outbox", q.outbox_id)
+            if workflow.patched(ALERT_WHEN_A_NOTICE_FAILS):
+                await self._alert_admins(q.outbox_id)
+
+    async def _alert_admins(self, outbox_id: int) -> None:
+        """Tell the admins which notice failed and why: the activity queues one alert per failed notice (none
+        for a failed alert), delivered like any notice; an alert that fails in turn is only logged."""
+        try:
+            alerts = await workflow.execute_activity(
+                "queue_failure_alert", outbox_id, result_type=list[QueuedNotice], **ALERT_ACTIVITY  # type: ignore[arg-type]
+            )
+            for alert in alerts:
+                await workflow.execute_activity("send_notice", alert.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
+        except ActivityError:
+            workflow.logger.warning("admins not alerted about failed notice %s", outbox_id)
 
     async def drain(self) -> None:
         await asyncio.gather(*self._tasks)

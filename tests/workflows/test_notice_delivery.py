@@ -4,8 +4,11 @@ had already delivered (the outbox row remembers)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
 
+from activities.models import Outbox
+from activities.notify import build_message, render
 from tests.workflows.harness import FailFirstAfterRunning, harness_at, local, outbox
 
 
@@ -31,3 +34,34 @@ async def test_first_provisional_deadline_alerts_admins_once(smtp_sink) -> None:
         assert len(alerts) == 1
         body = alerts[0].get_body(("plain",)).get_content()
         assert "暂定" in body and "chengxin calendar add" in body
+
+
+def test_a_line_break_in_a_subject_never_reaches_the_header() -> None:
+    """Rows queued before titles were checked may hold a line break: the e-mail still has one Subject line and
+    no header of the title's making."""
+    title = "企业开办\r\nBcc: victim@example.com\u2028一日办结"
+    subject, _, _ = render("case_update", {"case_type": "commitment", "case_type_zh": "政务承诺", "case_id": 3,
+                                           "title": title, "event_label": "承诺已发布", "state_zh": "已发布"})
+    assert subject == "【政务承诺】企业开办 Bcc: victim@example.com 一日办结：承诺已发布"
+    now = datetime.now(UTC)
+    row = Outbox(id=7, case_type="commitment", case_id=3, event_key="0001:published", recipient="fgw@test.local",
+                 template="case_update", subject=f"【政务承诺】{title}", text="正文", html="<p>正文</p>",
+                 deliver_at=now, created_at=now)
+    sent = message_from_bytes(build_message(row).as_bytes(), policy=policy.default)
+    assert sent["Subject"] == "【政务承诺】企业开办 Bcc: victim@example.com 一日办结" and sent["Bcc"] is None
+
+
+async def test_a_notice_refused_for_hours_turns_failed_at_the_attempt_limit_and_alerts_the_admin(smtp_sink) -> None:
+    """The default limit, on skipped time: thirty temporary refusals (about four hours of back-off)."""
+    smtp_sink.refused["fgw@test.local"] = "451 4.3.0 try again later"
+    async with harness_at(local(2026, 10, 8, 9)) as h:
+        cid, _ = await h.commitment(date(2026, 10, 30))
+        await h.env.sleep(timedelta(minutes=1))
+        first = outbox(cid, "commitment_received")
+        assert len(first) == 1 and first[0].status == "pending" and 1 <= first[0].attempts < 30
+        assert "邮件服务器暂不接收该收件地址" in (first[0].last_error or "") and smtp_sink.messages == []
+        await h.env.sleep(timedelta(hours=5))
+        assert {(n.status, n.attempts) for n in outbox(cid) if n.recipient == "fgw@test.local"} == {("failed", 30)}
+        alerts = await smtp_sink.wait_for(lambda m: "【通知投递失败】" in str(m["Subject"]))
+        assert f"通知 {first[0].id} 未能送达 fgw@test.local" in str(alerts[0]["Subject"])
+        assert "已尝试：30 次" in alerts[0].get_body(("plain",)).get_content()
