@@ -31,7 +31,8 @@ def create_app() -> FastAPI:
     app.state.temporal = None
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(SecurityHeadersMiddleware)  # added last = outermost: the 413 refusals carry them too
+    inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     for module in (system, commitments, records, citizens, calendar, reports, pages, forms, open_data,
                    report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
         app.include_router(module.router)

@@ -36,7 +36,8 @@ def headers_for(path: str, https: bool) -> dict[bytes, bytes]:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the headers to every HTTP response, error pages and 413s included (install it outermost).
+    """Adds the headers to every HTTP response; create_app wraps the whole stack with it, so that
+    Starlette's 500 page and the 413 refusals get them too.
     A response that sets its own Content-Security-Policy keeps it (the sandboxed /dev/mail body)."""
 
     def __init__(self, app: ASGIApp) -> None:

@@ -50,6 +50,21 @@ async def test_pages_api_answers_and_errors_carry_the_headers(api) -> None:
     assert_strict(too_large)
 
 
+async def test_an_unexpected_error_carries_the_headers_too(temporal_client) -> None:
+    app = create_app()
+    app.state.temporal = temporal_client
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://chengxin.test") as c:
+        r = await c.get("/boom")
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert_strict(r)
+
+
 async def test_tracking_pages_send_no_referrer(api) -> None:
     form = await api.get("/track")
     assert form.status_code == 200 and form.headers["referrer-policy"] == "no-referrer"
