@@ -24,6 +24,7 @@ COPY activities ./activities
 COPY api ./api
 COPY migrations ./migrations
 COPY templates ./templates
+COPY static ./static
 
 # Editable install: the code stays in /app, next to templates/ and migrations/, which the code finds
 # relative to the repository root (domain.settings.ROOT); it also installs the `chengxin` CLI.

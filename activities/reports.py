@@ -3,8 +3,6 @@ CSV, and the quarterly report e-mail (queued once per period in the outbox)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +13,7 @@ from activities.calendar_store import load_calendar
 from activities.db import session_scope
 from activities.models import AuditEvent, Commitment, Complaint, Department, Objection, Record
 from activities.notify import queue_notice_sync, render
+from domain.csv_export import csv_bytes
 from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
 from domain.reports import COUNTS, DEFINITIONS_ZH, FORMULA_ZH, Event, Period, compute, parse_period, ranking
 
@@ -51,12 +50,8 @@ def department_reports(session: Session, periods: list[Period]) -> list[dict[str
 
 
 def report_csv(report: dict[str, Any]) -> bytes:
-    """UTF-8 with BOM, so spreadsheet programs read the Chinese names."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(report["items"])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The league table as CSV (the API's export and the CLI's file); names are neutralised like all text."""
+    return csv_bytes(CSV_COLUMNS, report["items"])
 
 
 def report_html(report: dict[str, Any]) -> str:

@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from activities.worker import connect_client
 from api import admin_pages, forms, open_data, pages, problems, report_pages, staff_pages
 from api.bodylimit import BodyLimitMiddleware
 from api.routes import calendar, citizens, commitments, devmail, records, reports, system
+from api.security_headers import SecurityHeadersMiddleware
+from domain.settings import ROOT
 
 MAX_BODY_BYTES = 1_000_000  # every form and JSON body fits; larger requests get 413
 
@@ -28,9 +31,12 @@ def create_app() -> FastAPI:
     app.state.temporal = None
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     for module in (system, commitments, records, citizens, calendar, reports, pages, forms, open_data,
                    report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app
 
 

@@ -5,8 +5,6 @@ about applicants or complainants is ever here."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,6 +17,7 @@ from activities.models import AuditEvent, Commitment, DeadlineRow, Department, R
 from api.deps import SessionDep
 from api.problems import Problem
 from api.queries import ACTION_LABELS_ZH, PUBLIC_CHANGES, commitment_summary, department_names, record_summary
+from domain.csv_export import csv_bytes
 from domain.messages import CASE_TYPE_ZH
 from domain.settings import get_settings
 
@@ -43,11 +42,7 @@ def public_records(session: Session) -> list[dict[str, Any]]:
 
 
 def _csv(items: list[dict[str, Any]], fields: list[str], name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(items)
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+    return Response(csv_bytes(fields, items), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from activities.mailsink import get_message, list_messages
+from activities.mailsink import StoredMail, get_message, list_messages
 from domain.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -51,15 +51,32 @@ def dev_mail_list(request: Request, limit: int = 200) -> HTMLResponse:
     )
 
 
-@router.get("/dev/mail/{filename}", response_class=HTMLResponse)
-def dev_mail_message(request: Request, filename: str) -> HTMLResponse:
-    directory = _mail_dir()
+# An e-mail's own HTML keeps its inline styles (mail clients need them), so it is not embedded with srcdoc
+# (which would inherit the page's policy) but served alone: styles only, no script, a sandbox, framed by us.
+MAIL_BODY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+
+
+def _message(filename: str) -> StoredMail:
     try:
-        message = get_message(directory, filename)
+        message = get_message(_mail_dir(), filename)
     except ValueError:
         message = None
     if message is None:
         raise HTTPException(status_code=404, detail="Not Found")
+    return message
+
+
+@router.get("/dev/mail/{filename}/body.html", response_class=HTMLResponse)
+def dev_mail_body(filename: str) -> HTMLResponse:
+    message = _message(filename)
+    if message.html is None:
+        raise HTTPException(status_code=404, detail="Not Found")
+    return HTMLResponse(message.html, headers={"Content-Security-Policy": MAIL_BODY_POLICY})
+
+
+@router.get("/dev/mail/{filename}", response_class=HTMLResponse)
+def dev_mail_message(request: Request, filename: str) -> HTMLResponse:
+    message = _message(filename)
     return templates.TemplateResponse(
         request,
         "pages/dev_mail_message.html.j2",

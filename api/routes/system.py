@@ -19,6 +19,8 @@ from api.deps import ClientDep, SessionDep, release
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
 from api.queries import ACTION_LABELS_ZH, local_iso, paginate
+from api.recipients import official_addresses, shown_error, shown_recipient
+from api.routes.citizens import PERSONAL_DATA_ROLES
 from domain.calendar import TZ, end_of_day
 from domain.messages import Actor
 
@@ -139,14 +141,18 @@ def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin"
             status: Literal["pending", "sending", "sent", "failed"] | None = None,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1,
             page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
-    """The outbox, for admins: what is waiting, what was sent, and what failed with which error."""
+    """The outbox, for admins: what is waiting, what was sent, and what failed with which error.
+    Citizens' addresses are masked unless the role may see personal data (the credit office)."""
     query = select(Outbox)
     if status:
         query = query.where(Outbox.status == status)
     total = len(session.exec(query).all())
     rows = session.exec(query.order_by(col(Outbox.id).desc()).offset((page - 1) * page_size).limit(page_size))
-    items = [{"id": o.id, "case": f"{o.case_type}-{o.case_id}", "event_key": o.event_key, "recipient": o.recipient,
+    official, personal = official_addresses(session), actor.role in PERSONAL_DATA_ROLES
+    items = [{"id": o.id, "case": f"{o.case_type}-{o.case_id}", "event_key": o.event_key,
+              "recipient": shown_recipient(o.recipient, official, personal),
               "template": o.template, "subject": o.subject, "status": o.status, "attempts": o.attempts,
-              "last_error": o.last_error, "deliver_at": local_iso(o.deliver_at), "sent_at": local_iso(o.sent_at)}
+              "last_error": shown_error(o.last_error, o.recipient, official, personal),
+              "deliver_at": local_iso(o.deliver_at), "sent_at": local_iso(o.sent_at)}
              for o in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}

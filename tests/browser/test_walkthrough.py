@@ -1,15 +1,21 @@
 """A real browser walks the product: a citizen objects and tracks the objection; a department logs in,
 finds its deadline in the queue and reports fulfilment; the credit office accepts; the public page
-changes. Every page is saved as a screenshot and checked for raw template syntax and escaping."""
+changes. Every page is saved as a screenshot and checked for raw template syntax and escaping, and the
+browser reports no Content-Security-Policy violation on any of them (no inline script or style)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import os
+from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
+from activities.mailsink import MailSinkHandler
+from activities.models import Outbox
+from activities.notify import build_message, render
 from api.validation import today_local
+from domain.settings import get_settings
 from tests.browser.conftest import SCREENSHOTS
 
 SCRIPT = "<script>alert('x')</script>"
@@ -21,6 +27,15 @@ async def _look(page: Page, name: str) -> str:
     assert "{{" not in text and "{%" not in text, f"raw template syntax on {name}"
     assert SCRIPT not in text, f"unescaped input on {name}"
     return text
+
+
+async def _page(browser: Browser) -> tuple[Page, list[str]]:
+    """A new page and the CSP violations its console reports (Chromium logs each refused inline style
+    or script as "Refused to ... because it violates the following Content Security Policy directive")."""
+    page = await browser.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    return page, violations
 
 
 async def _login(page: Page, site: str, username: str) -> None:
@@ -46,7 +61,7 @@ async def test_citizen_department_and_credit_office_in_a_browser(site, browser, 
         if c.get("deadlines") and r.get("state") == "published":
             break
         await asyncio.sleep(0.05)
-    page = await browser.new_page()
+    page, violations = await _page(browser)
 
     # a citizen files an objection (first with bad input) and tracks it by code
     await page.goto(f"{site}/records/{rid}")
@@ -88,10 +103,11 @@ async def test_citizen_department_and_credit_office_in_a_browser(site, browser, 
     await page.wait_for_url(f"{site}/staff/commitments/{cid}")
     await page.goto(f"{site}/commitments/{cid}")
     assert "已践诺" in await _look(page, "08-public-fulfilled")
+    assert violations == []
 
 
 async def test_record_forms_and_calendar_preview_in_a_browser(site, browser, api, tokens) -> None:
-    page = await browser.new_page()
+    page, violations = await _page(browser)
     # the credit office records a breach through the form; the department explains it from its queue
     await _login(page, site, "xyb")
     await page.click("text=记录失信信息")
@@ -131,3 +147,27 @@ async def test_record_forms_and_calendar_preview_in_a_browser(site, browser, api
     await page.wait_for_url(f"{site}/admin/calendar?*")
     text = await _look(page, "15-calendar-saved")
     assert "已保存为日历版本" in text and "测试：临时放假" in text
+    assert violations == []
+
+
+async def test_dev_mail_shows_an_html_notice_under_the_policy(site, browser, tmp_path) -> None:
+    """/dev/mail frames an e-mail's own HTML (inline styles, as mail clients need) from a sandboxed URL
+    with its own policy: the text shows and the page reports no violation."""
+    subject, text, html = render("complaint_received", {"case_id": 7, "title": "测试投诉"})
+    row = Outbox(id=1, case_type="complaint", case_id=7, event_key="submitted", recipient="ls@example.com",
+                 template="complaint_received", subject=subject, text=text, html=html,
+                 deliver_at=datetime.now(UTC), created_at=datetime.now(UTC))
+    stored = MailSinkHandler(tmp_path).store("noreply@chengxin.localhost", ["ls@example.com"],
+                                             build_message(row).as_bytes())
+    os.environ["DEV_MAIL_DIR"] = str(tmp_path)
+    get_settings.cache_clear()
+    try:
+        page, violations = await _page(browser)
+        await page.goto(f"{site}/dev/mail/{stored.name}")
+        await _look(page, "21-dev-mail-message")
+        frame = page.frame_locator("iframe.mail-frame")
+        assert "我们已收到您关于“测试投诉”的投诉" in await frame.locator("body").inner_text()
+        assert violations == []
+    finally:
+        del os.environ["DEV_MAIL_DIR"]
+        get_settings.cache_clear()
