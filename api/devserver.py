@@ -369,7 +369,8 @@ async def serve(plan: Plan, parts: AppParts, stopper: _Stopper, temporal_log: Pa
         plan.demo_logins = await _call(parts.seed)
 
         config = uvicorn.Config(
-            parts.app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True
+            parts.app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True,
+            proxy_headers=False,  # the app reads X-Forwarded-For itself, from TRUSTED_PROXIES only
         )
         server = uvicorn.Server(config)
         stopper.server = server
