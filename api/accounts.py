@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from activities.models import AuditEvent, Department, User
-from api.auth import hash_password
+from api.auth import hash_password, revoke_user_sessions
 from api.problems import Problem, field_error
 from api.validation import Email, Name
 
@@ -96,6 +96,9 @@ def set_user_active(session: Session, user_id: int, active: bool, by: str, role:
     if user.active != active:
         user.active = active
         session.add(user)
+        if not active:  # its tokens and page sessions stop working now, and stay dead if re-enabled
+            assert user.id is not None
+            revoke_user_sessions(session, user.id)
         _audit(session, "user", user_id, "user_enabled" if active else "user_disabled", by, role,
                f"{'启用' if active else '停用'}账号 {user.username}", {})
         session.commit()

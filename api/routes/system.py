@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from activities.models import AuditEvent, DeadlineRow, Department, Outbox
 from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
-from api.auth import CurrentActor, authenticate, issue_token, require
+from api.auth import CurrentActor, authenticate, issue_token, oauth2, require, revoke_session, session_id
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
@@ -48,6 +48,15 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
         raise Problem(401, "用户名或密码错误")
     return {"access_token": issue_token(user), "token_type": "bearer", "role": user.role,
             "department": user.department_code or ""}
+
+
+@router.post("/api/auth/logout", status_code=204, tags=["auth"])
+def logout(token: Annotated[str | None, Depends(oauth2)]) -> Response:
+    """Revoke the presented bearer token now (on every replica): later requests with it get 401."""
+    if not token:
+        raise Problem(401, "请先登录（Authorization: Bearer <token>）")
+    revoke_session(session_id(token))
+    return Response(status_code=204)
 
 
 def department_out(d: Department) -> dict[str, Any]:
