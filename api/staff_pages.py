@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from activities.models import DeadlineRow
-from api.auth import actor_from_token, authenticate, issue_token, revoke_session, session_id
+from api.auth import actor_from_token, issue_token, revoke_session, session_id
 from api.deps import ClientDep, SessionDep
 from api.forms import form_errors
+from api.login import attempt
 from api.pages import templates
 from api.problems import Problem
 from api.queries import department_names, local_iso
@@ -116,10 +117,15 @@ async def login(request: Request, session: SessionDep) -> Response:
     if not login_csrf_ok(request, str(form.get("csrf", ""))):
         return _with_csrf(templates.TemplateResponse(
             request, "pages/login.html.j2", {"csrf": token, "error": "页面已过期，请重新提交"}, status_code=400), token)
-    user = authenticate(session, str(form.get("username", "")), str(form.get("password", "")))
+    result = attempt(session, request, str(form.get("username", "")), str(form.get("password", "")), via="page")
+    user = result.user
     if user is None:
-        return _with_csrf(templates.TemplateResponse(
-            request, "pages/login.html.j2", {"csrf": token, "error": "用户名或密码错误"}, status_code=401), token)
+        assert result.refusal is not None
+        page = _with_csrf(templates.TemplateResponse(request, "pages/login.html.j2", {
+            "csrf": token, "error": result.refusal.detail}, status_code=result.refusal.status), token)
+        page.headers.update(result.headers())
+        page.background = result.background()
+        return page
     response = RedirectResponse("/staff", status_code=303)
     response.set_cookie(SESSION, issue_token(user), httponly=True, samesite="lax", secure=_secure(),
                         max_age=8 * 3600)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
@@ -13,8 +13,9 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from activities.models import AuditEvent, DeadlineRow, Department, Outbox
+from api import login
 from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
-from api.auth import CurrentActor, authenticate, issue_token, oauth2, require, revoke_session, session_id
+from api.auth import CurrentActor, issue_token, oauth2, require, revoke_session, session_id
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
@@ -42,10 +43,18 @@ async def healthz(session: SessionDep, client: ClientDep) -> Any:
 
 
 @router.post("/api/auth/token", tags=["auth"])
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> dict[str, str]:
-    user = authenticate(session, form.username, form.password)
+def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Any:
+    """A bearer token; 401 for a wrong password, 429 with Retry-After while the account or this client
+    address is throttled after repeated failures (then even the right password is refused)."""
+    result = login.attempt(session, request, form.username, form.password, via="api")
+    user = result.user
     if user is None:
-        raise Problem(401, "用户名或密码错误")
+        assert result.refusal is not None
+        headers = result.headers() or {"WWW-Authenticate": "Bearer"}
+        response = problem_response(result.refusal.status, result.refusal.detail, headers=headers,
+                                    **result.refusal.extra)
+        response.background = result.background()
+        return response
     return {"access_token": issue_token(user), "token_type": "bearer", "role": user.role,
             "department": user.department_code or ""}
 
@@ -129,10 +138,15 @@ def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | N
 
 
 @router.get("/api/audit", tags=["audit"])
-def audit(session: SessionDep, actor: Annotated[Actor, Depends(require("credit_office", "supervisor"))],
+def audit(session: SessionDep,
+          actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))],
           case: Annotated[str, Query(pattern=r"^[a-z_]{1,20}-\d{1,9}$", description="e.g. commitment-1")],
           ) -> JSONResponse:
+    """A case's audit trail. Admins read only accounts' trails (user-{id}: created, disabled, failed
+    logins; user-0: failed logins of unknown names), not cases'."""
     case_type, _, case_id = case.rpartition("-")
+    if actor.role == "admin" and case_type != "user":
+        raise Problem(403, "当前角色无权执行此操作")
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                  AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))
     items = [{"id": e.id, "at": local_iso(e.at), "action": e.action,
