@@ -109,7 +109,7 @@ class UserActive(BaseModel):
 @router.post("/api/users/{user_id}/active", tags=["users"])
 def user_active(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserActive, session: SessionDep,
                 actor: Admin) -> dict[str, Any]:
-    """Disable or re-enable an account; a disabled user loses access within seconds (api/auth.py)."""
+    """Disable or re-enable an account; disabling revokes its tokens and page sessions at once."""
     return user_out(set_user_active(session, user_id, body.active, actor.username))
 
 
