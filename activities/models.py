@@ -303,3 +303,26 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None
     body: dict[str, Any] | None = _json()
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RateCounter(SQLModel, table=True):
+    """Hits of one limit (bucket) by one subject (a client address, an account) in one fixed window.
+    Shared by every API replica; incremented atomically with an upsert."""
+
+    __tablename__ = "rate_counter"
+    bucket: str = Field(primary_key=True, max_length=32)
+    subject: str = Field(primary_key=True, max_length=64)  # sha256 hex: attacker input never stored raw
+    window_start: int = Field(primary_key=True)  # unix seconds, a multiple of the window length
+    hits: int = 0
+
+
+class StaffSession(SQLModel, table=True):
+    """One login (bearer token or page session): a token is valid only while its row is live, so logout
+    and disabling an account take effect at once on every replica."""
+
+    __tablename__ = "staff_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    revoked_at: datetime | None = _tz()

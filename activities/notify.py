@@ -201,17 +201,12 @@ async def send_notice(outbox_id: int) -> bool:
     row = await asyncio.to_thread(_claim, outbox_id, claimant, datetime.now(UTC))
     if row is None:
         return False
-    settings = get_settings()
     try:
         try:
             message = build_message(row)
         except Exception as exc:
             raise UnbuildableNotice(str(exc)) from exc
-        await aiosmtplib.send(
-            message, hostname=settings.smtp_host, port=settings.smtp_port,
-            username=settings.smtp_username, password=settings.smtp_password,
-            start_tls=settings.smtp_starttls, timeout=30,
-        )
+        await _smtp_send(message)
     except Exception as exc:
         final = is_permanent(exc) or info.attempt >= max_attempts()
         reason = describe(exc)
@@ -240,3 +235,31 @@ def queue_failure_alert(outbox_id: int) -> list[QueuedNotice]:
         template=ALERT_TEMPLATE, recipients=["admins"], context=context,
         at=activity.info().current_attempt_scheduled_time,
     ), pending_only=True)
+
+
+async def _smtp_send(message: EmailMessage) -> None:
+    settings = get_settings()
+    await aiosmtplib.send(
+        message, hostname=settings.smtp_host, port=settings.smtp_port,
+        username=settings.smtp_username, password=settings.smtp_password,
+        start_tls=settings.smtp_starttls, timeout=30,
+    )
+
+
+async def deliver_now(outbox_id: int, claimant: str) -> bool:
+    """Send one outbox row from outside a workflow (the API's operator alerts), claimed like send_notice
+    so it goes out once. Nothing retries it: a failure marks the row failed, with its error, in
+    /api/notices."""
+    try:
+        row = await asyncio.to_thread(_claim, outbox_id, claimant, datetime.now(UTC))
+    except ApplicationError:  # another attempt is sending it
+        return False
+    if row is None:
+        return False
+    try:
+        await _smtp_send(build_message(row))
+    except Exception as exc:
+        await asyncio.to_thread(_record_failure, outbox_id, describe(exc), True)
+        return False
+    await _record_sent(outbox_id)
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.records import objections_open_on, open_breach_record, open_complaint_record
 from activities.reports import first_working_day_after, queue_quarterly_report
 from activities.store import apply_transition
+from domain.keycheck import InsecureSecretKey, require_secret_key
 from domain.messages import ReportRun
 from domain.settings import get_settings
 from workflows.calendar_change import CalendarChangeWorkflow
@@ -87,5 +89,18 @@ async def _main() -> None:
     await build_worker(client).run()
 
 
-if __name__ == "__main__":
+def main() -> int:
+    """The worker's entry point. It signs nothing itself, but it is deployed with the API's configuration:
+    refusing a guessable SECRET_KEY here too means a deployment that forgot it stops at once, whichever
+    process starts first."""
+    try:
+        require_secret_key(get_settings())
+    except InsecureSecretKey as exc:
+        print(f"chengxin worker: {exc}", file=sys.stderr)
+        return 2
     asyncio.run(_main())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

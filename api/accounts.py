@@ -9,11 +9,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from activities.models import AuditEvent, Department, User
-from api.auth import hash_password
+from api import passwords
+from api.auth import hash_password, revoke_user_sessions
 from api.problems import Problem, field_error
 from api.validation import Email, Name
 
@@ -23,7 +24,7 @@ ROLE_LABELS = {"department": "部门", "credit_office": "信用办", "supervisor
 
 class UserIn(BaseModel):
     username: str = Field(min_length=2, max_length=64)
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(max_length=200)  # rules in api.passwords
     role: Role
     department: str | None = Field(default=None, max_length=32)
     email: Email | None = None
@@ -33,6 +34,14 @@ class UserIn(BaseModel):
     def _username(cls, v: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}", v):
             raise ValueError("用户名只能包含字母、数字、.、- 和 _")
+        return v
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, v: str, info: ValidationInfo) -> str:
+        refused = passwords.problem(v, info.data.get("username"))
+        if refused:
+            raise ValueError(refused)
         return v
 
     @model_validator(mode="after")
@@ -96,6 +105,9 @@ def set_user_active(session: Session, user_id: int, active: bool, by: str, role:
     if user.active != active:
         user.active = active
         session.add(user)
+        if not active:  # its tokens and page sessions stop working now, and stay dead if re-enabled
+            assert user.id is not None
+            revoke_user_sessions(session, user.id)
         _audit(session, "user", user_id, "user_enabled" if active else "user_disabled", by, role,
                f"{'启用' if active else '停用'}账号 {user.username}", {})
         session.commit()

@@ -24,7 +24,7 @@ from api.forms import form_errors
 from api.pages import templates
 from api.problems import Problem
 from api.routes import calendar
-from api.staff_pages import CASE_ZH, CSRF, checked_form, page_actor
+from api.staff_pages import CASE_ZH, checked_form, csrf_token, page_actor
 from api.validation import CaseId
 from domain.calendar import TZ
 from domain.messages import Actor
@@ -44,7 +44,7 @@ def _admin_page(request: Request, session: SessionDep, message: str | None = Non
     departments = list(session.exec(select(Department).order_by(col(Department.code))))
     return templates.TemplateResponse(request, "pages/admin.html.j2", {
         "departments": departments, "users": list_users(session), "roles": ROLE_LABELS, "message": message,
-        "errors": errors or {}, "which": which, "form": form or {}, "csrf": request.cookies.get(CSRF, "")},
+        "errors": errors or {}, "which": which, "form": form or {}, "csrf": csrf_token(request)},
         status_code=status)
 
 
@@ -104,7 +104,7 @@ def _calendar_page(request: Request, session: SessionDep, actor: Actor, *, form:
     return templates.TemplateResponse(request, "pages/admin_calendar.html.j2", {
         "overrides": calendar.overrides(session, actor)["items"], "kinds": CALENDAR_KINDS, "form": form or {},
         "errors": errors or {}, "preview": preview, "message": message, "progress": progress,
-        "csrf": request.cookies.get(CSRF, ""), "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH},
+        "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH},
         status_code=status)
 
 

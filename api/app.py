@@ -13,13 +13,15 @@ from api import admin_pages, forms, open_data, pages, problems, report_pages, st
 from api.bodylimit import BodyLimitMiddleware
 from api.routes import calendar, citizens, commitments, devmail, records, reports, system
 from api.security_headers import SecurityHeadersMiddleware
-from domain.settings import ROOT
+from domain.keycheck import require_secret_key
+from domain.settings import ROOT, get_settings
 
 MAX_BODY_BYTES = 1_000_000  # every form and JSON body fits; larger requests get 413
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    require_secret_key(get_settings())  # before anything starts: a forgeable key must not serve a request
     if getattr(app.state, "temporal", None) is None:
         app.state.temporal = await connect_client()
     yield

@@ -1,8 +1,9 @@
-"""Staff authentication: argon2 password hashes, OAuth2 password flow, signed bearer tokens."""
+"""Staff authentication: argon2 password hashes, OAuth2 password flow, signed bearer tokens that name a
+session row (revocable server-side)."""
 
 from __future__ import annotations
 
-import time
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -11,10 +12,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session, select
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
-from activities.db import get_engine
-from activities.models import User
+from activities.db import get_engine, session_scope
+from activities.models import StaffSession, User
 from api.problems import Problem
 from domain.messages import Actor
 from domain.settings import get_settings
@@ -42,43 +44,64 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def issue_token(user: User) -> str:
+    """A signed token naming a new session row: the signature proves who issued it, the row whether it
+    still counts (logout and disabling revoke rows, on every replica at once)."""
     s = get_settings()
-    claims = {"sub": user.username, "role": user.role, "dept": user.department_code,
-              "exp": datetime.now(UTC) + timedelta(minutes=s.token_minutes)}
+    now = datetime.now(UTC)
+    expires = now + timedelta(minutes=s.token_minutes)
+    sid = secrets.token_urlsafe(32)
+    assert user.id is not None
+    with session_scope() as db:
+        db.add(StaffSession(id=sid, user_id=user.id, created_at=now, expires_at=expires))
+        db.execute(delete(StaffSession).where(col(StaffSession.expires_at) < now - timedelta(days=1)))
+    claims = {"sub": user.username, "sid": sid, "role": user.role, "dept": user.department_code, "exp": expires}
     return jwt.encode(claims, s.secret_key, algorithm="HS256")
 
 
-def actor_from_token(token: str) -> Actor:
+def session_id(token: str) -> str:
+    """The session a token names, once its signature and expiry check out."""
     try:
         claims = jwt.decode(token, get_settings().secret_key, algorithms=["HS256"])
     except jwt.PyJWTError:
         raise Problem(401, "令牌无效或已过期") from None
-    return Actor(username=claims["sub"], role=claims["role"], department=claims.get("dept"))
+    sid = claims.get("sid")
+    if not isinstance(sid, str):
+        raise Problem(401, "令牌无效或已过期")
+    return sid
 
 
-ACCOUNT_CHECK_SECONDS = 5.0
-_accounts: dict[str, tuple[Actor, float]] = {}
-
-
-def current_account(actor: Actor) -> Actor:
-    """Role and department come from the account, not the token: a disabled, demoted or moved user loses
-    the old rights within ACCOUNT_CHECK_SECONDS (without a query per request)."""
-    now = time.monotonic()
-    cached = _accounts.get(actor.username)
-    if cached and cached[1] > now:
-        return cached[0]
-    with Session(get_engine()) as session:
-        user = session.exec(select(User).where(User.username == actor.username)).first()
-    if user is None or not user.active:
-        _accounts.pop(actor.username, None)
+def actor_from_token(token: str) -> Actor:
+    """Role and department come from the account, and the session must be live: one indexed query per
+    request, no cache, so a logout, a disabled or demoted account takes effect at once everywhere."""
+    sid = session_id(token)
+    with Session(get_engine()) as db:
+        found = db.exec(select(User, StaffSession).where(StaffSession.id == sid, StaffSession.user_id == User.id)
+                        ).first()
+    if found is None:
+        raise Problem(401, "登录已失效，请重新登录")
+    user, row = found
+    if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+        raise Problem(401, "登录已失效，请重新登录")
+    if not user.active:
         raise Problem(401, "账号不存在或已停用")
-    current = Actor(username=user.username, role=user.role, department=user.department_code)
-    _accounts[actor.username] = (current, now + ACCOUNT_CHECK_SECONDS)
-    return current
+    return Actor(username=user.username, role=user.role, department=user.department_code)
+
+
+def revoke_session(sid: str) -> None:
+    with session_scope() as db:
+        db.execute(update(StaffSession).where(col(StaffSession.id) == sid, col(StaffSession.revoked_at).is_(None))
+                   .values(revoked_at=datetime.now(UTC)))
+
+
+def revoke_user_sessions(db: Session, user_id: int) -> None:
+    """Every live session of the account, in the caller's transaction (e.g. with disabling it)."""
+    db.execute(update(StaffSession).where(col(StaffSession.user_id) == user_id,
+                                          col(StaffSession.revoked_at).is_(None))
+               .values(revoked_at=datetime.now(UTC)))
 
 
 async def optional_actor(token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
-    return current_account(actor_from_token(token)) if token else None
+    return actor_from_token(token) if token else None
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

@@ -372,6 +372,7 @@ async def serve(plan: Plan, parts: AppParts, stopper: _Stopper, temporal_log: Pa
         config = uvicorn.Config(
             parts.app, host=plan.web_host, port=plan.web_port, log_level="info", lifespan="on", access_log=True,
             timeout_graceful_shutdown=WEB_STOP_TIMEOUT,
+            proxy_headers=False,  # the app reads X-Forwarded-For itself, from TRUSTED_PROXIES only
         )
         server = uvicorn.Server(config)
         stopper.server = server
@@ -423,6 +424,8 @@ def make_plan() -> Plan:
     web_host = os.environ.get("CHENGXIN_HOST", "127.0.0.1")
     web_port = int(os.environ.get("CHENGXIN_PORT", "8000"))
     settings = Settings()
+    # make run is the one place the published development SECRET_KEY is allowed (domain.keycheck)
+    os.environ["CHENGXIN_DEV_SERVER"] = "1"
     sink = settings.smtp_host in LOCAL_HOSTS
     mail_dir = Path(settings.dev_mail_dir) if settings.dev_mail_dir else VAR / "mail"
     if sink:  # before the app is imported: /dev/mail reads it

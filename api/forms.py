@@ -70,7 +70,7 @@ async def _submit(request: Request, model: type[BaseModel], template: str, ctx: 
     form = dict(await request.form())
     try:
         body = model.model_validate(_clean(form))
-        ratelimit.take(request, "submission")
+        ratelimit.take(request, ratelimit.SUBMISSION)
         result = await file(body)
     except (ValidationError, Problem) as err:
         status = err.status if isinstance(err, Problem) else 422
@@ -114,14 +114,15 @@ def track_form(request: Request) -> HTMLResponse:
 
 
 def _lookup(request: Request, session: SessionDep, code: str) -> dict[str, Any] | None:
-    ratelimit.check(request, "tracking_miss")
+    """The case of a valid code (always answered); a wrong code counts against the client's limit."""
     objection = find_by_code(session, Objection, code)
     if objection is not None:
         return objection_status(session, objection)  # type: ignore[arg-type]
     complaint = find_by_code(session, Complaint, code)
     if complaint is not None:
         return complaint_status(session, complaint)  # type: ignore[arg-type]
-    ratelimit.hit(request, "tracking_miss")
+    ratelimit.check(request, ratelimit.TRACKING_MISS)
+    ratelimit.hit(request, ratelimit.TRACKING_MISS)
     return None
 
 

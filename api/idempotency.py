@@ -21,9 +21,13 @@ ABANDONED_AFTER = timedelta(minutes=2)
 
 
 async def idempotent(key: str | None, principal: str, request_body: Any,
-                     create: Callable[[], Awaitable[tuple[int, Any]]]) -> JSONResponse:
-    """Run `create` once per (principal, key); store and replay its (status, body)."""
+                     create: Callable[[], Awaitable[tuple[int, Any]]],
+                     admit: Callable[[], None] | None = None) -> JSONResponse:
+    """Run `create` once per (principal, key); store and replay its (status, body). `admit` (a rate limit)
+    runs only when `create` is about to run: a replay or a refused repeat costs nothing."""
+    admit = admit or (lambda: None)
     if not key:
+        admit()
         status, body = await create()
         return JSONResponse(jsonable_encoder(body), status_code=status)
     if len(key) > 200:
@@ -33,6 +37,7 @@ async def idempotent(key: str | None, principal: str, request_body: Any,
         record = session.exec(select(IdempotencyRecord).where(
             IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)).first()
         if record is None:
+            admit()
             record = IdempotencyRecord(principal=principal, key=key, request_hash=digest, created_at=datetime.now(UTC))
             session.add(record)
             try:
@@ -45,6 +50,7 @@ async def idempotent(key: str | None, principal: str, request_body: Any,
         elif record.status_code is None and record.created_at > datetime.now(UTC) - ABANDONED_AFTER:
             raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
         elif record.status_code is None:  # its process died mid-request: this repeat takes it over
+            admit()
             record.created_at = datetime.now(UTC)
             session.add(record)
             session.commit()

@@ -18,6 +18,7 @@ from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES
 from domain.record import STATE_LABELS_ZH as RECORD_STATES
 
 ACTION_LABELS_ZH = {
+    "login_failed": "登录失败", "user_created": "添加账号", "user_enabled": "启用账号", "user_disabled": "停用账号",
     "created": "登记", "published": "公开", "fulfilment_reported": "报告履行情况", "verified_accepted": "核验通过",
     "verified_rejected": "核验未通过", "overdue": "逾期", "breached": "认定未践诺", "reminder": "时限提醒",
     "escalation_due": "逾期督办", "escalation_serious": "严重逾期督办", "escalation_digest": "逾期每日汇总",

@@ -1,9 +1,10 @@
-"""Staff workspace: login with a session cookie and CSRF protection; the work queue (what is due, overdue
-and waiting for me, sorted by due time); a form for every staff action, from the catalogue in
-`api.staff_actions`."""
+"""Staff workspace: login with a session cookie (revoked on logout) and a CSRF token bound to the
+session; the work queue (what is due, overdue and waiting for me, sorted by due time); a form for every
+staff action, from the catalogue in `api.staff_actions`."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -16,9 +17,10 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from activities.models import DeadlineRow
-from api.auth import actor_from_token, authenticate, current_account, issue_token
+from api.auth import actor_from_token, issue_token, revoke_session, session_id
 from api.deps import ClientDep, SessionDep
 from api.forms import form_errors
+from api.login import attempt
 from api.pages import templates
 from api.problems import Problem
 from api.queries import department_names, local_iso
@@ -34,13 +36,38 @@ SESSION, CSRF = "cx_session", "cx_csrf"
 CASE_ZH = CASE_TYPE_ZH
 
 
-def csrf_ok(request: Request, submitted: str) -> bool:
+def login_csrf_ok(request: Request, submitted: str) -> bool:
+    """Before login there is no session: the login form's token is double-submitted (cookie and field)."""
     expected = request.cookies.get(CSRF, "")
     return bool(expected) and hmac.compare_digest(expected, submitted)
 
 
+def page_session_id(request: Request) -> str | None:
+    token = request.cookies.get(SESSION)
+    if not token:
+        return None
+    try:
+        return session_id(token)
+    except Problem:
+        return None
+
+
+def csrf_token(request: Request) -> str:
+    """The signed-in session's CSRF token: an HMAC of its session id, so a token taken from another
+    session (or from before a logout) is worthless here."""
+    sid = page_session_id(request)
+    if sid is None:
+        return ""
+    return hmac.new(get_settings().secret_key.encode(), f"csrf:{sid}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(request: Request, submitted: str) -> bool:
+    expected = csrf_token(request)
+    return bool(expected) and hmac.compare_digest(expected, submitted)
+
+
 async def checked_form(request: Request) -> dict[str, str]:
-    """The posted form, once its CSRF token matches the cookie's."""
+    """The posted form, once its CSRF token is this session's."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not csrf_ok(request, form.get("csrf", "")):
         raise Problem(400, "页面已过期，请刷新后重新提交")
@@ -62,7 +89,7 @@ def session_actor(request: Request) -> Actor | None:
     if not token:
         return None
     try:
-        return current_account(actor_from_token(token))
+        return actor_from_token(token)
     except Problem:
         return None
 
@@ -88,17 +115,23 @@ def login_form(request: Request) -> Response:
 async def login(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
-    if not csrf_ok(request, str(form.get("csrf", ""))):
+    if not login_csrf_ok(request, str(form.get("csrf", ""))):
         return _with_csrf(templates.TemplateResponse(
             request, "pages/login.html.j2", {"csrf": token, "error": "页面已过期，请重新提交"}, status_code=400), token)
-    user = authenticate(session, str(form.get("username", "")), str(form.get("password", "")))
+    result = attempt(session, request, str(form.get("username", "")), str(form.get("password", "")), via="page")
+    user = result.user
     if user is None:
-        return _with_csrf(templates.TemplateResponse(
-            request, "pages/login.html.j2", {"csrf": token, "error": "用户名或密码错误"}, status_code=401), token)
+        assert result.refusal is not None
+        page = _with_csrf(templates.TemplateResponse(request, "pages/login.html.j2", {
+            "csrf": token, "error": result.refusal.detail}, status_code=result.refusal.status), token)
+        page.headers.update(result.headers())
+        page.background = result.background()
+        return page
     response = RedirectResponse("/staff", status_code=303)
     response.set_cookie(SESSION, issue_token(user), httponly=True, samesite="lax", secure=_secure(),
                         max_age=8 * 3600)
-    return _with_csrf(response, secrets.token_urlsafe(24))  # a new CSRF token after login
+    response.delete_cookie(CSRF)  # signed in, forms carry the session's own token (csrf_token)
+    return response
 
 
 @router.post("/logout")
@@ -106,6 +139,9 @@ async def logout(request: Request) -> Response:
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf", ""))):
         raise Problem(400, "页面已过期，请重新提交")
+    sid = page_session_id(request)
+    if sid is not None:
+        revoke_session(sid)  # the cookie's token is dead on the server, not only forgotten by this browser
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION)
     return response
@@ -153,7 +189,7 @@ def staff_home(request: Request, session: SessionDep) -> Response:
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
         "waiting": waiting_for_me(session, actor), "kinds": KIND_OF_CASE_TYPE,
         "creates": [c for c in CREATE_FORMS.values() if actor.role in c.roles],
-        "csrf": request.cookies.get(CSRF, "")})
+        "csrf": csrf_token(request)})
 
 
 def _not_found(request: Request, what: str) -> Response:
@@ -173,7 +209,7 @@ def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: i
     return templates.TemplateResponse(request, "pages/staff_case.html.j2", {
         "kind": kind, "case": case, "title": kind.title(case), "facts": [(k, v) for k, v in kind.facts(case) if v],
         "actions": actions, "form": form or {}, "failed": action_key, "errors": errors or {},
-        "csrf": request.cookies.get(CSRF, ""), "nonce": secrets.token_urlsafe(12)}, status_code=status)
+        "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12)}, status_code=status)
 
 
 @router.get("/staff/{kind_name}/new", response_class=HTMLResponse)
@@ -191,7 +227,7 @@ def _new_case_page(request: Request, session: SessionDep, create: CreateForm, ac
                    errors: dict[str, str], status: int, nonce: str | None = None) -> Response:
     return templates.TemplateResponse(request, "pages/staff_new.html.j2", {
         "create": create, "fields": create.fields(department_names(session), actor.role), "form": form,
-        "errors": errors, "csrf": request.cookies.get(CSRF, ""), "nonce": nonce or secrets.token_urlsafe(12)},
+        "errors": errors, "csrf": csrf_token(request), "nonce": nonce or secrets.token_urlsafe(12)},
         status_code=status)
 
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     send_max_attempts: int = 30
     secret_key: str = "dev-secret-change-me-in-production-0123456789"
     token_minutes: int = 480
+    # Reverse proxies (comma list of IPs or CIDRs) whose X-Forwarded-For names the client; empty: none.
+    trusted_proxies: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     default_profile: str = "henan"
     # Directory where the embedded SMTP sink stores messages; enables /dev/mail when set.

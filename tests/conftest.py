@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ from sqlmodel import SQLModel
 
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='chengxin-test-')}/test.db"
+# A real random key, as production must have: the app and worker refuse the published development key
+# outside `make run` (domain/keycheck.py), and the tests run the same checks.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 os.environ.setdefault("CREDIT_OFFICE_EMAIL", "xyb@test.local")
 os.environ.setdefault("ADMIN_EMAIL", "admin@test.local")
 

@@ -95,11 +95,13 @@ class ReviewBody(BaseModel):
 
 
 def _by_code(request: Request, session: Session, model: type[Objection] | type[Complaint], code: str):  # type: ignore[no-untyped-def]
-    """404 for a wrong code (never revealing existence); too many wrong codes from one client → 429."""
-    ratelimit.check(request, "tracking_miss")
+    """404 for a wrong code (never revealing existence); too many wrong codes from one client → 429.
+    Only wrong codes count, and a valid code is always answered: a citizen behind the same address as a
+    guesser still reads their own case (guessing stays hopeless: 128-bit codes)."""
     row = find_by_code(session, model, code)
     if row is None:
-        ratelimit.hit(request, "tracking_miss")
+        ratelimit.check(request, ratelimit.TRACKING_MISS)
+        ratelimit.hit(request, ratelimit.TRACKING_MISS)
         raise Problem(404, "查询码无效")
     return row
 
@@ -108,13 +110,14 @@ def _by_code(request: Request, session: Session, model: type[Objection] | type[C
 
 
 async def _file_publicly(request: Request, body: Any, key: str | None, file: Any) -> Any:
-    """A public filing: one rate-limit slot, idempotent per client and key."""
-    ratelimit.take(request, "submission")
+    """A public filing: one rate-limit slot, idempotent per client and key — a replay of a stored answer
+    takes no slot."""
 
     async def create() -> tuple[int, Any]:
         return 201, await file()
 
-    return await idempotent(key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create)
+    return await idempotent(key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create,
+                            admit=lambda: ratelimit.take(request, ratelimit.SUBMISSION))
 
 
 def _for_staff(session: Session, model: type[Objection] | type[Complaint], case_id: int, actor: Actor,

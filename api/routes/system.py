@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import col, select
 
 from activities.models import AuditEvent, DeadlineRow, Department, Outbox
+from api import login
 from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
-from api.auth import CurrentActor, authenticate, issue_token, require
+from api.auth import CurrentActor, issue_token, oauth2, require, revoke_session, session_id
 from api.deps import ClientDep, SessionDep, release
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
@@ -45,12 +46,29 @@ async def healthz(session: SessionDep, client: ClientDep) -> Any:
 
 
 @router.post("/api/auth/token", tags=["auth"])
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> dict[str, str]:
-    user = authenticate(session, form.username, form.password)
+def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Any:
+    """A bearer token; 401 for a wrong password, 429 with Retry-After while the account or this client
+    address is throttled after repeated failures (then even the right password is refused)."""
+    result = login.attempt(session, request, form.username, form.password, via="api")
+    user = result.user
     if user is None:
-        raise Problem(401, "用户名或密码错误")
+        assert result.refusal is not None
+        headers = result.headers() or {"WWW-Authenticate": "Bearer"}
+        response = problem_response(result.refusal.status, result.refusal.detail, headers=headers,
+                                    **result.refusal.extra)
+        response.background = result.background()
+        return response
     return {"access_token": issue_token(user), "token_type": "bearer", "role": user.role,
             "department": user.department_code or ""}
+
+
+@router.post("/api/auth/logout", status_code=204, tags=["auth"])
+def logout(token: Annotated[str | None, Depends(oauth2)]) -> Response:
+    """Revoke the presented bearer token now (on every replica): later requests with it get 401."""
+    if not token:
+        raise Problem(401, "请先登录（Authorization: Bearer <token>）")
+    revoke_session(session_id(token))
+    return Response(status_code=204)
 
 
 def department_out(d: Department) -> dict[str, Any]:
@@ -94,7 +112,7 @@ class UserActive(BaseModel):
 @router.post("/api/users/{user_id}/active", tags=["users"])
 def user_active(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserActive, session: SessionDep,
                 actor: Admin) -> dict[str, Any]:
-    """Disable or re-enable an account; a disabled user loses access within seconds (api/auth.py)."""
+    """Disable or re-enable an account; disabling revokes its tokens and page sessions at once."""
     return user_out(set_user_active(session, user_id, body.active, actor.username))
 
 
@@ -123,10 +141,15 @@ def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | N
 
 
 @router.get("/api/audit", tags=["audit"])
-def audit(session: SessionDep, actor: Annotated[Actor, Depends(require("credit_office", "supervisor"))],
+def audit(session: SessionDep,
+          actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))],
           case: Annotated[str, Query(pattern=r"^[a-z_]{1,20}-\d{1,9}$", description="e.g. commitment-1")],
           ) -> JSONResponse:
+    """A case's audit trail. Admins read only accounts' trails (user-{id}: created, disabled, failed
+    logins; user-0: failed logins of unknown names), not cases'."""
     case_type, _, case_id = case.rpartition("-")
+    if actor.role == "admin" and case_type != "user":
+        raise Problem(403, "当前角色无权执行此操作")
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                  AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))
     items = [{"id": e.id, "at": local_iso(e.at), "action": e.action,

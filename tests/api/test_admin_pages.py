@@ -33,10 +33,10 @@ async def test_admin_adds_departments_and_users_and_disables_an_account(api, tok
     r = await api.post("/admin/users", data={"csrf": csrf, "username": "liu", "password": "short",
                                              "role": "department", "department": "jyj"})
     assert r.status_code == 422 and "至少" in r.text and 'value="short"' not in r.text
-    r = await api.post("/admin/users", data={"csrf": csrf, "username": "liu", "password": "liu-secret",
+    r = await api.post("/admin/users", data={"csrf": csrf, "username": "liu", "password": "Huanghe-42-x",
                                              "role": "department"})
     assert r.status_code == 422 and "部门角色须指定所属单位" in r.text
-    r = await api.post("/admin/users", data={"csrf": csrf, "username": "liu", "password": "liu-secret",
+    r = await api.post("/admin/users", data={"csrf": csrf, "username": "liu", "password": "Huanghe-42-x",
                                              "role": "department", "department": "jyj"})
     assert r.status_code == 303
     with session_scope() as s:
@@ -45,16 +45,16 @@ async def test_admin_adds_departments_and_users_and_disables_an_account(api, tok
         audit = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.actor == "admin"))]
         assert audit == ["department_created", "user_created"]
         liu_id = liu.id
-    token = await api.post("/api/auth/token", data={"username": "liu", "password": "liu-secret"})
+    token = await api.post("/api/auth/token", data={"username": "liu", "password": "Huanghe-42-x"})
     assert token.status_code == 200 and token.json()["department"] == "jyj"
     r = await api.post(f"/admin/users/{liu_id}/active", data={"csrf": csrf, "active": "false"})
     assert r.status_code == 303 and "已停用" in (await api.get("/admin")).text
-    assert (await api.post("/api/auth/token", data={"username": "liu", "password": "liu-secret"})).status_code == 401
+    assert (await api.post("/api/auth/token", data={"username": "liu", "password": "Huanghe-42-x"})).status_code == 401
 
 
 async def test_users_api_is_admin_only(api, tokens) -> None:
     assert (await api.get("/api/users", headers=tokens["xyb"])).status_code == 403
-    r = await api.post("/api/users", json={"username": "sun", "password": "sun-secret", "role": "supervisor"},
+    r = await api.post("/api/users", json={"username": "sun", "password": "Songshan-peak-77", "role": "supervisor"},
                        headers=tokens["admin"])
     assert r.status_code == 201 and r.json()["role"] == "supervisor"
     names = [u["username"] for u in (await api.get("/api/users", headers=tokens["admin"])).json()["items"]]

@@ -68,7 +68,7 @@ def matrix(ids: dict[str, int]) -> list[tuple[str, str, dict | None, set[str]]]:
         ("GET", f"/api/calendar/reprojections/{ids['calendar_version']}", None, {"credit_office", "admin"}),
         ("POST", "/api/departments", {"code": f"d{c}", "name": "新单位", "email": "new@test.local"}, {"admin"}),
         ("GET", "/api/users", None, {"admin"}),
-        ("POST", "/api/users", {"username": f"u{c}x", "password": "long-enough", "role": "supervisor"}, {"admin"}),
+        ("POST", "/api/users", {"username": f"u{c}x", "password": "long-enough-pass", "role": "supervisor"}, {"admin"}),
         ("GET", "/api/reports/departments", None, set(STAFF)),
         ("GET", "/api/officials/某人", None, {"credit_office", "supervisor", "admin"}),
     ]

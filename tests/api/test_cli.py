@@ -16,8 +16,8 @@ def test_department_and_user_add(capsys) -> None:
     assert "已存在" in capsys.readouterr().err
     assert main(["department", "add", "BAD CODE", "--name", "x", "--email", "x@test.local"]) == 2
     assert main(["user", "add", "li", "--role", "department", "--department", "jyj", "--password", "pw"]) == 2
-    assert "password" in capsys.readouterr().err  # at least 8 characters
-    assert main(["user", "add", "li", "--role", "department", "--department", "jyj", "--password", "li-secret"]) == 0
+    assert "password" in capsys.readouterr().err  # at least 12 characters
+    assert main(["user", "add", "li", "--role", "department", "--department", "jyj", "--password", "Songhua-88-x"]) == 0
     assert main(["user", "add", "wang", "--role", "department", "--password", "pw"]) == 2
     assert main(["user", "add", "zhao", "--role", "department", "--department", "nope", "--password", "pw"]) == 2
     with session_scope() as s:
