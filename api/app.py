@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from activities.worker import connect_client
-from api import admin_pages, forms, open_data, pages, problems, report_pages, staff_pages
+from api import admin_pages, forms, open_data, openapi_doc, pages, problems, report_pages, staff_pages
 from api.bodylimit import BodyLimitMiddleware
 from api.routes import calendar, citizens, commitments, devmail, records, reports, system
 from api.security_headers import SecurityHeadersMiddleware
@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
     problems.install(app)
+    openapi_doc.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]

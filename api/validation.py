@@ -66,6 +66,18 @@ def not_in_past(value: date) -> date:
     return value
 
 
+EARLIEST_DECISION = date(2000, 1, 1)  # no government integrity record predates the system it comes from
+
+
+def decided_already(value: date) -> date:
+    """A decision that was taken: not in the future, and not before EARLIEST_DECISION."""
+    if value > today_local():
+        raise ValueError("认定日期不能晚于今天")
+    if value < EARLIEST_DECISION:
+        raise ValueError(f"认定日期不能早于 {EARLIEST_DECISION.isoformat()}")
+    return value
+
+
 def _text(min_length: int, max_length: int, *, multi_line: bool) -> object:
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
                      AfterValidator(plain_text if multi_line else single_line)]
@@ -77,5 +89,6 @@ LongText = _text(1, 10000, multi_line=True)
 Reason = _text(0, 2000, multi_line=True)
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(email_address)]
 FutureDate = Annotated[date, AfterValidator(not_in_past)]
+DecisionDate = Annotated[date, AfterValidator(decided_already)]
 
 CaseId = Annotated[int, Path(ge=1, le=2_147_483_647, description="编号")]

@@ -104,3 +104,11 @@ async def test_minor_records_are_never_public_and_bad_input_is_refused(api, toke
         assert r.status_code == 422, r.text
     staff = (await api.get("/api/records", headers=tokens["xyb"])).json()
     assert staff["total"] == 1
+
+
+async def test_decision_dates_outside_a_plausible_range_are_refused(api, tokens) -> None:
+    for bad in ("0001-01-01", "1999-12-31", (today_local() + timedelta(days=1)).isoformat()):
+        r = await api.post("/api/records", json=record_body(decision_date=bad), headers=tokens["xyb"])
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), bad
+        assert r.json()["errors"][0]["field"] == "decision_date"
+    assert (await api.get("/api/records", headers=tokens["xyb"])).json()["total"] == 0
