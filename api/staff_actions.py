@@ -1,9 +1,9 @@
-"""The catalogue of staff actions: for each case kind, which forms a role sees in which states, their
-fields, and the API endpoint each form calls.
+"""The catalogue of staff forms: for each case kind, the form of each action of its process's table, its
+fields, and the API endpoint it calls.
 
 A form posts to the same endpoint function as the JSON API, with the same body model, so permissions,
-validation and the workflow Update are one code path. Which states allow an action comes from the
-domain's own tables (`domain/*.py`)."""
+validation and the workflow Update are one code path. Who sees a form, in which state and on which condition,
+is the process's action table (domain/actions.py), never this catalogue."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from pydantic import BaseModel
 
 from activities.models import Commitment, Complaint, Objection, Record
 from api.routes import citizens, commitments, records
-from domain.commitment import ALLOWED as COMMITMENT_ALLOWED
+from domain.actions import ActionTable, Facts
 from domain.commitment import KINDS, Action
-from domain.objection import COMPLAINT_ALLOWED, COMPLAINT_TOPICS, OBJECTION_ALLOWED, ComplaintAction, ObjectionAction
-from domain.record import ALLOWED as RECORD_ALLOWED
+from domain.commitment import RULES as COMMITMENT_RULES
+from domain.messages import Actor
+from domain.objection import COMPLAINT_RULES, COMPLAINT_TOPICS, OBJECTION_RULES, ComplaintAction, ObjectionAction
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
+from domain.record import RULES as RECORD_RULES
 
 FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones"]
 Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
@@ -45,19 +47,14 @@ class FormField:
 
 @dataclass(frozen=True)
 class StaffAction:
+    """The form of one action of the process's table (`action` names its rule: who, when, on which condition)."""
+
     key: str  # the last URL segment of the form: /staff/{kind}/{id}/{key}
-    label: str
-    roles: tuple[str, ...]
-    states: frozenset[str]
+    action: str
     endpoint: Callable[..., Awaitable[Any]]
     body: type[BaseModel] | None = None
     fields: tuple[FormField, ...] = ()
     submit: str = "提交"
-    when: Callable[[dict[str, Any]], bool] = lambda case: True  # a further condition on the case view
-    waits: bool = False  # the case waits for this step: list it under "等待我处理"
-
-    def offered(self, role: str, case: dict[str, Any]) -> bool:
-        return role in self.roles and case["state"] in self.states and self.when(case)
 
 
 @dataclass(frozen=True)
@@ -67,17 +64,25 @@ class CaseKind:
     label: str
     id_param: str
     model: type[Any]
+    rules: ActionTable
     read: Callable[..., dict[str, Any]]  # the API's staff read endpoint
     actions: tuple[StaffAction, ...]
     title: Callable[[dict[str, Any]], str]
     facts: Callable[[dict[str, Any]], list[tuple[str, Any]]]
+    row_title: Callable[[Any], str]  # a short title from the table row, for lists
+
+    def title_of_row(self, row: Any) -> str:
+        return self.row_title(row)
 
     def action(self, key: str) -> StaffAction | None:
         return next((a for a in self.actions if a.key == key), None)
 
+    def label_of(self, action: StaffAction) -> str:
+        return self.rules[action.action].label
 
-def _states(table: dict[Any, frozenset[Any]], action: Any) -> frozenset[str]:
-    return frozenset(str(s) for s in table[action])
+    def offered(self, actor: Actor, facts: Facts) -> list[StaffAction]:
+        """The forms of the actions `actor` may take now: the table decides, as the workflow will."""
+        return [a for a in self.actions if self.rules.refusal(a.action, actor.role, actor.department, facts) is None]
 
 
 def _open_milestones(case: dict[str, Any]) -> dict[str, str]:
@@ -90,29 +95,24 @@ EVIDENCE = FormField("evidence", "证明材料（每行一项，选填）", "lin
 
 COMMITMENT = CaseKind(
     kind="commitments", case_type="commitment", label="政务承诺", id_param="commitment_id", model=Commitment,
+    rules=COMMITMENT_RULES,
     read=commitments.get_commitment,
-    title=lambda c: c["title"],
+    title=lambda c: c["title"], row_title=lambda r: r.title,
     facts=lambda c: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
                      ("履行情况报告", c["report"]), ("待审批的变更", c["pending_amendment"])],
     actions=(
-        StaffAction("publish", "发布承诺", ("department", "credit_office"),
-                    _states(COMMITMENT_ALLOWED, Action.publish), commitments.publish, submit="发布承诺", waits=True),
-        StaffAction("fulfilment", "报告履行情况", ("department",),
-                    _states(COMMITMENT_ALLOWED, Action.report_fulfilment), commitments.report_fulfilment,
+        StaffAction("publish", Action.publish, commitments.publish, submit="发布承诺"),
+        StaffAction("fulfilment", Action.report_fulfilment, commitments.report_fulfilment,
                     commitments.FulfilmentIn, (FormField("report", "履行情况", "textarea", required=True), EVIDENCE),
-                    submit="提交报告", waits=True),
-        StaffAction("verification", "核验履行情况", ("credit_office",),
-                    _states(COMMITMENT_ALLOWED, Action.verify), commitments.verify, commitments.VerificationIn,
+                    submit="提交报告"),
+        StaffAction("verification", Action.verify, commitments.verify, commitments.VerificationIn,
                     (FormField("reason", "核验意见（不通过时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"})), waits=True),
-        StaffAction("milestone", "报告节点完成", ("department",),
-                    _states(COMMITMENT_ALLOWED, Action.report_fulfilment), commitments.complete_milestone,
+                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"}))),
+        StaffAction("milestone", Action.complete_milestone, commitments.complete_milestone,
                     commitments.MilestoneDoneIn,
                     (FormField("seq", "节点", "select", _open_milestones, required=True, path=True),
-                     FormField("note", "说明")),
-                    when=lambda c: bool(_open_milestones(c))),
-        StaffAction("amendment", "申请变更或撤回", ("department",),
-                    _states(COMMITMENT_ALLOWED, Action.request_amendment), commitments.amendment,
+                     FormField("note", "说明"))),
+        StaffAction("amendment", Action.request_amendment, commitments.amendment,
                     commitments.AmendmentIn,
                     (FormField("withdraw", "撤回承诺", "select", {"false": "否，变更内容", "true": "是，撤回承诺"}),
                      FormField("reason_code", "法定事由", "select",
@@ -122,119 +122,99 @@ COMMITMENT = CaseKind(
                                hint="政府换届、领导人员更替不得作为理由"),
                      FormField("title", "新标题（不变则留空）"),
                      FormField("content", "新内容（不变则留空）", "textarea"),
-                     FormField("due_date", "新履行期限（不变则留空）", "date")),
-                    when=lambda c: not c["pending_amendment"]),
-        StaffAction("amendment-decision", "审批变更或撤回", ("credit_office",),
-                    _states(COMMITMENT_ALLOWED, Action.decide_amendment), commitments.amendment,
+                     FormField("due_date", "新履行期限（不变则留空）", "date"))),
+        StaffAction("amendment-decision", Action.decide_amendment, commitments.amendment,
                     commitments.AmendmentIn,
-                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"})),
-                    when=lambda c: bool(c["pending_amendment"]), waits=True),
-        StaffAction("pause", "中止计时", ("credit_office",), _states(COMMITMENT_ALLOWED, Action.pause),
-                    commitments.pause, commitments.PauseIn,
+                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"}))),
+        StaffAction("pause", Action.pause, commitments.pause, commitments.PauseIn,
                     (FormField("reason_code", "中止事由", "select",
                                {"awaiting_supplement": "等待补充材料", "inspection": "检验检测鉴定",
                                 "force_majeure": "不可抗力"}, required=True), REASON_REQUIRED)),
-        StaffAction("resume", "恢复计时", ("credit_office",), _states(COMMITMENT_ALLOWED, Action.resume),
-                    commitments.resume, submit="恢复计时"),
-        StaffAction("extension", "延长期限", ("credit_office",), _states(COMMITMENT_ALLOWED, Action.extend),
-                    commitments.extend, commitments.ExtensionIn,
+        StaffAction("resume", Action.resume, commitments.resume, submit="恢复计时"),
+        StaffAction("extension", Action.extend, commitments.extend, commitments.ExtensionIn,
                     (FormField("working_days", "延长工作日数", "number", required=True), REASON_REQUIRED)),
     ),
 )
 
 RECORD = CaseKind(
-    kind="records", case_type="record", label="失信记录", id_param="record_id", model=Record, read=records.get_record,
+    kind="records", case_type="record", label="失信记录", id_param="record_id", model=Record, rules=RECORD_RULES,
+    read=records.get_record,
     title=lambda r: f"失信记录 {r['id']}：{r['department_name'] or r['subject_department']}",
+    row_title=lambda r: CATEGORIES.get(r.category, r.category),
     facts=lambda r: [("失信行为", r["category_label"]), ("严重程度", r["severity_label"]), ("事实", r["facts"]),
                      ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
                      ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
                      ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
                      ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"])],
     actions=(
-        StaffAction("explanation", "书面说明原因", ("department",), _states(RECORD_ALLOWED, RecordAction.explain),
-                    records.explain, records.ExplanationBody,
-                    (FormField("explanation", "说明", "textarea", required=True),),
-                    when=lambda r: not r["explanation"]),
-        StaffAction("rectification", "提交整改材料", ("department",),
-                    _states(RECORD_ALLOWED, RecordAction.submit_rectification), records.rectification,
+        StaffAction("explanation", RecordAction.explain, records.explain, records.ExplanationBody,
+                    (FormField("explanation", "说明", "textarea", required=True),)),
+        StaffAction("rectification", RecordAction.submit_rectification, records.rectification,
                     records.RectificationBody,
                     (FormField("description", "整改情况", "textarea", required=True), EVIDENCE)),
-        StaffAction("rectification-verification", "核验整改", ("credit_office",),
-                    _states(RECORD_ALLOWED, RecordAction.verify_rectification), records.verify_rectification,
+        StaffAction("rectification-verification", RecordAction.verify_rectification, records.verify_rectification,
                     records.DecisionBody,
                     (FormField("reason", "核验意见（不通过时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "整改通过", "false": "整改不通过"})),
-                    when=lambda r: bool(r["rectification"]), waits=True),
-        StaffAction("repair", "申请信用修复", ("department",), _states(RECORD_ALLOWED, RecordAction.request_repair),
-                    records.repair, records.RepairBody,
+                     FormField("accepted", "结论", "buttons", {"true": "整改通过", "false": "整改不通过"}))),
+        StaffAction("repair", RecordAction.request_repair, records.repair, records.RepairBody,
                     (FormField("commitment_letter", "信用修复承诺书", "textarea", required=True), EVIDENCE)),
-        StaffAction("repair-decision", "信用修复决定", ("credit_office",),
-                    _states(RECORD_ALLOWED, RecordAction.decide_repair), records.decide_repair, records.DecisionBody,
+        StaffAction("repair-decision", RecordAction.decide_repair, records.decide_repair, records.DecisionBody,
                     (FormField("reason", "意见（不予修复时必填）", "textarea"),
-                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"})), waits=True),
-        StaffAction("rectification-deadline", "确定整改期限", ("credit_office",),
-                    _states(RECORD_ALLOWED, RecordAction.submit_rectification), records.rectification_deadline,
+                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"}))),
+        StaffAction("rectification-deadline", RecordAction.set_rectification_due, records.rectification_deadline,
                     records.DueBody, (FormField("due_date", "整改期限", "date", required=True), REASON_REQUIRED)),
-        StaffAction("severity", "认定严重程度", ("credit_office",), _states(RECORD_ALLOWED, RecordAction.mitigate),
-                    records.severity, records.SeverityBody,
+        StaffAction("severity", RecordAction.classify, records.severity, records.SeverityBody,
                     (FormField("severity", "严重程度", "select", SEVERITIES, required=True), REASON_REQUIRED)),
-        StaffAction("mitigation", "主动纠错（从轻或免于惩戒）", ("credit_office",),
-                    _states(RECORD_ALLOWED, RecordAction.mitigate), records.mitigation, records.MitigationBody,
-                    (FormField("effect", "处理", "select", MITIGATIONS, required=True), REASON_REQUIRED),
-                    when=lambda r: not r["mitigation"]),
+        StaffAction("mitigation", RecordAction.mitigate, records.mitigation, records.MitigationBody,
+                    (FormField("effect", "处理", "select", MITIGATIONS, required=True), REASON_REQUIRED)),
     ),
 )
 
 OBJECTION = CaseKind(
     kind="objections", case_type="objection", label="异议", id_param="objection_id", model=Objection,
+    rules=OBJECTION_RULES,
     read=citizens.get_objection,
     title=lambda o: f"异议 {o['id']}（{o['target']['type']} {o['target']['id']}）",
+    row_title=lambda r: r.claim[:40],
     facts=lambda o: [("异议对象", f"{o['target']['type']} {o['target']['id']}"), ("信息提供单位", o["department"]),
                      ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
                      ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
                      ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"])],
     actions=(
-        StaffAction("acceptance", "受理审查", ("credit_office",), _states(OBJECTION_ALLOWED, ObjectionAction.accept),
-                    citizens.accept, citizens.AcceptanceBody,
+        StaffAction("acceptance", ObjectionAction.accept, citizens.accept, citizens.AcceptanceBody,
                     (FormField("needs_supplement", "要求补正材料", "select",
                                {"false": "否", "true": "是，要求申请人补正"}),
                      FormField("reason", "说明（不予受理或要求补正时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"})), waits=True),
-        StaffAction("verification", "提交核实意见", ("department",), _states(OBJECTION_ALLOWED, ObjectionAction.verify),
-                    citizens.verify, citizens.FindingBody,
-                    (FormField("finding", "核实意见", "textarea", required=True),),
-                    when=lambda o: not o["finding"], waits=True),
-        StaffAction("decision", "作出决定", ("credit_office",), _states(OBJECTION_ALLOWED, ObjectionAction.decide),
-                    citizens.decide, citizens.DecisionBody,
+                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"}))),
+        StaffAction("verification", ObjectionAction.verify, citizens.verify, citizens.FindingBody,
+                    (FormField("finding", "核实意见", "textarea", required=True),)),
+        StaffAction("decision", ObjectionAction.decide, citizens.decide, citizens.DecisionBody,
                     (FormField("outcome", "决定", "select",
                                {"upheld": "维持原信息", "corrected": "更正", "revoked": "撤销"}, required=True),
-                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED), waits=True),
+                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED)),
     ),
 )
 
 COMPLAINT = CaseKind(
     kind="complaints", case_type="complaint", label="投诉", id_param="complaint_id", model=Complaint,
+    rules=COMPLAINT_RULES,
     read=citizens.get_complaint,
-    title=lambda c: f"投诉 {c['id']}：{c['subject']}",
+    title=lambda c: f"投诉 {c['id']}：{c['subject']}", row_title=lambda r: r.subject,
     facts=lambda c: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
                      ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
                      ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
                      ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"])],
     actions=(
-        StaffAction("triage", "分办", ("credit_office",), _states(COMPLAINT_ALLOWED, ComplaintAction.triage),
-                    citizens.triage, citizens.TriageBody,
+        StaffAction("triage", ComplaintAction.triage, citizens.triage, citizens.TriageBody,
                     (FormField("department", "改派单位代码（不改派则留空）"),
                      FormField("reason", "说明（不予受理时必填）", "textarea"),
-                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"})), waits=True),
-        StaffAction("response", "答复投诉", ("department",), _states(COMPLAINT_ALLOWED, ComplaintAction.respond),
-                    citizens.respond, citizens.ResponseBody,
-                    (FormField("response", "答复", "textarea", required=True), EVIDENCE), waits=True),
-        StaffAction("review", "审核答复", ("credit_office",), _states(COMPLAINT_ALLOWED, ComplaintAction.review),
-                    citizens.review, citizens.ReviewBody,
+                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"}))),
+        StaffAction("response", ComplaintAction.respond, citizens.respond, citizens.ResponseBody,
+                    (FormField("response", "答复", "textarea", required=True), EVIDENCE)),
+        StaffAction("review", ComplaintAction.review, citizens.review, citizens.ReviewBody,
                     (FormField("severity", "属实时的严重程度", "select", SEVERITIES, default="general"),
                      REASON_REQUIRED,
-                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"})),
-                    waits=True),
+                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"}))),
     ),
 )
 
@@ -248,10 +228,13 @@ class CreateForm:
 
     kind: str
     label: str
-    roles: tuple[str, ...]
+    rules: ActionTable  # its `creators` may use the form
     endpoint: Callable[..., Awaitable[Any]]
     body: type[BaseModel]
     fields: Callable[[dict[str, str], str], tuple[FormField, ...]]  # (departments, role) → fields
+
+    def open_to(self, role: str) -> bool:
+        return role in self.rules.creators
 
 
 def _commitment_fields(departments: dict[str, str], role: str) -> tuple[FormField, ...]:
@@ -274,9 +257,9 @@ def _record_fields(departments: dict[str, str], role: str) -> tuple[FormField, .
 
 
 CREATE_FORMS: dict[str, CreateForm] = {
-    "commitments": CreateForm("commitments", "登记政务承诺", ("department", "credit_office"),
+    "commitments": CreateForm("commitments", "登记政务承诺", COMMITMENT_RULES,
                               commitments.create_commitment, commitments.CommitmentCreate, _commitment_fields),
-    "records": CreateForm("records", "记录失信信息", ("credit_office",), records.create_record,
+    "records": CreateForm("records", "记录失信信息", RECORD_RULES, records.create_record,
                           records.RecordCreate, _record_fields),
 }
 

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from activities.models import DeadlineRow
 from api.auth import actor_from_token, issue_token, revoke_session, session_id
+from api.case_facts import case_facts
 from api.deps import ClientDep, SessionDep
 from api.forms import form_errors
 from api.login import attempt
@@ -26,8 +27,8 @@ from api.problems import Problem
 from api.queries import department_names, local_iso
 from api.scope import reads_in_full
 from api.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
-from api.temporal_errors import STATE_LABELS
 from api.validation import CaseId
+from api.work_queue import my_queue
 from domain.messages import CASE_TYPE_ZH, Actor
 from domain.settings import get_settings
 
@@ -161,24 +162,6 @@ def work_queue(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
             for r in session.exec(query.order_by(col(DeadlineRow.due_at)))]
 
 
-def waiting_for_me(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
-    """Cases in a state where my role takes the next step (whether or not a clock runs), newest first."""
-    out: list[dict[str, Any]] = []
-    for kind in CASE_KINDS.values():
-        steps = [a for a in kind.actions if a.waits and actor.role in a.roles]
-        states = {s for a in steps for s in a.states}
-        if not states:
-            continue
-        query = select(kind.model).where(col(kind.model.state).in_(states))
-        if actor.role == "department":
-            query = query.where(kind.model.department_code == actor.department)
-        for row in session.exec(query.order_by(col(kind.model.id).desc()).limit(100)):
-            labels = [a.label for a in steps if row.state in a.states]
-            out.append({"kind": kind.kind, "case": f"{kind.label} {row.id}", "id": row.id,
-                        "state_label": STATE_LABELS.get(row.state, row.state), "steps": "、".join(labels)})
-    return out
-
-
 @router.get("/staff", response_class=HTMLResponse)
 def staff_home(request: Request, session: SessionDep) -> Response:
     actor = session_actor(request)
@@ -187,8 +170,8 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     items = work_queue(session, actor)
     return templates.TemplateResponse(request, "pages/staff.html.j2", {
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
-        "waiting": waiting_for_me(session, actor), "kinds": KIND_OF_CASE_TYPE,
-        "creates": [c for c in CREATE_FORMS.values() if actor.role in c.roles],
+        "waiting": my_queue(session, actor), "kinds": KIND_OF_CASE_TYPE,
+        "creates": [c for c in CREATE_FORMS.values() if c.open_to(actor.role)],
         "csrf": csrf_token(request)})
 
 
@@ -205,7 +188,8 @@ def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: i
     if row is None or not reads_in_full(actor, row.department_code):
         raise Problem(404, f"{kind.label} {case_id} 不存在")
     case = kind.read(**{kind.id_param: case_id}, session=session, actor=actor)
-    actions = [a for a in kind.actions if a.offered(actor.role, case)]
+    facts, _ = case_facts(session, kind.case_type, row)
+    actions = kind.offered(actor, facts)
     return templates.TemplateResponse(request, "pages/staff_case.html.j2", {
         "kind": kind, "case": case, "title": kind.title(case), "facts": [(k, v) for k, v in kind.facts(case) if v],
         "actions": actions, "form": form or {}, "failed": action_key, "errors": errors or {},
@@ -218,7 +202,7 @@ def new_case_form(request: Request, kind_name: str, session: SessionDep) -> Resp
     if actor is None:
         return RedirectResponse("/login", status_code=303)
     create = CREATE_FORMS.get(kind_name)
-    if create is None or actor.role not in create.roles:
+    if create is None or not create.open_to(actor.role):
         return _not_found(request, "表单")
     return _new_case_page(request, session, create, actor, {}, {}, 200)
 
@@ -282,7 +266,7 @@ async def staff_action(request: Request, kind_name: str, case_id: CaseId, action
     if kind is None or action is None:
         raise Problem(404, "未找到")
     form = await checked_form(request)
-    if actor.role not in action.roles:
+    if actor.role not in kind.rules[action.action].roles:
         raise Problem(403, "当前角色无权执行此操作")
     values, path = form_values(action.fields, form)
     try:

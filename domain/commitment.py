@@ -1,11 +1,14 @@
 """Commitment (政务承诺) rules: states, legal transitions, kinds and amendment reasons.
 
-Read by the workflow (to validate updates), the API (to explain a 409) and the pages (labels).
+Read by the workflow (to validate updates), the API (role checks, a 409's label), the staff forms and the work
+queue (`RULES`: who may act, in which state, on which condition).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from domain.actions import ActionTable, extensions_left, flag_clear, flag_set, rule
 
 
 class CommitmentState(StrEnum):
@@ -30,8 +33,11 @@ FINAL_STATES = frozenset({CommitmentState.fulfilled, CommitmentState.breached, C
 
 
 class Action(StrEnum):
+    """Each value is the name of the workflow Update that carries the action."""
+
     publish = "publish"
     report_fulfilment = "report_fulfilment"
+    complete_milestone = "complete_milestone"
     verify = "verify"
     request_amendment = "request_amendment"
     decide_amendment = "decide_amendment"
@@ -40,22 +46,27 @@ class Action(StrEnum):
     extend = "extend"
 
 
-# Which states allow which action. One table, read by the workflow validators and the pages.
-ALLOWED: dict[Action, frozenset[CommitmentState]] = {
-    Action.publish: frozenset({CommitmentState.draft}),
-    Action.report_fulfilment: frozenset({CommitmentState.published}),
-    Action.verify: frozenset({CommitmentState.fulfilment_reported}),
-    Action.request_amendment: frozenset({CommitmentState.draft, CommitmentState.published}),
-    Action.decide_amendment: frozenset({CommitmentState.draft, CommitmentState.published}),
-    Action.pause: frozenset({CommitmentState.published}),
-    Action.resume: frozenset({CommitmentState.published}),
-    Action.extend: frozenset({CommitmentState.published}),
-}
+S = CommitmentState
+# Facts flags of a commitment (domain.actions.Facts): a change request awaits approval; the due clock is paused;
+# a milestone is still open.
+AMENDMENT_PENDING, PAUSED, MILESTONE_OPEN = "amendment_pending", "paused", "milestone_open"
 
-
-def allowed(action: Action, state: str) -> bool:
-    return CommitmentState(state) in ALLOWED[action]
-
+RULES = ActionTable("commitment", "政务承诺", STATE_LABELS_ZH, [
+    rule(Action.publish, "发布承诺", ("department", "credit_office"), {S.draft}, queued_for=("department",)),
+    rule(Action.report_fulfilment, "报告履行情况", ("department",), {S.published}, deadline="due"),
+    rule(Action.complete_milestone, "报告节点完成", ("department",), {S.published, S.fulfilment_reported},
+         when=[flag_set(MILESTONE_OPEN, "没有未完成的节点")], deadline="milestone"),
+    rule(Action.verify, "核验履行情况", ("credit_office",), {S.fulfilment_reported}, deadline="verification"),
+    rule(Action.request_amendment, "申请变更或撤回", ("department",), {S.draft, S.published},
+         when=[flag_clear(AMENDMENT_PENDING, "已有待审批的变更申请")], queued=False),
+    rule(Action.decide_amendment, "审批变更或撤回", ("credit_office",), {S.draft, S.published},
+         when=[flag_set(AMENDMENT_PENDING, "没有待审批的变更申请")]),
+    rule(Action.pause, "中止计时", ("credit_office",), {S.published}, when=[flag_clear(PAUSED, "计时已中止")],
+         queued=False),
+    rule(Action.resume, "恢复计时", ("credit_office",), {S.published}, when=[flag_set(PAUSED, "计时未中止")]),
+    rule(Action.extend, "延长期限", ("credit_office",), {S.published},
+         when=[flag_clear(PAUSED, "计时中止期间不能延期"), extensions_left("延期次数已达上限")], queued=False),
+], creators=("department", "credit_office"))
 
 
 KINDS: dict[str, str] = {

@@ -7,6 +7,7 @@ import calendar as _calendar
 from datetime import date
 from enum import StrEnum
 
+from domain.actions import ActionTable, flag_clear, flag_set, repair_date_reached, rule
 from domain.profiles import RuleProfile
 
 
@@ -38,29 +39,41 @@ FINAL_STATES = frozenset({RecordState.repaired, RecordState.expired, RecordState
 
 
 class RecordAction(StrEnum):
+    """Each value is the name of the workflow Update that carries the action."""
+
     explain = "explain"
     submit_rectification = "submit_rectification"
     verify_rectification = "verify_rectification"
     request_repair = "request_repair"
     decide_repair = "decide_repair"
     mitigate = "mitigate"
+    classify = "classify"
+    set_rectification_due = "set_rectification_due"
 
 
+S = RecordState
 _OPEN = frozenset(s for s in RecordState if s not in FINAL_STATES)
-_BEFORE_RECTIFIED = frozenset({RecordState.recorded, RecordState.published, RecordState.rectifying})
+_BEFORE_RECTIFIED = frozenset({S.recorded, S.published, S.rectifying})
+# Facts flags of a record: the written explanation is in; rectification material awaits verification.
+EXPLAINED, RECTIFICATION_PENDING = "explained", "rectification_pending"
 
-ALLOWED: dict[RecordAction, frozenset[RecordState]] = {
-    RecordAction.explain: _BEFORE_RECTIFIED,
-    RecordAction.submit_rectification: _BEFORE_RECTIFIED,
-    RecordAction.verify_rectification: _BEFORE_RECTIFIED,
-    RecordAction.request_repair: frozenset({RecordState.rectified, RecordState.repair_rejected}),
-    RecordAction.decide_repair: frozenset({RecordState.repair_requested}),
-    RecordAction.mitigate: _OPEN,
-}
-
-
-def allowed(action: RecordAction, state: str) -> bool:
-    return RecordState(state) in ALLOWED[action]
+RULES = ActionTable("record", "失信记录", STATE_LABELS_ZH, [
+    rule(RecordAction.explain, "书面说明原因", ("department",), _BEFORE_RECTIFIED,
+         when=[flag_clear(EXPLAINED, "已提交书面说明")], deadline="explanation"),
+    rule(RecordAction.submit_rectification, "提交整改材料", ("department",), _BEFORE_RECTIFIED,
+         when=[flag_clear(RECTIFICATION_PENDING, "整改材料正在核验中")], deadline="rectification"),
+    rule(RecordAction.verify_rectification, "核验整改", ("credit_office",), _BEFORE_RECTIFIED,
+         when=[flag_set(RECTIFICATION_PENDING, "没有待核验的整改材料")], deadline="rectification-verification"),
+    rule(RecordAction.request_repair, "申请信用修复", ("department",), {S.rectified, S.repair_rejected},
+         first=[repair_date_reached("申请信用修复")],
+         state_message="整改尚未核验通过（当前：{state}），不能申请信用修复"),
+    rule(RecordAction.decide_repair, "信用修复决定", ("credit_office",), {S.repair_requested},
+         deadline="repair-decision"),
+    rule(RecordAction.set_rectification_due, "确定整改期限", ("credit_office",), _BEFORE_RECTIFIED, queued=False),
+    rule(RecordAction.classify, "认定严重程度", ("credit_office",), _OPEN, queued=False),
+    rule(RecordAction.mitigate, "主动纠错（从轻或免于惩戒）", ("credit_office",), _OPEN, queued=False),
+], creators=("credit_office",))
+APPROVAL_NEEDS_REPAIR_DATE = repair_date_reached("批准信用修复")  # a rejection may come earlier
 
 
 CATEGORIES: dict[str, str] = {

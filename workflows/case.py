@@ -14,10 +14,11 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.actions import ActionTable, Facts
     from domain.deadlines import ScheduledEvent
     from domain.messages import SYSTEM, Actor, CaseRef, NoticeRequest
 
-from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse
+from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse, today_local
 
 ESCALATION_LEVELS = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}
 
@@ -29,7 +30,7 @@ class CaseWorkflow:
     department: str
     state_labels: dict[str, str]
     case_type_zh: str
-    allowed_states: dict[Any, frozenset[Any]]  # action → states in which it is legal (the domain's table)
+    rules: ActionTable  # who may act, in which state, on which condition (the domain's table)
 
     def _init_case(self, case: CaseRef, state: str, title: str) -> None:
         self.case = case
@@ -55,15 +56,19 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.notifier.drain()
 
-    def _state_refusal(self) -> Exception:
-        return refuse(f"当前状态（{self.state_labels[self.state]}）不允许此操作", "InvalidState", state=self.state)
+    def _facts(self) -> Facts:
+        """What this case shows about itself, for its action table; subclasses add their flags."""
+        return Facts(state=self.state, department=self.department, today=today_local())
 
-    def _require(self, action: Any, actor: Actor, roles: tuple[str, ...]) -> None:
-        """Validator checks. Until registration is written the state is not settled: the handler then waits
-        for it and re-checks under the lock."""
-        if self.created and self.state not in self.allowed_states[action]:
-            raise self._state_refusal()
-        self._check_actor(actor, roles)
+    def _require(self, action: str, actor: Actor) -> None:
+        """Validator check from the process's action table. Until registration is written the state is not
+        settled: only who may act is checked then; the handler waits for it and re-checks under the lock."""
+        if self.created:
+            refused = self.rules.refusal(action, actor.role, actor.department, self._facts())
+        else:
+            refused = self.rules.authorize(action, actor.role, actor.department, self.department)
+        if refused is not None:
+            raise refuse(refused.message, refused.kind, **refused.details)
 
     async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
                     data: dict | None = None) -> None:
@@ -71,12 +76,6 @@ class CaseWorkflow:
         await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
                                  changes=changes, data=data)
         self.state = to_state
-
-    def _check_actor(self, actor: Actor, roles: tuple[str, ...]) -> None:
-        if actor.role not in roles:
-            raise refuse("无权执行此操作", "Forbidden")
-        if actor.role == "department" and actor.department != self.department:
-            raise refuse(f"不能操作其他单位的{self.case_type_zh}", "Forbidden")
 
     def _acting(self, check: Callable[[Any], None], req: object) -> _Acting:
         return _Acting(self, check, req)

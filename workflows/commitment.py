@@ -13,9 +13,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from domain.actions import Facts
     from domain.commitment import (
-        ALLOWED,
+        AMENDMENT_PENDING,
         FINAL_STATES,
+        MILESTONE_OPEN,
+        PAUSED,
+        RULES,
         STATE_LABELS_ZH,
         Action,
         CommitmentState,
@@ -54,8 +58,8 @@ SUPERVISOR_TOLD_WHEN_LATE_KEPT = "supervisor-told-when-late-commitment-kept"  # 
 @workflow.defn
 class CommitmentWorkflow(CaseWorkflow):
     state_labels = STATE_LABELS_ZH
-    allowed_states = ALLOWED
-    case_type_zh = "政务承诺"
+    rules = RULES
+    case_type_zh = RULES.case_type_zh
 
     @workflow.init
     def __init__(self, start: CommitmentStart) -> None:
@@ -96,6 +100,17 @@ class CommitmentWorkflow(CaseWorkflow):
             paused=bool(self.due_clock and self.due_clock.paused),
         )
 
+    def _facts(self) -> Facts:
+        paused = bool(self.due_clock and self.due_clock.paused)
+        flags = {AMENDMENT_PENDING} if self.pending_amendment is not None else set()
+        if paused:
+            flags.add(PAUSED)
+        if any(m.seq not in self.milestones_done for m in self.start.milestones):
+            flags.add(MILESTONE_OPEN)
+        used = self.due_clock.extensions_used if self.due_clock else 0
+        return Facts(state=self.state, department=self.department, today=today_local(), flags=frozenset(flags),
+                     extensions_left=self.start.profile.extension.max_count - used)
+
     # --- updates: validators refuse before history; handlers re-check under the lock ----------
 
     @workflow.update
@@ -108,7 +123,7 @@ class CommitmentWorkflow(CaseWorkflow):
     def _check_publish(self, req: PublishRequest) -> None:
         if not self.created and self.start.publish:
             raise refuse("当前状态（履行中）不允许此操作", "InvalidState", state=S.published)
-        self._require(Action.publish, req.actor, ("department", "credit_office"))
+        self._require(Action.publish, req.actor)
 
     @workflow.update
     async def report_fulfilment(self, req: FulfilmentReport) -> CommitmentView:
@@ -131,7 +146,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @report_fulfilment.validator
     def _check_report(self, req: FulfilmentReport) -> None:
-        self._require(Action.report_fulfilment, req.actor, ("department",))
+        self._require(Action.report_fulfilment, req.actor)
         if not req.report.strip():
             raise refuse("履行情况报告不能为空", "InvalidInput", field="report")
 
@@ -157,7 +172,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @verify.validator
     def _check_verify(self, req: VerificationDecision) -> None:
-        self._require(Action.verify, req.actor, ("credit_office",))
+        self._require(Action.verify, req.actor)
         if not req.accepted and not req.reason.strip():
             raise refuse("核验不通过须说明理由", "InvalidInput", field="reason")
 
@@ -175,14 +190,12 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @request_amendment.validator
     def _check_amendment(self, req: AmendmentRequest) -> None:
-        self._require(Action.request_amendment, req.actor, ("department", "credit_office"))
+        self._require(Action.request_amendment, req.actor)
         why_not = unlawful_reason(req.reason_code, req.reason)
         if why_not:
             raise refuse(why_not, "UnlawfulReason", field="reason")
         if not req.reason.strip():
             raise refuse("须说明变更或撤回的理由", "InvalidInput", field="reason")
-        if self.pending_amendment is not None:
-            raise refuse("已有待审批的变更申请", "InvalidState", state=self.state)
         if not req.withdraw and req.title is None and req.content is None and req.due_date is None:
             raise refuse("变更申请须至少修改标题、内容或期限之一", "InvalidInput", field="title")
         if req.due_date is not None and req.due_date < today_local():
@@ -192,8 +205,7 @@ class CommitmentWorkflow(CaseWorkflow):
     async def decide_amendment(self, req: AmendmentDecision) -> CommitmentView:
         async with self._acting(self._check_decision, req):
             pending = self.pending_amendment
-            if pending is None:
-                raise refuse("没有待审批的变更申请", "InvalidState", state=self.state)
+            assert pending is not None  # the table's condition, re-checked under the lock
             self.pending_amendment = None
             if not req.approved:
                 await self.journal.write("amendment_rejected", req.actor, from_state=self.state, reason=req.reason,
@@ -225,9 +237,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @decide_amendment.validator
     def _check_decision(self, req: AmendmentDecision) -> None:
-        self._require(Action.decide_amendment, req.actor, ("credit_office",))
-        if self.created and self.pending_amendment is None:
-            raise refuse("没有待审批的变更申请", "InvalidState", state=self.state)
+        self._require(Action.decide_amendment, req.actor)
         if not req.approved and not req.reason.strip():
             raise refuse("不予批准须说明理由", "InvalidInput", field="reason")
 
@@ -245,9 +255,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @pause.validator
     def _check_pause(self, req: PauseRequest) -> None:
-        self._require(Action.pause, req.actor, ("credit_office",))
-        if self.created and (self.due_clock is None or self.due_clock.paused):
-            raise refuse("计时已中止", "InvalidState", state=self.state)
+        self._require(Action.pause, req.actor)
         if not req.reason.strip():
             raise refuse("中止计时须说明理由", "InvalidInput", field="reason")
 
@@ -264,9 +272,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @resume.validator
     def _check_resume(self, req: ResumeRequest) -> None:
-        self._require(Action.resume, req.actor, ("credit_office",))
-        if self.created and (self.due_clock is None or not self.due_clock.paused):
-            raise refuse("计时未中止", "InvalidState", state=self.state)
+        self._require(Action.resume, req.actor)
 
     @workflow.update
     async def extend(self, req: ExtensionRequest) -> CommitmentView:
@@ -280,12 +286,8 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @extend.validator
     def _check_extend(self, req: ExtensionRequest) -> None:
-        self._require(Action.extend, req.actor, ("credit_office",))
+        self._require(Action.extend, req.actor)
         rule = self.start.profile.extension
-        if self.created and (self.due_clock is None or self.due_clock.paused):
-            raise refuse("计时中止期间不能延期", "InvalidState", state=self.state)
-        if self.due_clock is not None and self.due_clock.extensions_used >= rule.max_count:
-            raise refuse(f"延期次数已达上限（{rule.max_count}次）", "InvalidState", state=self.state)
         if not 1 <= req.working_days <= rule.max_working_days:
             raise refuse(f"延期须为1至{rule.max_working_days}个工作日", "InvalidInput", field="working_days")
         if not req.reason.strip():
@@ -306,9 +308,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @complete_milestone.validator
     def _check_milestone(self, req: MilestoneDone) -> None:
-        if self.created and self.state not in (S.published, S.fulfilment_reported):
-            raise refuse(f"当前状态（{STATE_LABELS_ZH[self.state]}）不能完成节点", "InvalidState", state=self.state)
-        self._check_actor(req.actor, ("department",))
+        self._require(Action.complete_milestone, req.actor)
         if req.seq not in {m.seq for m in self.start.milestones}:
             raise refuse("没有这个节点", "NotFound", field="seq")
         if req.seq in self.milestones_done:

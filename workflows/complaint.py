@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
         TriageIn,
     )
     from domain.objection import (
-        COMPLAINT_ALLOWED,
         COMPLAINT_FINAL,
+        COMPLAINT_RULES,
         COMPLAINT_STATES_ZH,
         ComplaintAction,
         ComplaintState,
@@ -45,8 +45,8 @@ COMPLAINANT = Actor(username="complainant", role="public")
 @workflow.defn
 class ComplaintWorkflow(CaseWorkflow):
     state_labels = COMPLAINT_STATES_ZH
-    allowed_states = COMPLAINT_ALLOWED
-    case_type_zh = "政务失信投诉"
+    rules = COMPLAINT_RULES
+    case_type_zh = COMPLAINT_RULES.case_type_zh
 
     @workflow.init
     def __init__(self, start: ComplaintStart) -> None:
@@ -96,7 +96,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @triage.validator
     def _check_triage(self, req: TriageIn) -> None:
-        self._require(ComplaintAction.triage, req.actor, ("credit_office",))
+        self._require(ComplaintAction.triage, req.actor)
         if req.dismiss and not req.reason.strip():
             raise refuse("不予受理须说明理由", "InvalidInput", field="reason")
 
@@ -111,7 +111,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @respond.validator
     def _check_respond(self, req: ResponseIn) -> None:
-        self._require(ComplaintAction.respond, req.actor, ("department",))
+        self._require(ComplaintAction.respond, req.actor)
         if not req.response.strip():
             raise refuse("答复内容不能为空", "InvalidInput", field="response")
 
@@ -137,7 +137,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @review.validator
     def _check_review(self, req: ReviewIn) -> None:
-        self._require(ComplaintAction.review, req.actor, ("credit_office",))
+        self._require(ComplaintAction.review, req.actor)
         if not req.reason.strip():
             raise refuse("须说明审核意见", "InvalidInput", field="reason")
 
@@ -160,8 +160,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @feedback.validator
     def _check_feedback(self, req: FeedbackIn) -> None:
-        if self.created and self.state not in COMPLAINT_ALLOWED[ComplaintAction.feedback]:
-            raise self._state_refusal()
+        self._require(ComplaintAction.feedback, COMPLAINANT)
 
     # --- helpers -----------------------------------------------------------------------------------
 

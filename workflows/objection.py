@@ -9,6 +9,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.actions import Facts
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.messages import (
         SYSTEM,
@@ -25,8 +26,10 @@ with workflow.unsafe.imports_passed_through():
         WithdrawalIn,
     )
     from domain.objection import (
-        OBJECTION_ALLOWED,
+        DEPARTMENT_LATE,
+        FINDING_GIVEN,
         OBJECTION_FINAL,
+        OBJECTION_RULES,
         OBJECTION_STATES_ZH,
         OUTCOMES_ZH,
         ObjectionAction,
@@ -43,8 +46,8 @@ APPLICANT = Actor(username="applicant", role="public")
 @workflow.defn
 class ObjectionWorkflow(CaseWorkflow):
     state_labels = OBJECTION_STATES_ZH
-    allowed_states = OBJECTION_ALLOWED
-    case_type_zh = "信用信息异议"
+    rules = OBJECTION_RULES
+    case_type_zh = OBJECTION_RULES.case_type_zh
 
     @workflow.init
     def __init__(self, start: ObjectionStart) -> None:
@@ -77,6 +80,11 @@ class ObjectionWorkflow(CaseWorkflow):
     def view(self) -> ObjectionView:
         return ObjectionView(objection_id=self.start.objection_id, state=self.state, outcome=self.outcome,
                              department_late=self.department_late)
+
+    def _facts(self) -> Facts:
+        flags = {f for f, on in ((FINDING_GIVEN, self.finding is not None), (DEPARTMENT_LATE, self.department_late))
+                 if on}
+        return Facts(state=self.state, department=self.department, today=today_local(), flags=frozenset(flags))
 
     # --- updates ---------------------------------------------------------------------------------
 
@@ -111,7 +119,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @accept.validator
     def _check_accept(self, req: AcceptanceIn) -> None:
-        self._require(ObjectionAction.accept, req.actor, ("credit_office",))
+        self._require(ObjectionAction.accept, req.actor)
         if (not req.accepted or req.needs_supplement) and not req.reason.strip():
             raise refuse("不予受理或要求补正须说明理由", "InvalidInput", field="reason")
 
@@ -135,8 +143,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @supplement.validator
     def _check_supplement(self, req: SupplementIn) -> None:
-        if self.created and self.state not in OBJECTION_ALLOWED[ObjectionAction.supplement]:
-            raise self._state_refusal()
+        self._require(ObjectionAction.supplement, APPLICANT)
         if not req.material.strip():
             raise refuse("补正材料不能为空", "InvalidInput", field="material")
 
@@ -153,9 +160,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @verify.validator
     def _check_verify(self, req: FindingIn) -> None:
-        self._require(ObjectionAction.verify, req.actor, ("department",))
-        if self.finding is not None:
-            raise refuse("已提交核实意见", "InvalidState", state=self.state)
+        self._require(ObjectionAction.verify, req.actor)
         if not req.finding.strip():
             raise refuse("核实意见不能为空", "InvalidInput", field="finding")
 
@@ -176,9 +181,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @decide.validator
     def _check_decide(self, req: ObjectionDecisionIn) -> None:
-        self._require(ObjectionAction.decide, req.actor, ("credit_office",))
-        if self.created and self.finding is None and not self.department_late:
-            raise refuse("信息提供单位尚未核实，核实期限届满前不能直接决定", "InvalidState", state=self.state)
+        self._require(ObjectionAction.decide, req.actor)
         if not req.reason.strip():
             raise refuse("须说明决定理由", "InvalidInput", field="reason")
         if req.outcome == "corrected" and not req.correction.strip():
@@ -192,8 +195,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @withdraw.validator
     def _check_withdraw(self, req: WithdrawalIn) -> None:
-        if self.created and self.state not in OBJECTION_ALLOWED[ObjectionAction.withdraw]:
-            raise self._state_refusal()
+        self._require(ObjectionAction.withdraw, APPLICANT)
 
     # --- helpers -----------------------------------------------------------------------------------
 

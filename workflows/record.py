@@ -8,6 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.actions import Facts
     from domain.calendar import end_of_day
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.messages import (
@@ -27,14 +28,16 @@ with workflow.unsafe.imports_passed_through():
         SeverityIn,
     )
     from domain.record import (
-        ALLOWED,
+        APPROVAL_NEEDS_REPAIR_DATE,
+        EXPLAINED,
         FINAL_STATES,
         MITIGATIONS,
+        RECTIFICATION_PENDING,
+        RULES,
         SEVERITIES,
         STATE_LABELS_ZH,
         RecordAction,
         RecordState,
-        allowed,
         is_published,
         publicity_ends,
         repair_possible_from,
@@ -49,8 +52,8 @@ S = RecordState
 @workflow.defn
 class RecordWorkflow(CaseWorkflow):
     state_labels = STATE_LABELS_ZH
-    allowed_states = ALLOWED
-    case_type_zh = "失信记录"
+    rules = RULES
+    case_type_zh = RULES.case_type_zh
 
     @workflow.init
     def __init__(self, start: RecordStart) -> None:
@@ -114,6 +117,12 @@ class RecordWorkflow(CaseWorkflow):
                           severity=self.severity, rectification_overdue=self.rectification_overdue,
                           repair_possible_from=self.repair_from, publicity_ends=self.publicity_end)
 
+    def _facts(self) -> Facts:
+        flags = {f for f, on in ((EXPLAINED, self.explained), (RECTIFICATION_PENDING, self.rectification_pending))
+                 if on}
+        return Facts(state=self.state, department=self.department, today=today_local(), flags=frozenset(flags),
+                     repair_from=self.repair_from)
+
     # --- updates ---------------------------------------------------------------------------------
 
     @workflow.update
@@ -128,9 +137,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @explain.validator
     def _check_explain(self, req: ExplanationIn) -> None:
-        self._require(RecordAction.explain, req.actor, ("department",))
-        if self.explained:
-            raise refuse("已提交书面说明", "InvalidState", state=self.state)
+        self._require(RecordAction.explain, req.actor)
         if not req.explanation.strip():
             raise refuse("书面说明不能为空", "InvalidInput", field="explanation")
 
@@ -154,9 +161,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @submit_rectification.validator
     def _check_rectification(self, req: RectificationIn) -> None:
-        self._require(RecordAction.submit_rectification, req.actor, ("department",))
-        if self.rectification_pending:
-            raise refuse("整改材料正在核验中", "InvalidState", state=self.state)
+        self._require(RecordAction.submit_rectification, req.actor)
         if not req.description.strip():
             raise refuse("整改情况不能为空", "InvalidInput", field="description")
 
@@ -183,9 +188,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @verify_rectification.validator
     def _check_verification(self, req: RectificationVerdict) -> None:
-        self._require(RecordAction.verify_rectification, req.actor, ("credit_office",))
-        if self.created and not self.rectification_pending:
-            raise refuse("没有待核验的整改材料", "InvalidState", state=self.state)
+        self._require(RecordAction.verify_rectification, req.actor)
         if not req.accepted and not req.reason.strip():
             raise refuse("核验不通过须说明理由", "InvalidInput", field="reason")
 
@@ -210,15 +213,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @request_repair.validator
     def _check_repair_request(self, req: RepairRequest) -> None:
-        self._check_actor(req.actor, ("department",))
-        if not self.created:
-            return
-        if today_local() < self.repair_from:
-            raise refuse(f"最短公示期未满，最早可于 {self.repair_from.isoformat()} 申请信用修复", "InvalidState",
-                         state=self.state, possible_from=self.repair_from.isoformat())
-        if not allowed(RecordAction.request_repair, self.state):
-            raise refuse(f"整改尚未核验通过（当前：{STATE_LABELS_ZH[self.state]}），不能申请信用修复", "InvalidState",
-                         state=self.state)
+        self._require(RecordAction.request_repair, req.actor)
         if not req.commitment_letter.strip():
             raise refuse("须提交信用承诺书", "InvalidInput", field="commitment_letter")
 
@@ -239,10 +234,10 @@ class RecordWorkflow(CaseWorkflow):
 
     @decide_repair.validator
     def _check_repair_decision(self, req: RepairDecision) -> None:
-        self._require(RecordAction.decide_repair, req.actor, ("credit_office",))
-        if self.created and req.approved and today_local() < self.repair_from:
-            raise refuse(f"最短公示期未满，最早可于 {self.repair_from.isoformat()} 批准信用修复", "InvalidState",
-                         state=self.state, possible_from=self.repair_from.isoformat())
+        self._require(RecordAction.decide_repair, req.actor)
+        too_early = APPROVAL_NEEDS_REPAIR_DATE(self._facts()) if self.created and req.approved else None
+        if too_early is not None:
+            raise refuse(too_early.message, too_early.kind, **too_early.details)
         if not req.approved and not req.reason.strip():
             raise refuse("不予修复须说明理由", "InvalidInput", field="reason")
 
@@ -258,7 +253,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @mitigate.validator
     def _check_mitigation(self, req: MitigationIn) -> None:
-        self._require(RecordAction.mitigate, req.actor, ("credit_office",))
+        self._require(RecordAction.mitigate, req.actor)
         if not req.reason.strip():
             raise refuse("须说明主动纠错的情况", "InvalidInput", field="reason")
 
@@ -282,9 +277,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @classify.validator
     def _check_classify(self, req: SeverityIn) -> None:
-        self._check_actor(req.actor, ("credit_office",))
-        if self.created and self.state in FINAL_STATES:
-            raise self._state_refusal()
+        self._require(RecordAction.classify, req.actor)
         if not req.reason.strip():
             raise refuse("须说明认定理由", "InvalidInput", field="reason")
 
@@ -302,7 +295,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @set_rectification_due.validator
     def _check_due(self, req: RectificationDueIn) -> None:
-        self._require(RecordAction.verify_rectification, req.actor, ("credit_office",))
+        self._require(RecordAction.set_rectification_due, req.actor)
         if req.due_date < today_local():
             raise refuse("整改期限不能早于今天", "InvalidInput", field="due_date")
 

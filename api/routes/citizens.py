@@ -13,6 +13,7 @@ from temporalio.client import Client
 from activities.models import Complaint, Department, Objection
 from api import ratelimit
 from api.auth import CurrentActor
+from api.authorize import authorize
 from api.citizen_service import (
     ComplaintIn,
     ObjectionIn,
@@ -40,7 +41,14 @@ from domain.messages import (
     TriageIn,
     WithdrawalIn,
 )
-from domain.objection import COMPLAINT_STATES_ZH, OBJECTION_STATES_ZH
+from domain.objection import (
+    COMPLAINT_RULES,
+    COMPLAINT_STATES_ZH,
+    OBJECTION_RULES,
+    OBJECTION_STATES_ZH,
+    ComplaintAction,
+    ObjectionAction,
+)
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 
@@ -178,11 +186,6 @@ def _objection_for_staff(session: Session, objection_id: int, actor: Actor) -> O
     return _for_staff(session, Objection, objection_id, actor, "异议")
 
 
-def _staff(actor: Actor, *roles: str) -> None:
-    if actor.role not in roles:
-        raise Problem(403, "当前角色无权执行此操作")
-
-
 PERSONAL_DATA_ROLES = ("credit_office", "supervisor")  # never the department concerned (no retaliation), nor admins
 
 
@@ -219,8 +222,8 @@ def get_objection(objection_id: CaseId, session: SessionDep, actor: CurrentActor
 @router.post("/api/objections/{objection_id}/acceptance")
 async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep, client: ClientDep,
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _staff(actor, "credit_office")
     row = _objection_for_staff(session, objection_id, actor)
+    authorize(OBJECTION_RULES, ObjectionAction.accept, actor, row.department_code)
     return await _act(session, client, row, ObjectionWorkflow.accept,
                              AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
                                           reason=body.reason), idempotency_key, actor.username)
@@ -229,8 +232,8 @@ async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep
 @router.post("/api/objections/{objection_id}/verification")
 async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, client: ClientDep,
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _staff(actor, "department")
     row = _objection_for_staff(session, objection_id, actor)
+    authorize(OBJECTION_RULES, ObjectionAction.verify, actor, row.department_code)
     return await _act(session, client, row, ObjectionWorkflow.verify,
                              FindingIn(actor=actor, finding=body.finding), idempotency_key, actor.username)
 
@@ -238,8 +241,8 @@ async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, c
 @router.post("/api/objections/{objection_id}/decision")
 async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, client: ClientDep,
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _staff(actor, "credit_office")
     row = _objection_for_staff(session, objection_id, actor)
+    authorize(OBJECTION_RULES, ObjectionAction.decide, actor, row.department_code)
     if body.outcome == "corrected" and not body.correction:
         raise field_error("correction", "更正决定须写明更正内容")
     return await _act(session, client, row, ObjectionWorkflow.decide,
@@ -299,8 +302,8 @@ def get_complaint(complaint_id: CaseId, session: SessionDep, actor: CurrentActor
 @router.post("/api/complaints/{complaint_id}/triage")
 async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, client: ClientDep,
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _staff(actor, "credit_office")
     row = _complaint_for_staff(session, complaint_id, actor)
+    authorize(COMPLAINT_RULES, ComplaintAction.triage, actor, row.department_code)
     if body.department and session.get(Department, body.department) is None:
         raise field_error("department", f"单位 {body.department} 不存在")
     return await _act(session, client, row, ComplaintWorkflow.triage,
@@ -312,8 +315,8 @@ async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, cl
 @router.post("/api/complaints/{complaint_id}/response")
 async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep, client: ClientDep,
                   actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _staff(actor, "department")
     row = _complaint_for_staff(session, complaint_id, actor)
+    authorize(COMPLAINT_RULES, ComplaintAction.respond, actor, row.department_code)
     return await _act(session, client, row, ComplaintWorkflow.respond,
                              ResponseIn(actor=actor, response=body.response, evidence=body.evidence),
                              idempotency_key, actor.username)
@@ -322,8 +325,8 @@ async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep,
 @router.post("/api/complaints/{complaint_id}/review")
 async def review(complaint_id: CaseId, body: ReviewBody, session: SessionDep, client: ClientDep,
                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _staff(actor, "credit_office")
     row = _complaint_for_staff(session, complaint_id, actor)
+    authorize(COMPLAINT_RULES, ComplaintAction.review, actor, row.department_code)
     return await _act(session, client, row, ComplaintWorkflow.review,
                              ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
                                       severity=body.severity), idempotency_key, actor.username)

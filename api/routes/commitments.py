@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from activities.models import Commitment, Department
 from api.auth import CurrentActor, OptionalActor
+from api.authorize import authorize, authorize_create
 from api.commitment_service import discard_unstarted, insert_commitment, start_commitment, workflow_id
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
@@ -20,7 +21,7 @@ from api.queries import commitment_detail, commitment_summary, department_names,
 from api.scope import reads_in_full
 from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
-from domain.commitment import KINDS
+from domain.commitment import KINDS, RULES, Action
 from domain.messages import (
     Actor,
     AmendmentDecision,
@@ -107,16 +108,11 @@ def _visible(session: Session, commitment_id: CaseId, actor: Actor | None) -> Co
     return row
 
 
-def _owned(session: Session, commitment_id: CaseId, actor: Actor) -> Commitment:
+def _authorized(session: Session, commitment_id: CaseId, actor: Actor, action: Action) -> Commitment:
+    """The case, if the caller may see it (404 otherwise) and take `action` on it (403 otherwise)."""
     row = _visible(session, commitment_id, actor)
-    if actor.role == "department" and actor.department != row.department_code:
-        raise Problem(403, "不能操作其他单位的承诺")
+    authorize(RULES, action, actor, row.department_code)
     return row
-
-
-def _roles(actor: Actor, *roles: str) -> None:
-    if actor.role not in roles:
-        raise Problem(403, "当前角色无权执行此操作")
 
 
 async def _update(session: Session, client: ClientDep, row: Commitment, update: Any, arg: Any,
@@ -148,12 +144,10 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 @router.post("", status_code=201)
 async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session: SessionDep, client: ClientDep,
                             idempotency_key: IdemKey = None) -> Any:
-    _roles(actor, "department", "credit_office")
     department = body.department or actor.department
+    authorize_create(RULES, actor, department)
     if not department:
         raise field_error("department", "必填")
-    if actor.role == "department" and department != actor.department:
-        raise Problem(403, "部门用户只能为本单位登记承诺")
     dept_name = _department_name(session, department)
     if dept_name is None:
         raise field_error("department", f"单位 {department} 不存在")
@@ -199,8 +193,7 @@ def get_commitment(commitment_id: CaseId, session: SessionDep, actor: OptionalAc
 @router.post("/{commitment_id}/publish")
 async def publish(commitment_id: CaseId, actor: CurrentActor, session: SessionDep, client: ClientDep,
                   idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "department", "credit_office")
-    row = _owned(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.publish)
     return await _update(session, client, row, CommitmentWorkflow.publish, PublishRequest(actor=actor),
                          idempotency_key)
 
@@ -208,8 +201,7 @@ async def publish(commitment_id: CaseId, actor: CurrentActor, session: SessionDe
 @router.post("/{commitment_id}/fulfilment")
 async def report_fulfilment(commitment_id: CaseId, body: FulfilmentIn, actor: CurrentActor, session: SessionDep,
                             client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "department")
-    row = _owned(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.report_fulfilment)
     return await _update(session, client, row, CommitmentWorkflow.report_fulfilment,
                          FulfilmentReport(actor=actor, report=body.report, evidence=body.evidence), idempotency_key)
 
@@ -217,8 +209,7 @@ async def report_fulfilment(commitment_id: CaseId, body: FulfilmentIn, actor: Cu
 @router.post("/{commitment_id}/verification")
 async def verify(commitment_id: CaseId, body: VerificationIn, actor: CurrentActor, session: SessionDep,
                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "credit_office")
-    row = _visible(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.verify)
     if not body.accepted and not body.reason:
         raise field_error("reason", "核验不通过须说明理由")
     return await _update(session, client, row, CommitmentWorkflow.verify,
@@ -229,14 +220,14 @@ async def verify(commitment_id: CaseId, body: VerificationIn, actor: CurrentActo
 @router.post("/{commitment_id}/amendment")
 async def amendment(commitment_id: CaseId, body: AmendmentIn, actor: CurrentActor, session: SessionDep,
                     client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "department", "credit_office")
-    row = _owned(session, commitment_id, actor)
-    if actor.role == "credit_office" and body.approved is not None:
+    if actor.role == "credit_office" and body.approved is None:
+        raise field_error("approved", "信用办审批须给出 approved（true/false）")
+    if body.approved is not None:
+        row = _authorized(session, commitment_id, actor, Action.decide_amendment)
         return await _update(session, client, row, CommitmentWorkflow.decide_amendment,
                              AmendmentDecision(actor=actor, approved=body.approved, reason=body.reason),
                              idempotency_key)
-    if actor.role != "department":
-        raise field_error("approved", "信用办审批须给出 approved（true/false）")
+    row = _authorized(session, commitment_id, actor, Action.request_amendment)
     if not body.reason_code:
         raise field_error("reason_code", "须选择法定事由：national_interest、public_interest 或 legal_cause")
     if not body.reason:
@@ -249,8 +240,7 @@ async def amendment(commitment_id: CaseId, body: AmendmentIn, actor: CurrentActo
 @router.post("/{commitment_id}/pause")
 async def pause(commitment_id: CaseId, body: PauseIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
                 idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "credit_office")
-    row = _visible(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.pause)
     return await _update(session, client, row, CommitmentWorkflow.pause,
                          PauseRequest(actor=actor, reason_code=body.reason_code, reason=body.reason), idempotency_key)
 
@@ -258,8 +248,7 @@ async def pause(commitment_id: CaseId, body: PauseIn, actor: CurrentActor, sessi
 @router.post("/{commitment_id}/resume")
 async def resume(commitment_id: CaseId, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "credit_office")
-    row = _visible(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.resume)
     return await _update(session, client, row, CommitmentWorkflow.resume, ResumeRequest(actor=actor),
                          idempotency_key)
 
@@ -267,8 +256,7 @@ async def resume(commitment_id: CaseId, actor: CurrentActor, session: SessionDep
 @router.post("/{commitment_id}/extension")
 async def extend(commitment_id: CaseId, body: ExtensionIn, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "credit_office")
-    row = _visible(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.extend)
     return await _update(session, client, row, CommitmentWorkflow.extend,
                          ExtensionRequest(actor=actor, working_days=body.working_days, reason=body.reason),
                          idempotency_key)
@@ -278,7 +266,6 @@ async def extend(commitment_id: CaseId, body: ExtensionIn, actor: CurrentActor, 
 async def complete_milestone(commitment_id: CaseId, seq: int, body: MilestoneDoneIn, actor: CurrentActor,
                              session: SessionDep, client: ClientDep,
                              idempotency_key: IdemKey = None) -> dict[str, Any]:
-    _roles(actor, "department")
-    row = _owned(session, commitment_id, actor)
+    row = _authorized(session, commitment_id, actor, Action.complete_milestone)
     return await _update(session, client, row, CommitmentWorkflow.complete_milestone,
                          MilestoneDone(actor=actor, seq=seq, note=body.note), idempotency_key)

@@ -3,16 +3,17 @@ rectifies and applies for repair; the credit office verifies and decides. Action
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from activities.models import Department, Record
 from activities.records import insert_record
 from api.auth import CurrentActor, OptionalActor
+from api.authorize import authorize, authorize_create
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
@@ -20,7 +21,7 @@ from api.queries import department_names, list_records, record_detail, record_su
 from api.record_service import record_workflow_id, start_record
 from api.scope import reads_in_full
 from api.temporal_errors import send_update
-from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title, today_local
+from api.validation import CaseId, DecisionDate, FutureDate, LongText, Name, Reason, Title
 from domain.messages import (
     Actor,
     ExplanationIn,
@@ -33,7 +34,7 @@ from domain.messages import (
     SeverityIn,
 )
 from domain.profiles import load_profile
-from domain.record import CATEGORIES
+from domain.record import CATEGORIES, RULES, RecordAction
 from domain.settings import get_settings
 from workflows.record import RecordWorkflow
 
@@ -43,19 +44,13 @@ Severity = Literal["minor", "general", "serious"]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _not_future(value: date) -> date:
-    if value > today_local():
-        raise ValueError("认定日期不能晚于今天")
-    return value
-
-
 class RecordCreate(BaseModel):
     subject_department: str = Field(max_length=32)
     subject_official: Name | None = None  # type: ignore[valid-type]
     category: Category  # type: ignore[valid-type]
     severity: Severity = "general"
     facts: LongText  # type: ignore[valid-type]
-    decision_date: Annotated[date, AfterValidator(_not_future)]
+    decision_date: DecisionDate
     rectification_due: FutureDate | None = None
     shared_with: list[str] | None = Field(default=None, max_length=200,
                                           description="接收该记录的单位代码；默认全部单位")
@@ -107,19 +102,11 @@ def _record(session: Session, record_id: CaseId) -> Record:
     return row
 
 
-def _subject(session: Session, record_id: CaseId, actor: Actor) -> Record:
-    if actor.role != "department":
-        raise Problem(403, "只有被记录单位可以办理此事项")
+def _authorized(session: Session, record_id: CaseId, actor: Actor, action: RecordAction) -> Record:
+    """The record (404 if there is none), if the caller may take `action` on it (403 otherwise)."""
     row = _record(session, record_id)
-    if actor.department != row.department_code:
-        raise Problem(403, "不能办理其他单位的失信记录")
+    authorize(RULES, action, actor, row.department_code)
     return row
-
-
-def _credit_office(session: Session, record_id: CaseId, actor: Actor) -> Record:
-    if actor.role != "credit_office":
-        raise Problem(403, "只有信用办可以办理此事项")
-    return _record(session, record_id)
 
 
 async def _update(session: Session, client: ClientDep, row: Record, update: Any, arg: Any,
@@ -132,8 +119,7 @@ async def _update(session: Session, client: ClientDep, row: Record, update: Any,
 @router.post("", status_code=201)
 async def create_record(body: RecordCreate, actor: CurrentActor, session: SessionDep, client: ClientDep,
                         idempotency_key: IdemKey = None) -> Any:
-    if actor.role != "credit_office":
-        raise Problem(403, "只有信用办可以记录失信信息")
+    authorize_create(RULES, actor, body.subject_department)
     if session.get(Department, body.subject_department) is None:
         raise field_error("subject_department", f"单位 {body.subject_department} 不存在")
     if body.shared_with is not None:
@@ -188,7 +174,7 @@ def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> 
 @router.post("/{record_id}/explanation")
 async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _subject(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.explain)
     return await _update(session, client, row, RecordWorkflow.explain,
                          ExplanationIn(actor=actor, explanation=body.explanation), idempotency_key)
 
@@ -196,7 +182,7 @@ async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor,
 @router.post("/{record_id}/rectification")
 async def rectification(record_id: CaseId, body: RectificationBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _subject(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.submit_rectification)
     return await _update(session, client, row, RecordWorkflow.submit_rectification,
                          RectificationIn(actor=actor, description=body.description, evidence=body.evidence),
                          idempotency_key)
@@ -205,7 +191,7 @@ async def rectification(record_id: CaseId, body: RectificationBody, actor: Curre
 @router.post("/{record_id}/repair")
 async def repair(record_id: CaseId, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _subject(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.request_repair)
     return await _update(session, client, row, RecordWorkflow.request_repair,
                          RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence),
                          idempotency_key)
@@ -222,7 +208,7 @@ def _yes(body: DecisionBody, name: str) -> bool:
 @router.post("/{record_id}/rectification-verification")
 async def verify_rectification(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
                                client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _credit_office(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.verify_rectification)
     return await _update(session, client, row, RecordWorkflow.verify_rectification,
                          RectificationVerdict(actor=actor, accepted=_yes(body, "accepted"), reason=body.reason),
                          idempotency_key)
@@ -231,7 +217,7 @@ async def verify_rectification(record_id: CaseId, body: DecisionBody, actor: Cur
 @router.post("/{record_id}/repair-decision")
 async def decide_repair(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _credit_office(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.decide_repair)
     return await _update(session, client, row, RecordWorkflow.decide_repair,
                          RepairDecision(actor=actor, approved=_yes(body, "approved"), reason=body.reason),
                          idempotency_key)
@@ -240,7 +226,7 @@ async def decide_repair(record_id: CaseId, body: DecisionBody, actor: CurrentAct
 @router.post("/{record_id}/mitigation")
 async def mitigation(record_id: CaseId, body: MitigationBody, actor: CurrentActor, session: SessionDep,
                      client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _credit_office(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.mitigate)
     return await _update(session, client, row, RecordWorkflow.mitigate,
                          MitigationIn(actor=actor, effect=body.effect, reason=body.reason), idempotency_key)
 
@@ -248,7 +234,7 @@ async def mitigation(record_id: CaseId, body: MitigationBody, actor: CurrentActo
 @router.post("/{record_id}/severity")
 async def severity(record_id: CaseId, body: SeverityBody, actor: CurrentActor, session: SessionDep,
                    client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _credit_office(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.classify)
     return await _update(session, client, row, RecordWorkflow.classify,
                          SeverityIn(actor=actor, severity=body.severity, reason=body.reason), idempotency_key)
 
@@ -256,6 +242,6 @@ async def severity(record_id: CaseId, body: SeverityBody, actor: CurrentActor, s
 @router.post("/{record_id}/rectification-deadline")
 async def rectification_deadline(record_id: CaseId, body: DueBody, actor: CurrentActor, session: SessionDep,
                                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
-    row = _credit_office(session, record_id, actor)
+    row = _authorized(session, record_id, actor, RecordAction.set_rectification_due)
     return await _update(session, client, row, RecordWorkflow.set_rectification_due,
                          RectificationDueIn(actor=actor, due_date=body.due_date, reason=body.reason), idempotency_key)
