@@ -67,3 +67,19 @@ def list_overrides(session: Session) -> list[tuple[CalendarOverride, CalendarVer
         .order_by(col(CalendarOverride.version_id).desc())
     ).all()
     return [(o, v) for o, v in rows]
+
+
+def save_version(session: Session, overrides: list[Override], confirmed_year: int | None, reason: str, by: str,
+                 at: datetime) -> CalendarVersion:
+    """One calendar version holding many overrides and, optionally, a confirmed year: an imported State
+    Council notice is one change, cited once, and re-projected once."""
+    version = CalendarVersion(created_by=by, reason=reason, created_at=at)
+    session.add(version)
+    session.flush()
+    assert version.id is not None
+    for o in overrides:
+        session.add(CalendarOverride(version_id=version.id, day=o.day, working=o.working, reason=o.reason))
+    if confirmed_year is not None:
+        session.add(CalendarYear(version_id=version.id, year=confirmed_year, reason=reason))
+    session.flush()
+    return version

@@ -1,10 +1,12 @@
 """Admin pages: departments and users (admin), and the working-day calendar (admin, credit office) — an
-override is previewed with every open deadline it moves ("此变更将影响 N 个未到期时限") before it is
-saved; saving re-projects the open deadlines and their parties are told (processes.md §1)."""
+override, or a pasted State Council holiday notice, is previewed with every open deadline it moves
+("此变更将影响 N 个未到期时限") before it is saved; saving re-projects the open deadlines and their parties
+are told (processes.md §1)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -21,9 +23,10 @@ from activities.models import Department
 from api.accounts import ROLE_LABELS, DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
 from api.deps import ClientDep, SessionDep
 from api.forms import form_errors
+from api.notice_import import preview as notice_preview
 from api.pages import templates
 from api.problems import Problem
-from api.routes import calendar
+from api.routes import calendar, calendar_notices
 from api.staff_pages import CASE_ZH, checked_form, csrf_token, page_actor
 from api.validation import CaseId
 from domain.calendar import TZ
@@ -100,12 +103,14 @@ async def admin_user_active(request: Request, user_id: CaseId, session: SessionD
 
 def _calendar_page(request: Request, session: SessionDep, actor: Actor, *, form: dict[str, str] | None = None,
                    errors: dict[str, str] | None = None, preview: dict[str, Any] | None = None,
-                   message: str | None = None, progress: str | None = None, status: int = 200) -> Response:
+                   message: str | None = None, progress: str | None = None, status: int = 200,
+                   notice: dict[str, Any] | None = None) -> Response:
+    """`notice`: the notice form's text, its check (`preview`), its errors and the digest of the checked text."""
     return templates.TemplateResponse(request, "pages/admin_calendar.html.j2", {
         "overrides": calendar.overrides(session, actor)["items"], "kinds": CALENDAR_KINDS, "form": form or {},
         "errors": errors or {}, "preview": preview, "message": message, "progress": progress,
-        "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH},
-        status_code=status)
+        "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12), "case_labels": CASE_ZH,
+        "notice": notice or {}}, status_code=status)
 
 
 @router.get("/admin/calendar", response_class=HTMLResponse)
@@ -159,6 +164,43 @@ async def calendar_change(request: Request, session: SessionDep, client: ClientD
     except (ValidationError, Problem) as err:
         session.rollback()
         return _calendar_page(request, session, actor, form=form, errors=form_errors(err), status=422)
+    result = json.loads(response.body)
+    return RedirectResponse(f"/admin/calendar?version={result['version']}&affected={result['affected']}",
+                            status_code=303)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@router.post("/admin/calendar/notice", response_class=HTMLResponse)
+async def calendar_notice(request: Request, session: SessionDep, client: ClientDep) -> Response:
+    """Paste (`step=preview`) → check every day read, what was not read and the deadlines it moves → import
+    (`step=save`) — only the text that was checked: edited after the check, it is checked again."""
+    actor = page_actor(request, "admin", "credit_office")
+    if not isinstance(actor, Actor):
+        return actor
+    form = await checked_form(request)
+    text = form.get("text", "")
+    shown: dict[str, Any] = {"text": text}
+    if not text.strip():
+        return _calendar_page(request, session, actor, notice={**shown, "errors": ["请粘贴通知全文"]}, status=422)
+    try:
+        body = calendar_notices.NoticeIn.model_validate({"text": text})
+    except ValidationError as err:
+        message = form_errors(err).get("text", "通知文本无效")
+        return _calendar_page(request, session, actor, notice={**shown, "errors": [message]}, status=422)
+    checked = notice_preview(session, body.text)
+    shown |= {"preview": checked, "checked": _digest(body.text), "errors": checked["errors"]}
+    if checked["errors"]:
+        return _calendar_page(request, session, actor, notice=shown, status=422)
+    if form.get("step") != "save" or form.get("checked") != shown["checked"]:
+        return _calendar_page(request, session, actor, notice=shown)
+    try:
+        response = await calendar_notices.notice_save(body, session, client, actor, form.get("nonce") or None)
+    except Problem as err:
+        session.rollback()
+        return _calendar_page(request, session, actor, notice={**shown, "errors": [err.detail]}, status=err.status)
     result = json.loads(response.body)
     return RedirectResponse(f"/admin/calendar?version={result['version']}&affected={result['affected']}",
                             status_code=303)

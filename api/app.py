@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from activities.worker import connect_client
 from api import admin_pages, forms, open_data, openapi_doc, pages, problems, report_pages, staff_pages
 from api.bodylimit import BodyLimitMiddleware
-from api.routes import calendar, citizens, commitments, devmail, records, reports, system
+from api.routes import calendar, calendar_notices, citizens, commitments, devmail, records, reports, system
 from api.security_headers import SecurityHeadersMiddleware
 from domain.keycheck import require_secret_key
 from domain.settings import ROOT, get_settings
@@ -36,7 +36,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
-    for module in (system, commitments, records, citizens, calendar, reports, pages, forms, open_data,
+    for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, pages, forms, open_data,
                    report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)

@@ -1,4 +1,4 @@
-"""`chengxin` command line: accounts, departments, calendar overrides, migrations, the dev server."""
+"""`chengxin` command line: accounts, departments, calendar overrides and notices, migrations, the dev server."""
 
 from __future__ import annotations
 
@@ -64,6 +64,47 @@ def _calendar_add(args: argparse.Namespace) -> int:
     labels = {"workday": "调休上班", "holiday": "放假", "year_confirmed": f"{args.date.year}年放假安排已全部录入"}
     what = labels[args.kind]
     print(f"已创建日历版本 {version_id}：{args.date} {what}（{args.reason}）")
+    return _start_reprojection()
+
+
+def _calendar_import(args: argparse.Namespace) -> int:
+    """A State Council holiday notice from a file: show what was read, then save it as one version (unless
+    --dry-run) and start its re-projection."""
+    from pathlib import Path
+
+    from api.notice_import import festivals, preview, save
+    from domain.holiday_notice import parse_notice
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"错误：无法读取文件 {args.file}（{err}）", file=sys.stderr)
+        return 2
+    notice = parse_notice(text)
+    if notice.citation:
+        print(f"通知：{notice.citation}")
+    for f in festivals(notice):
+        print(f"{f['festival']}：放假 {'；'.join(f['holidays']) or '无'}；调休上班 {'、'.join(f['workdays']) or '无'}")
+    for problem in notice.problems:
+        print(f"未能识别：第 {problem.line} 行“{problem.text}”——{problem.reason}", file=sys.stderr)
+    if notice.errors():
+        for e in notice.errors():
+            print(f"错误：{e}", file=sys.stderr)
+        print("未导入：请核对通知原文后重试", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        if args.dry_run:
+            print(preview(session, text)["message"] + "（仅预览，未保存）")
+            return 0
+        version, affected = save(session, notice, args.by)
+        version_id = version.id
+    print(f"已创建日历版本 {version_id}：{notice.citation}，{notice.year}年放假安排已全部录入"
+          f"（放假 {sum(not d.working for d in notice.days)} 天，调休上班 {sum(d.working for d in notice.days)} 天）；"
+          f"影响 {affected} 个未到期时限")
+    return _start_reprojection()
+
+
+def _start_reprojection() -> int:
     try:
         print(f"已开始重新计算未到期时限（{asyncio.run(_reproject())}）")
     except Exception as exc:  # the engine may be down; cases pick the version up at their next projection
@@ -138,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("--reason", required=True)
     ca.add_argument("--by", default="cli")
     ca.set_defaults(func=_calendar_add)
+
+    ci = cal.add_parser("import", help="导入国务院办公厅节假日安排通知（全文，含标题；新建一个日历版本）")
+    ci.add_argument("file", help="通知全文的文本文件（UTF-8）")
+    ci.add_argument("--by", default="cli")
+    ci.add_argument("--dry-run", action="store_true", help="只识别并预览，不保存")
+    ci.set_defaults(func=_calendar_import)
 
     cr = cal.add_parser("reproject", help="通知所有未结案件按最新日历版本重新计算时限")
     cr.set_defaults(func=_calendar_reproject)

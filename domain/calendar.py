@@ -1,8 +1,10 @@
 """The working-day clock: which days count, and deadlines that explain themselves.
 
 Layers, highest first: operator overrides (versioned, entered by admins), the `chinese-calendar`
-package (2004–2026), and beyond that a fallback of Monday–Friday minus the statutory holidays of
-全国年节及纪念日放假办法 (from `holidays`), marked provisional because 调休 is not known yet.
+package (2004–2026), and beyond that the holiday law (`domain.holiday_law`: Monday–Friday minus the
+statutory holidays and their art. 6 make-up days), marked provisional because 调休 is not known yet —
+each receipt names the days it assumed and why. A year an operator has confirmed (its notice entered)
+keeps the statutory holidays but no assumed make-up days: the notice says where they fall.
 Counting follows 民法典 art. 201 (the start day is not counted) and art. 203 (a period in natural
 days that ends on a rest day moves to the next working day).
 """
@@ -15,8 +17,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import holidays
 from pydantic import BaseModel, Field
+
+from domain import holiday_law
 
 TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
@@ -48,6 +51,7 @@ class DayInfo(BaseModel):
     working: bool
     provisional: bool
     note: str
+    assumption: str = ""  # why a provisional year's make-up day (holiday law art. 6) is a rest day: the receipt
 
 
 class SkippedDay(BaseModel):
@@ -85,6 +89,9 @@ class Receipt(BaseModel):
     due_date: date
     provisional: bool
     provisional_days: list[date] = Field(default_factory=list)
+    # rest days the count stepped over only because the holiday law says so (the year's notice not entered);
+    # absent from receipts made before it, which then read as before
+    assumed: list[SkippedDay] = Field(default_factory=list)
 
     def summary_zh(self) -> str:
         unit = {"working_days": "个工作日", "natural_days": "日", "fixed_date": ""}[self.unit]
@@ -108,6 +115,8 @@ class Receipt(BaseModel):
         text += f"；日历版本 {self.calendar_version}"
         if self.provisional:
             text += "；暂定（节假日安排未录入）"
+            if self.assumed:
+                text += "：" + "；".join(f"{a.day.isoformat()} {a.note}" for a in self.assumed)
         return text
 
 
@@ -122,9 +131,17 @@ def end_of_day(d: date) -> datetime:
     return datetime.combine(d, END_OF_DAY, tzinfo=TZ)
 
 
-@functools.lru_cache(maxsize=64)
-def _fallback_holidays(year: int) -> dict[date, str]:
-    return dict(holidays.China(years=year, observed=False, language="zh_CN").items())
+def law_day(d: date, confirmed: bool) -> DayInfo:
+    """A day beyond the package data and the overrides: the holiday law, provisional unless confirmed."""
+    law = holiday_law.rest_days(d.year).get(d)
+    if law is not None and (law.kind == "statutory" or not confirmed):
+        if confirmed:
+            return DayInfo(day=d, working=False, provisional=False, note=law.note)
+        note = law.note[:-1] + "，暂定）"
+        return DayInfo(day=d, working=False, provisional=True, note=note, assumption=law.assumption)
+    working = d.weekday() < 5
+    note = ("工作日" if working else "周末") + ("" if confirmed else "（暂定）" if working else "")
+    return DayInfo(day=d, working=working, provisional=not confirmed, note=note)
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,20 +175,21 @@ class WorkingCalendar:
             else:
                 note = zh or "周末"
             return DayInfo(day=d, working=working, provisional=False, note=note)
-        statutory = _fallback_holidays(d.year)
-        confirmed = d.year in self.confirmed_years
-        if d in statutory:
-            note = f"{statutory[d]}（法定节日）" if confirmed else f"{statutory[d]}（法定节日，暂定）"
-            return DayInfo(day=d, working=False, provisional=not confirmed, note=note)
-        working = d.weekday() < 5
-        note = ("工作日" if working else "周末") + ("" if confirmed else "（暂定）" if working else "")
-        return DayInfo(day=d, working=working, provisional=not confirmed, note=note)
+        return law_day(d, d.year in self.confirmed_years)
 
     def with_change(self, override: Override | None = None, confirmed_year: int | None = None) -> WorkingCalendar:
         """The calendar as it would be with one more override or confirmed year (for previews)."""
-        overrides = [*self._overrides.values(), *([override] if override else [])]
-        years = [*self.confirmed_years, *([confirmed_year] if confirmed_year else [])]
-        return WorkingCalendar(overrides, version=self.version + 1, confirmed_years=years)
+        return self.with_changes([override] if override else [], [confirmed_year] if confirmed_year else [])
+
+    def with_changes(self, overrides: Iterable[Override], confirmed_years: Iterable[int] = ()) -> WorkingCalendar:
+        """The calendar as it would be with one more version holding all of these (an imported notice)."""
+        return WorkingCalendar([*self._overrides.values(), *overrides], version=self.version + 1,
+                               confirmed_years=[*self.confirmed_years, *confirmed_years])
+
+    def assumed_between(self, a: date, b: date) -> list[SkippedDay]:
+        """Rest days in (a, b] taken from the holiday law alone, each with its reason."""
+        infos = (self.day(d) for d in _days(a, b))
+        return [SkippedDay(day=i.day, note=i.assumption) for i in infos if i.assumption]
 
     def is_working_day(self, d: date) -> bool:
         return self.day(d).working
@@ -211,9 +229,11 @@ class WorkingCalendar:
                 remaining -= 1
             else:
                 skipped.append(SkippedDay(day=current, note=info.note))
-        return self._deadline(
+        deadline = self._deadline(
             current, basis, start_event, start, "working_days", n, skipped, provisional_days
         )
+        deadline.receipt.assumed = self.assumed_between(start, current)
+        return deadline
 
     def add_natural_days(self, start: date, n: int, *, basis: str, start_event: str) -> Deadline:
         end = start + timedelta(days=n)
@@ -229,6 +249,8 @@ class WorkingCalendar:
             end, basis, start_event, start, "natural_days", n, skipped, provisional_days
         )
         deadline.receipt.moved_from = moved_from
+        # only the move off a rest day depends on which days are rest days
+        deadline.receipt.assumed = self.assumed_between(moved_from - timedelta(days=1), end) if moved_from else []
         return deadline
 
     def fixed_date(self, due: date, *, basis: str, start_event: str, start: date) -> Deadline:

@@ -70,10 +70,14 @@ def project(spec: DeadlineSpec, cal: WorkingCalendar) -> Deadline:
             receipt.pauses.append(step)
             if step.resumed_on is not None:
                 due = cal.shift_working_days(step.resumed_on, remaining)
+                receipt.assumed += cal.assumed_between(step.resumed_on, due)
         else:
             receipt.extensions.append(step)
-            due = cal.shift_working_days(due, step.working_days)
+            extended = cal.shift_working_days(due, step.working_days)
+            receipt.assumed += cal.assumed_between(due, extended)
+            due = extended
         provisional = provisional or cal.day(due).provisional
+    receipt.assumed = sorted({a.day: a for a in receipt.assumed}.values(), key=lambda a: a.day)
     if cal.day(due).provisional and due not in receipt.provisional_days:
         receipt.provisional_days.append(due)
     receipt.due_date = due

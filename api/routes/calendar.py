@@ -20,7 +20,7 @@ from api.idempotency import idempotent
 from api.problems import Problem
 from api.queries import local_iso
 from api.validation import Reason
-from domain.calendar import Override
+from domain.calendar import Override, WorkingCalendar
 from domain.deadlines import DeadlineSpec, deadline_moved, project
 from domain.messages import Actor, CalendarChangeProgress
 from domain.settings import get_settings
@@ -87,6 +87,12 @@ def affected_deadlines(session: Session, proposed: OverrideIn) -> list[dict[str,
     else:
         candidate = current.with_change(Override(day=proposed.date, working=proposed.kind == "workday",
                                                  reason=proposed.reason))
+    return affected_by(session, candidate)
+
+
+def affected_by(session: Session, candidate: WorkingCalendar) -> list[dict[str, Any]]:
+    """Open deadlines that would move (a new date, or 暂定 set or cleared) on `candidate`."""
+    current = load_calendar(session)
     moved = []
     rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"])))
     for row in rows:

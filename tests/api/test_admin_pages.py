@@ -107,3 +107,45 @@ async def test_calendar_page_previews_the_moved_deadlines_then_saves_and_reproje
             break
         await asyncio.sleep(0.1)
     assert re.search(rf"\d+ 个未到期时限已按第 {version} 版日历重新计算，其中 [1-9]\d* 个时限变动", progress)
+
+
+async def test_calendar_page_imports_a_pasted_notice_after_checking_it(api, tokens) -> None:
+    from tests.api.test_calendar_notice_import import NOTICE_2027
+
+    cid = (await api.post("/api/commitments", json=body(due_date="2027-02-04"), headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: any(d["key"] == "due" and d["provisional"] for d in c["deadlines"]))
+    csrf = await _login(api, "admin")
+    r = await api.post("/admin/calendar/notice", data={"csrf": csrf, "text": " ", "step": "preview"})
+    assert r.status_code == 422 and "存在以下问题" in r.text and '<a href="#notice-text">请粘贴通知全文</a>' in r.text
+    bad = NOTICE_2027.replace("5月8日（周六）上班", "5月8日（周五）上班")
+    r = await api.post("/admin/calendar/notice", data={"csrf": csrf, "text": bad, "step": "preview"})
+    assert r.status_code == 422 and "5月8日是周六，通知写作周五" in r.text and "确认导入" not in r.text
+    assert "2027年2月5日（周五）至2月12日（周五），共8天" in r.text  # what was read is still shown
+
+    r = await api.post("/admin/calendar/notice", data={"csrf": csrf, "text": NOTICE_2027, "step": "preview"})
+    assert r.status_code == 200 and "请核对通知内容" in r.text and "确认导入" in r.text
+    assert "国务院办公厅关于2027年部分节假日安排的通知" in r.text and "2027 年（导入后该年时限不再暂定）" in r.text
+    assert ("<td>春节</td><td>2027年2月5日（周五）至2月12日（周五），共8天</td>"
+            "<td>2027年2月14日（周日）、2027年2月20日（周六）</td>") in r.text
+    count = int(re.search(r"此变更将影响 (\d+) 个未到期时限", r.text).group(1))
+    assert count >= 1 and re.search(rf"政务承诺 {cid}</td><td>承诺履行期限</td><td>[^<]*</td><td>2027-02-04</td>"
+                                    r"<td>2027-02-04（确定）</td>", r.text)
+    fields = dict(re.findall(r'<input type="hidden" name="(nonce|checked)" value="([^"]*)"', r.text))
+    with session_scope() as s:
+        assert s.exec(select(CalendarVersion)).first() is None  # checking saves nothing
+    edited = NOTICE_2027.replace("5月8日（周六）上班。", "")
+    r = await api.post("/admin/calendar/notice", data={"csrf": csrf, "text": edited, "step": "save", **fields})
+    assert r.status_code == 200 and "确认导入" in r.text  # changed after the check: checked again, not saved
+    r = await api.post("/admin/calendar/notice", data={"csrf": csrf, "text": NOTICE_2027, "step": "save", **fields})
+    assert r.status_code == 303
+    saved = await api.get(r.headers["location"])
+    assert f"{count} 个未到期时限已按新日历重新计算" in saved.text
+    assert "国务院办公厅关于2027年部分节假日安排的通知：春节调休上班" in saved.text
+    with session_scope() as s:
+        assert len(s.exec(select(CalendarVersion)).all()) == 1
+    for _ in range(400):
+        due = next(d for d in (await api.get(f"/api/commitments/{cid}")).json()["deadlines"] if d["key"] == "due")
+        if not due["provisional"]:
+            break
+        await asyncio.sleep(0.05)
+    assert due["provisional"] is False

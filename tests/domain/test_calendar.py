@@ -42,11 +42,57 @@ def test_natural_days_ending_on_a_rest_day_move_to_next_working_day() -> None:
     assert plain.due_date == date(2026, 11, 5) and plain.receipt.moved_from is None
 
 
-def test_2027_fallback_counts_statutory_holidays_only_and_is_provisional() -> None:
+def test_2027_fallback_counts_statutory_holidays_and_their_make_up_days_and_is_provisional() -> None:
     assert not CAL.day(date(2027, 10, 1)).working and CAL.day(date(2027, 10, 1)).provisional
     assert not CAL.day(date(2027, 2, 5)).working  # 农历除夕 is statutory since 2025
-    assert CAL.day(date(2027, 10, 4)).working  # no guessed 调休: counted as a plain Monday, provisional
-    assert CAL.day(date(2027, 10, 4)).provisional
+    # 国庆 10-02/10-03 are a Saturday and Sunday: made up on Monday and Tuesday (art. 6)
+    assert [CAL.day(date(2027, 10, d)).working for d in (4, 5, 6)] == [False, False, True]
+    assert CAL.day(date(2027, 10, 6)).provisional  # no guessed 调休: a plain Wednesday, provisional
+    assert CAL.day(date(2027, 1, 1)).note == "元旦（法定节日，暂定）"  # a Friday: nothing to make up
+    assert CAL.day(date(2027, 1, 4)).working
+
+
+def test_2027_spring_festival_on_a_weekend_is_made_up_on_the_next_two_working_days() -> None:
+    # 2027 春节: 02-05 (除夕, Fri) to 02-08 (初三, Mon); 02-06 and 02-07 fall on the weekend (art. 6)
+    days = {d: CAL.day(date(2027, 2, d)) for d in range(4, 13)}
+    assert [d for d, info in days.items() if not info.working] == [5, 6, 7, 8, 9, 10]
+    assert days[9].note == "补假（春节逢周末，暂定）" and days[9].provisional
+    deadline = CAL.add_working_days(date(2027, 2, 3), 3, basis="河南省社会信用条例第41条", start_event="收到异议")
+    assert deadline.due_date == date(2027, 2, 12) and deadline.provisional
+    text = deadline.receipt.summary_zh()
+    assert text.endswith("暂定（节假日安排未录入）："
+                         "2027-02-09 按《全国年节及纪念日放假办法》第六条推定为补假（春节逢周末）；"
+                         "2027-02-10 按《全国年节及纪念日放假办法》第六条推定为补假（春节逢周末）")
+    assert "2027-02-05" not in text  # 除夕 is the law itself, not an assumption
+
+
+def test_make_up_days_named_in_extensions_and_natural_days_too() -> None:
+    from domain.calendar import Extension
+
+    spec = DeadlineSpec(key="k", label="核实期限", basis="b", start_event="e", start_date=date(2027, 4, 26),
+                        unit="working_days", count=3,
+                        extensions=[Extension(reason="补充鉴定", working_days=2, approved_by="xyb",
+                                              approved_on=date(2027, 4, 28))])
+    d = project(spec, CAL)  # 04-29 + 2: 04-30, then over 劳动节 (05-01/05-02, a weekend) and its make-up days
+    assert d.due_date == date(2027, 5, 5)
+    assert [a.day for a in d.receipt.assumed] == [date(2027, 5, 3), date(2027, 5, 4)]
+    natural = CAL.add_natural_days(date(2027, 4, 20), 13, basis="民法典第203条", start_event="送达")
+    assert natural.receipt.moved_from == date(2027, 5, 3) and natural.due_date == date(2027, 5, 5)
+    assert "2027-05-04 按《全国年节及纪念日放假办法》第六条推定为补假（劳动节逢周末）" in natural.receipt.summary_zh()
+
+
+def test_a_confirmed_year_keeps_statutory_holidays_but_assumes_no_make_up_days() -> None:
+    confirmed = WorkingCalendar(confirmed_years=[2027])
+    assert not confirmed.day(date(2027, 2, 8)).working  # 初三: the law
+    assert confirmed.day(date(2027, 2, 9)).working and not confirmed.day(date(2027, 2, 9)).provisional
+
+
+def test_receipts_made_before_assumed_days_existed_still_read() -> None:
+    from domain.calendar import Receipt
+
+    old = CAL.add_working_days(date(2026, 12, 30), 2, basis="b", start_event="e").receipt.model_dump(mode="json")
+    del old["assumed"]
+    assert Receipt.model_validate(old).summary_zh().endswith("；暂定（节假日安排未录入）")
 
 
 def test_operator_overrides_win_over_package_and_fallback() -> None:
@@ -120,3 +166,15 @@ def test_a_confirmed_year_is_no_longer_provisional() -> None:
     d = confirmed.add_working_days(date(2026, 12, 30), 2, basis="b", start_event="e")
     assert d.due_date == date(2027, 1, 4) and d.provisional is False
     assert not confirmed.day(date(2027, 10, 1)).working and not confirmed.day(date(2027, 10, 1)).provisional
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_every_law_make_up_day_is_a_rest_day_in_the_state_councils_schedule(year: int) -> None:
+    """The years the 2024 revision already governs, checked against the notices (chinese-calendar)."""
+    import chinese_calendar
+
+    from domain.holiday_law import rest_days
+
+    makeup = [d for d, law in rest_days(year).items() if law.kind == "makeup"]
+    assert makeup and all(not chinese_calendar.is_workday(d) for d in makeup)
+    assert all(not chinese_calendar.is_workday(d) for d in rest_days(year))
