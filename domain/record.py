@@ -3,10 +3,10 @@ categories, severities and the publicity periods that decide publication and rep
 
 from __future__ import annotations
 
-import calendar as _calendar
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
+from domain.periods import first_day_after, months_period_last_day
 from domain.profiles import RuleProfile
 
 
@@ -80,22 +80,27 @@ SEVERITIES: dict[str, str] = {"minor": "轻微", "general": "一般", "serious":
 MITIGATIONS: dict[str, str] = {"mitigated": "从轻", "exempted": "免于惩戒"}
 
 
-def add_months(d: date, months: int) -> date:
-    """Calendar months; the day is clamped to the month's end (2026-01-31 + 1 → 2026-02-28)."""
-    month_index = d.month - 1 + months
-    year, month = d.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
-
-
 def is_published(severity: str, profile: RuleProfile) -> bool:
     return profile.publicity[severity].published
 
 
 def repair_possible_from(decision_date: date, severity: str, profile: RuleProfile) -> date:
-    """First day a repair may be requested: the minimum publicity period has run."""
-    return add_months(decision_date, profile.publicity[severity].min_months)
+    """First day a repair may be requested: the day after the minimum publicity period's last day
+    (domain.periods: 2026-08-31 + 3 months ends 2026-11-30, repair from 2026-12-01)."""
+    return first_day_after(decision_date, profile.publicity[severity].min_months)
+
+
+def minimum_publicity_ends(decision_date: date, severity: str, profile: RuleProfile) -> date:
+    """Last day of the minimum publicity period (it still counts, until 24:00)."""
+    return months_period_last_day(decision_date, profile.publicity[severity].min_months)
 
 
 def publicity_ends(decision_date: date, severity: str, profile: RuleProfile) -> date:
-    """Last day of the maximum publicity period; publication stops after it."""
-    return add_months(decision_date, profile.publicity[severity].max_months)
+    """Last day of the maximum publicity period; publication stops at its end (24:00), i.e. expiry."""
+    return months_period_last_day(decision_date, profile.publicity[severity].max_months)
+
+
+def repair_opens_zh(repair_from: date, act: str = "申请") -> str:
+    """What the refusal, the page and the notice say about when repair opens (one wording, one date rule)."""
+    last = repair_from - timedelta(days=1)
+    return f"最短公示期至 {last.isoformat()} 届满，可于 {repair_from.isoformat()} 起{act}信用修复"

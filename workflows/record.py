@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         allowed,
         is_published,
         publicity_ends,
+        repair_opens_zh,
         repair_possible_from,
     )
 
@@ -214,7 +215,7 @@ class RecordWorkflow(CaseWorkflow):
         if not self.created:
             return
         if today_local() < self.repair_from:
-            raise refuse(f"最短公示期未满，最早可于 {self.repair_from.isoformat()} 申请信用修复", "InvalidState",
+            raise refuse(repair_opens_zh(self.repair_from), "InvalidState",
                          state=self.state, possible_from=self.repair_from.isoformat())
         if not allowed(RecordAction.request_repair, self.state):
             raise refuse(f"整改尚未核验通过（当前：{STATE_LABELS_ZH[self.state]}），不能申请信用修复", "InvalidState",
@@ -241,7 +242,7 @@ class RecordWorkflow(CaseWorkflow):
     def _check_repair_decision(self, req: RepairDecision) -> None:
         self._require(RecordAction.decide_repair, req.actor, ("credit_office",))
         if self.created and req.approved and today_local() < self.repair_from:
-            raise refuse(f"最短公示期未满，最早可于 {self.repair_from.isoformat()} 批准信用修复", "InvalidState",
+            raise refuse(repair_opens_zh(self.repair_from, "批准"), "InvalidState",
                          state=self.state, possible_from=self.repair_from.isoformat())
         if not req.approved and not req.reason.strip():
             raise refuse("不予修复须说明理由", "InvalidInput", field="reason")
