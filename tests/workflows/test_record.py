@@ -213,4 +213,4 @@ async def test_rectification_awaiting_verification_is_not_overdue_and_severity_r
                                                                        reason="重新认定为严重"))
         cause = await _refused(handle.execute_update(RecordWorkflow.decide_repair,
                                                      RepairDecision(actor=CREDIT, approved=True)))
-        assert cause.details[0]["possible_from"] == "2027-05-06"
+        assert cause.details[0]["possible_from"] == "2027-05-07"  # the year ends 2027-05-06 (24:00)
