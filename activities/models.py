@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.settings import get_settings
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every database (SQLite keeps no offset)."""
@@ -43,6 +45,8 @@ class Department(SQLModel, table=True):
     email: str = Field(max_length=254)
     supervisor_email: str | None = Field(default=None, max_length=254)
     feed_token: str = Field(max_length=64)
+    # rule profile (domain/profiles/<name>.toml) of the jurisdiction; every new case of the department pins it
+    profile: str = Field(default_factory=lambda: get_settings().default_profile, max_length=32)
 
 
 class User(SQLModel, table=True):

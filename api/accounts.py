@@ -17,6 +17,8 @@ from api import passwords
 from api.auth import hash_password, revoke_user_sessions
 from api.problems import Problem, field_error
 from api.validation import Email, Name
+from domain.profiles import available_profiles, load_profile
+from domain.settings import get_settings
 
 Role = Literal["department", "credit_office", "supervisor", "admin"]
 ROLE_LABELS = {"department": "部门", "credit_office": "信用办", "supervisor": "督办", "admin": "管理员"}
@@ -56,6 +58,15 @@ class DepartmentIn(BaseModel):
     name: Name  # type: ignore[valid-type]
     email: Email
     supervisor_email: Email | None = None
+    profile: str | None = Field(default=None, max_length=32)  # None: the deployment's DEFAULT_PROFILE
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, v: str | None) -> str | None:
+        if v is not None and v not in available_profiles():
+            choices = "、".join(f"{n}（{load_profile(n).regulation}）" for n in available_profiles())
+            raise ValueError(f"没有这套规则，可选：{choices}")
+        return v
 
     @field_validator("code")
     @classmethod
@@ -117,10 +128,11 @@ def set_user_active(session: Session, user_id: int, active: bool, by: str, role:
 def create_department(session: Session, body: DepartmentIn, by: str, role: str = "admin") -> Department:
     if session.get(Department, body.code) is not None:
         raise Problem(409, f"单位代码 {body.code} 已存在")
+    profile = body.profile or get_settings().default_profile
     dept = Department(code=body.code, name=body.name, email=body.email, supervisor_email=body.supervisor_email,
-                      feed_token=secrets.token_urlsafe(24))
+                      feed_token=secrets.token_urlsafe(24), profile=profile)
     session.add(dept)
     _audit(session, "department", 0, "department_created", by, role, f"添加单位 {body.code} {body.name}",
-           {"code": body.code})
+           {"code": body.code, "profile": profile})
     session.commit()
     return dept

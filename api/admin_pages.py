@@ -31,6 +31,8 @@ from api.staff_pages import CASE_ZH, checked_form, csrf_token, page_actor
 from api.validation import CaseId
 from domain.calendar import TZ
 from domain.messages import Actor
+from domain.profiles import available_profiles, regulation_zh
+from domain.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
 DONE = {"department": "已添加单位", "user": "已添加账号", "enabled": "已启用账号", "disabled": "已停用账号"}
@@ -47,6 +49,8 @@ def _admin_page(request: Request, session: SessionDep, message: str | None = Non
     departments = list(session.exec(select(Department).order_by(col(Department.code))))
     return templates.TemplateResponse(request, "pages/admin.html.j2", {
         "departments": departments, "users": list_users(session), "roles": ROLE_LABELS, "message": message,
+        "profiles": {name: regulation_zh(name) for name in available_profiles()},
+        "default_profile": get_settings().default_profile,
         "errors": errors or {}, "which": which, "form": form or {}, "csrf": csrf_token(request)},
         status_code=status)
 

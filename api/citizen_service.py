@@ -14,15 +14,15 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from activities.jurisdiction import department_profile
 from activities.models import Commitment, Complaint, Department, Objection, Record
 from api.problems import Problem, field_error
-from api.queries import deadlines_of, history_of, local_iso
+from api.queries import deadlines_of, history_of, local_iso, profile_info
 from api.tracking import hash_code, new_code
 from api.validation import Email, LongText, Name, Title
 from domain.calendar import TZ
 from domain.messages import ComplaintStart, ObjectionStart, Target
 from domain.objection import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS, OBJECTION_STATES_ZH, OUTCOMES_ZH
-from domain.profiles import load_profile
 from domain.settings import get_settings
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -87,7 +87,7 @@ async def _register(session: Session, client: Client, row: Objection | Complaint
 
 async def file_objection(session: Session, client: Client, body: ObjectionIn) -> dict[str, Any]:
     target = _target(session, body)
-    profile = load_profile(get_settings().default_profile)
+    profile = department_profile(session, target.department or "")
     code, digest = new_code()
     now = datetime.now(UTC)
     row = Objection(tracking_hash=digest, target_type=target.case_type, target_id=target.case_id,
@@ -110,7 +110,7 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
             raise field_error("commitment_id", f"政务承诺 {body.commitment_id} 不存在或未公开")
     if body.complainant_email and not body.complainant_name:
         raise field_error("complainant_name", "实名投诉请填写姓名（匿名投诉请不填姓名和邮箱）")
-    profile = load_profile(get_settings().default_profile)
+    profile = department_profile(session, body.department)
     code, digest = new_code()
     now = datetime.now(UTC)
     row = Complaint(tracking_hash=digest, department_code=body.department, topic=body.topic, subject=body.subject,
@@ -143,6 +143,7 @@ def objection_status(session: Session, row: Objection) -> dict[str, Any]:
     return {
         "kind": "objection", "id": row.id, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state],
         "target": {"type": row.target_type, "id": row.target_id}, "submitted_at": local_iso(row.created_at),
+        "profile": profile_info(row.profile_name, row.profile_version),
         "deadlines": deadlines_of(session, "objection", row.id),
         "decision": {"outcome": row.outcome, "outcome_label": OUTCOMES_ZH.get(row.outcome or ""),
                      "reason": row.decision_reason, "correction": row.correction} if row.outcome else None,
@@ -157,6 +158,7 @@ def complaint_status(session: Session, row: Complaint) -> dict[str, Any]:
         "kind": "complaint", "id": row.id, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
         "department": row.department_code, "department_name": dept.name if dept else None,
         "subject": row.subject, "submitted_at": local_iso(row.created_at),
+        "profile": profile_info(row.profile_name, row.profile_version),
         "deadlines": deadlines_of(session, "complaint", row.id),
         "response": row.response, "review_reason": row.review_reason, "feedback": row.feedback,
         "reopened": row.reopened, "record_id": row.record_id,

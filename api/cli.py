@@ -39,7 +39,8 @@ def _user_add(args: argparse.Namespace) -> int:
 
 def _department_add(args: argparse.Namespace) -> int:
     try:
-        body = DepartmentIn(code=args.code, name=args.name, email=args.email, supervisor_email=args.supervisor_email)
+        body = DepartmentIn(code=args.code, name=args.name, email=args.email, supervisor_email=args.supervisor_email,
+                            profile=args.profile)
         with session_scope() as session:
             create_department(session, body, "cli", "admin")
     except (ValidationError, Problem) as err:
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     da.add_argument("--name", required=True)
     da.add_argument("--email", required=True)
     da.add_argument("--supervisor-email")
+    da.add_argument("--profile", help="适用规则（domain/profiles/ 下的文件名，如 shanghai）；默认 DEFAULT_PROFILE")
     da.set_defaults(func=_department_add)
 
     cal = sub.add_parser("calendar", help="工作日历").add_subparsers(dest="cmd", required=True)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from activities.jurisdiction import department_profile
 from activities.models import Commitment, Milestone
 from domain.calendar import TZ
 from domain.commitment import CommitmentState
@@ -33,7 +34,7 @@ def insert_commitment(session: Session, *, department: str, kind: str, title: st
                       profile_name: str | None = None) -> tuple[Commitment, CommitmentStart]:
     """One INSERT … RETURNING id (SQLAlchemy Core): the ORM unit of work cost more CPU than the whole
     statement on the API's hottest path (bench/commitments_vs_raw.py). The returned row is detached."""
-    profile = load_profile(profile_name or get_settings().default_profile)
+    profile = load_profile(profile_name) if profile_name else department_profile(session, department)
     values = {"department_code": department, "kind": kind, "title": title, "content": content,
               "due_date": due_date, "official": official, "state": CommitmentState.draft,
               "profile_name": profile.name, "profile_version": profile.version, "created_by": actor.username,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -14,7 +14,8 @@ from api.scope import own_department, reads_all
 from domain.calendar import TZ, Receipt
 from domain.commitment import KINDS, STATE_LABELS_ZH, CommitmentState
 from domain.messages import Actor
-from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES
+from domain.profiles import rules_label_zh
+from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, repair_opens_zh
 from domain.record import STATE_LABELS_ZH as RECORD_STATES
 
 ACTION_LABELS_ZH = {
@@ -118,6 +119,11 @@ def department_names(session: Session) -> dict[str, str]:
     return {d.code: d.name for d in session.exec(select(Department))}
 
 
+def profile_info(name: str, version: str) -> dict[str, str]:
+    """The rule profile a case pinned: code and version for programs, `label` (Chinese) for people."""
+    return {"name": name, "version": version, "label": rules_label_zh(name, version)}
+
+
 DEADLINE_STATUS_ZH = {"open": "计时中", "paused": "中止计时", "met": "按期办结", "missed": "已逾期", "closed": "已结束"}
 
 
@@ -197,8 +203,10 @@ def record_detail(session: Session, row: Record, staff: bool = False) -> dict[st
         "rectification_evidence": row.rectification_evidence or [], "commitment_letter": row.commitment_letter,
         "repair_decision_reason": row.repair_decision_reason, "mitigation_reason": row.mitigation_reason,
         "repair_possible_from": row.repair_possible_from.isoformat(),
+        "minimum_publicity_ends": (row.repair_possible_from - timedelta(days=1)).isoformat(),
+        "repair_note": repair_opens_zh(row.repair_possible_from),
         "source": {"type": row.source_type, "id": row.source_id} if row.source_type else None,
-        "profile": {"name": row.profile_name, "version": row.profile_version},
+        "profile": profile_info(row.profile_name, row.profile_version),
         "created_at": local_iso(row.created_at), "published_at": local_iso(row.published_at),
         "closed_at": local_iso(row.closed_at),
         "deadlines": deadlines_of(session, "record", row.id),
@@ -216,7 +224,7 @@ def commitment_detail(session: Session, row: Commitment, staff: bool = False) ->
     ms = [{"seq": m.seq, "title": m.title, "due_date": m.due_date.isoformat(), "done": m.done_at is not None,
            "done_at": local_iso(m.done_at), "overdue": m.overdue} for m in milestones]
     out.update({
-        "content": row.content, "profile": {"name": row.profile_name, "version": row.profile_version},
+        "content": row.content, "profile": profile_info(row.profile_name, row.profile_version),
         "created_at": local_iso(row.created_at), "closed_at": local_iso(row.closed_at),
         "report": row.report, "evidence": row.evidence or [], "record_id": row.record_id,
         "pending_amendment": row.pending_amendment,

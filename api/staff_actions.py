@@ -99,7 +99,8 @@ COMMITMENT = CaseKind(
     read=commitments.get_commitment,
     title=lambda c: c["title"], row_title=lambda r: r.title,
     facts=lambda c: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
-                     ("履行情况报告", c["report"]), ("待审批的变更", c["pending_amendment"])],
+                     ("履行情况报告", c["report"]), ("待审批的变更", c["pending_amendment"]),
+                     ("适用规则", c["profile"]["label"])],
     actions=(
         StaffAction("publish", Action.publish, commitments.publish, submit="发布承诺"),
         StaffAction("fulfilment", Action.report_fulfilment, commitments.report_fulfilment,
@@ -145,7 +146,8 @@ RECORD = CaseKind(
                      ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
                      ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
                      ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
-                     ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"])],
+                     ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"]),
+                     ("适用规则", r["profile"]["label"])],
     actions=(
         StaffAction("explanation", RecordAction.explain, records.explain, records.ExplanationBody,
                     (FormField("explanation", "说明", "textarea", required=True),)),
@@ -179,7 +181,8 @@ OBJECTION = CaseKind(
     facts=lambda o: [("异议对象", f"{o['target']['type']} {o['target']['id']}"), ("信息提供单位", o["department"]),
                      ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
                      ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
-                     ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"])],
+                     ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"]),
+                     ("适用规则", o["profile"]["label"])],
     actions=(
         StaffAction("acceptance", ObjectionAction.accept, citizens.accept, citizens.AcceptanceBody,
                     (FormField("needs_supplement", "要求补正材料", "select",
@@ -203,7 +206,8 @@ COMPLAINT = CaseKind(
     facts=lambda c: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
                      ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
                      ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
-                     ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"])],
+                     ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"]),
+                     ("适用规则", c["profile"]["label"])],
     actions=(
         StaffAction("triage", ComplaintAction.triage, citizens.triage, citizens.TriageBody,
                     (FormField("department", "改派单位代码（不改派则留空）"),

@@ -60,15 +60,15 @@ def extensions_left(message: str) -> Condition:
     return lambda f: None if f.extensions_left > 0 else Refusal("InvalidState", message, {"state": f.state})
 
 
-def repair_date_reached(verb: str) -> Condition:
-    """Repair only from the day the minimum publicity period allows (processes.md §6)."""
+def repair_date_reached(message: Callable[[date], str]) -> Condition:
+    """Repair only from the day the minimum publicity period allows (processes.md §6); `message` words the
+    refusal for that day."""
 
     def check(f: Facts) -> Refusal | None:
         if f.repair_from is None or f.today >= f.repair_from:
             return None
-        day = f.repair_from.isoformat()
-        return Refusal("InvalidState", f"最短公示期未满，最早可于 {day} {verb}",
-                       {"state": f.state, "possible_from": day})
+        return Refusal("InvalidState", message(f.repair_from),
+                       {"state": f.state, "possible_from": f.repair_from.isoformat()})
 
     return check
 

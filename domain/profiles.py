@@ -67,3 +67,16 @@ def load_profile(name: str) -> RuleProfile:
     if not path.is_file():
         raise KeyError(f"unknown rule profile {name!r}; available: {', '.join(available_profiles())}")
     return RuleProfile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def regulation_zh(name: str) -> str:
+    """The regulation a profile implements, by its Chinese name; a profile no longer shipped keeps its name."""
+    try:
+        return load_profile(name).regulation
+    except KeyError:
+        return name
+
+
+def rules_label_zh(name: str, version: str) -> str:
+    """Which rules a case follows, for pages: the regulation's Chinese name and the pinned version, no code."""
+    return f"{regulation_zh(name)}（规则版本 {version}）"

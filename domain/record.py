@@ -3,11 +3,11 @@ categories, severities and the publicity periods that decide publication and rep
 
 from __future__ import annotations
 
-import calendar as _calendar
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from domain.actions import ActionTable, flag_clear, flag_set, repair_date_reached, rule
+from domain.periods import first_day_after, months_period_last_day
 from domain.profiles import RuleProfile
 
 
@@ -51,31 +51,6 @@ class RecordAction(StrEnum):
     set_rectification_due = "set_rectification_due"
 
 
-S = RecordState
-_OPEN = frozenset(s for s in RecordState if s not in FINAL_STATES)
-_BEFORE_RECTIFIED = frozenset({S.recorded, S.published, S.rectifying})
-# Facts flags of a record: the written explanation is in; rectification material awaits verification.
-EXPLAINED, RECTIFICATION_PENDING = "explained", "rectification_pending"
-
-RULES = ActionTable("record", "失信记录", STATE_LABELS_ZH, [
-    rule(RecordAction.explain, "书面说明原因", ("department",), _BEFORE_RECTIFIED,
-         when=[flag_clear(EXPLAINED, "已提交书面说明")], deadline="explanation"),
-    rule(RecordAction.submit_rectification, "提交整改材料", ("department",), _BEFORE_RECTIFIED,
-         when=[flag_clear(RECTIFICATION_PENDING, "整改材料正在核验中")], deadline="rectification"),
-    rule(RecordAction.verify_rectification, "核验整改", ("credit_office",), _BEFORE_RECTIFIED,
-         when=[flag_set(RECTIFICATION_PENDING, "没有待核验的整改材料")], deadline="rectification-verification"),
-    rule(RecordAction.request_repair, "申请信用修复", ("department",), {S.rectified, S.repair_rejected},
-         first=[repair_date_reached("申请信用修复")],
-         state_message="整改尚未核验通过（当前：{state}），不能申请信用修复"),
-    rule(RecordAction.decide_repair, "信用修复决定", ("credit_office",), {S.repair_requested},
-         deadline="repair-decision"),
-    rule(RecordAction.set_rectification_due, "确定整改期限", ("credit_office",), _BEFORE_RECTIFIED, queued=False),
-    rule(RecordAction.classify, "认定严重程度", ("credit_office",), _OPEN, queued=False),
-    rule(RecordAction.mitigate, "主动纠错（从轻或免于惩戒）", ("credit_office",), _OPEN, queued=False),
-], creators=("credit_office",))
-APPROVAL_NEEDS_REPAIR_DATE = repair_date_reached("批准信用修复")  # a rejection may come earlier
-
-
 CATEGORIES: dict[str, str] = {
     "judgment": "司法判决",
     "administrative_penalty": "行政处罚",
@@ -93,22 +68,53 @@ SEVERITIES: dict[str, str] = {"minor": "轻微", "general": "一般", "serious":
 MITIGATIONS: dict[str, str] = {"mitigated": "从轻", "exempted": "免于惩戒"}
 
 
-def add_months(d: date, months: int) -> date:
-    """Calendar months; the day is clamped to the month's end (2026-01-31 + 1 → 2026-02-28)."""
-    month_index = d.month - 1 + months
-    year, month = d.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
-
-
 def is_published(severity: str, profile: RuleProfile) -> bool:
     return profile.publicity[severity].published
 
 
 def repair_possible_from(decision_date: date, severity: str, profile: RuleProfile) -> date:
-    """First day a repair may be requested: the minimum publicity period has run."""
-    return add_months(decision_date, profile.publicity[severity].min_months)
+    """First day a repair may be requested: the day after the minimum publicity period's last day
+    (domain.periods: 2026-08-31 + 3 months ends 2026-11-30, repair from 2026-12-01)."""
+    return first_day_after(decision_date, profile.publicity[severity].min_months)
+
+
+def minimum_publicity_ends(decision_date: date, severity: str, profile: RuleProfile) -> date:
+    """Last day of the minimum publicity period (it still counts, until 24:00)."""
+    return months_period_last_day(decision_date, profile.publicity[severity].min_months)
 
 
 def publicity_ends(decision_date: date, severity: str, profile: RuleProfile) -> date:
-    """Last day of the maximum publicity period; publication stops after it."""
-    return add_months(decision_date, profile.publicity[severity].max_months)
+    """Last day of the maximum publicity period; publication stops at its end (24:00), i.e. expiry."""
+    return months_period_last_day(decision_date, profile.publicity[severity].max_months)
+
+
+def repair_opens_zh(repair_from: date, act: str = "申请") -> str:
+    """What the refusal, the page and the notice say about when repair opens (one wording, one date rule)."""
+    last = repair_from - timedelta(days=1)
+    return f"最短公示期至 {last.isoformat()} 届满，可于 {repair_from.isoformat()} 起{act}信用修复"
+
+
+S = RecordState
+_OPEN = frozenset(s for s in RecordState if s not in FINAL_STATES)
+_BEFORE_RECTIFIED = frozenset({S.recorded, S.published, S.rectifying})
+# Facts flags of a record: the written explanation is in; rectification material awaits verification.
+EXPLAINED, RECTIFICATION_PENDING = "explained", "rectification_pending"
+
+RULES = ActionTable("record", "失信记录", STATE_LABELS_ZH, [
+    rule(RecordAction.explain, "书面说明原因", ("department",), _BEFORE_RECTIFIED,
+         when=[flag_clear(EXPLAINED, "已提交书面说明")], deadline="explanation"),
+    rule(RecordAction.submit_rectification, "提交整改材料", ("department",), _BEFORE_RECTIFIED,
+         when=[flag_clear(RECTIFICATION_PENDING, "整改材料正在核验中")], deadline="rectification"),
+    rule(RecordAction.verify_rectification, "核验整改", ("credit_office",), _BEFORE_RECTIFIED,
+         when=[flag_set(RECTIFICATION_PENDING, "没有待核验的整改材料")], deadline="rectification-verification"),
+    rule(RecordAction.request_repair, "申请信用修复", ("department",), {S.rectified, S.repair_rejected},
+         first=[repair_date_reached(repair_opens_zh)],
+         state_message="整改尚未核验通过（当前：{state}），不能申请信用修复"),
+    rule(RecordAction.decide_repair, "信用修复决定", ("credit_office",), {S.repair_requested},
+         deadline="repair-decision"),
+    rule(RecordAction.set_rectification_due, "确定整改期限", ("credit_office",), _BEFORE_RECTIFIED, queued=False),
+    rule(RecordAction.classify, "认定严重程度", ("credit_office",), _OPEN, queued=False),
+    rule(RecordAction.mitigate, "主动纠错（从轻或免于惩戒）", ("credit_office",), _OPEN, queued=False),
+], creators=("credit_office",))
+# Approving a repair needs the date too; a rejection may come earlier.
+APPROVAL_NEEDS_REPAIR_DATE = repair_date_reached(lambda day: repair_opens_zh(day, "批准"))

@@ -129,6 +129,17 @@ class CaseWorkflow:
         """Hook: a deadline was re-projected (pause, extension, new date, calendar); undo what its old due
         instant caused if the new one lies ahead."""
 
+    async def _note_passed_move(self, clock: DeadlineClock, actor: Actor) -> None:
+        """A due date that had passed moved (extension, pause, new date): the history says from when to when,
+        since what was escalated for the old date is not sent again (workflows.common.DeadlineClock)."""
+        if clock.passed_move is None:
+            return
+        old, new = clock.passed_move
+        clock.passed_move = None
+        await self.journal.write("deadline_moved", actor, reason=f"{clock.spec.label}截止日由 {old.isoformat()} 改为 "
+                                 f"{new.isoformat()}", data={"deadline": clock.spec.key, "from": old.isoformat(),
+                                                             "to": new.isoformat()})
+
 
 class _Acting:
     """Serialises an update with every other transition and re-runs its validator under the lock

@@ -322,6 +322,7 @@ class CommitmentWorkflow(CaseWorkflow):
     async def _clock_moved(self, clock: DeadlineClock, actor: Actor) -> None:
         """The due date moved (or its clock stopped): a grace period started by the old due instant ends,
         and a commitment no longer late stops showing 逾期."""
+        await self._note_passed_move(clock, actor)
         if clock is not self.due_clock or clock.overdue:
             return
         if self.grace_clock is not None:

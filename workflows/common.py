@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -126,6 +126,9 @@ EventHandler = Callable[["DeadlineClock", ScheduledEvent], Awaitable[None]]
 # workflow.patched() id: a timer checks the calendar version before it acts. Histories recorded before this
 # check replay without it; a running case takes it from its first timer after the upgrade.
 REPLAN_WHEN_TIMER_FIRES = "replan-when-a-timer-fires-on-an-older-calendar"
+# workflow.patched() id: an escalation is sent once per passing of a due date. A re-plan that leaves the
+# deadline passed gives its due/serious events new keys; before this they fired again at once.
+ESCALATE_ONCE_PER_PASSING = "escalate-once-per-passing-of-a-due-date"
 
 
 class DeadlineClock:
@@ -145,6 +148,10 @@ class DeadlineClock:
         self._fired: set[str] = set()
         self._planned_at = workflow.now()
         self._task: asyncio.Task[None] | None = None
+        # escalation kinds (due, serious) sent since the due date last passed; cleared when it lies ahead again
+        self._escalated: set[str] = set()
+        # (old, new) due date of a re-plan that moved a date which had passed; the case notes it in its history
+        self.passed_move: tuple[date, date] | None = None
 
     @property
     def paused(self) -> bool:
@@ -168,6 +175,7 @@ class DeadlineClock:
 
     async def _project(self) -> None:
         self._planned_at = workflow.now()
+        before = self.plan
         self.plan = await workflow.execute_activity(
             "plan_deadline",
             PlanRequest(case=self.case, spec=self.spec, binds=self.binds, reminders=self.reminders,
@@ -177,6 +185,23 @@ class DeadlineClock:
         )
         self.notifier.deliver(self.plan.notices)
         self._dirty = True
+        if before is not None and self._escalated and workflow.patched(ESCALATE_ONCE_PER_PASSING):
+            self._after_replan(before)
+
+    def _after_replan(self, before: Plan) -> None:
+        """A due date that had passed (and was escalated) moved. Lying ahead now, it escalates again when it
+        passes; still passed, the new plan's due and 严重逾期 events of a kind already sent are not news: they
+        are marked sent instead of repeating what the case was told (daily digests go on)."""
+        assert self.plan is not None
+        old, new = before.deadline.due_date, self.plan.deadline.due_date
+        if old != new:
+            self.passed_move = (old, new)
+        if self.plan.paused or self.plan.deadline.due_at > self._planned_at:
+            self._escalated.clear()
+            return
+        for event in self.plan.events:
+            if event.kind in self._escalated:
+                self._fired.add(event.key)
 
     async def pause(self, reason: str) -> None:
         self.spec.pauses.append(Pause(reason=reason, paused_on=today_local()))
@@ -197,8 +222,10 @@ class DeadlineClock:
         await self._project()
 
     async def reproject(self) -> None:
-        """Calendar changed: project the same spec on the newest calendar version."""
+        """Calendar changed: project the same spec on the newest calendar version (the calendar batch writes
+        the move into the case's history, so it is not noted again)."""
         await self._project()
+        self.passed_move = None
 
     async def close(self, status: str) -> None:
         if self.closed:
@@ -241,6 +268,8 @@ class DeadlineClock:
             if self.closed or self._dirty:
                 continue
             self._fired.add(event.key)
+            if event.kind in ("due", "serious"):
+                self._escalated.add(event.kind)
             await self.on_event(self, event)
 
     async def _replanned_on_newer_calendar(self, event: ScheduledEvent) -> bool:
@@ -251,5 +280,6 @@ class DeadlineClock:
         if self.plan is None or newest <= self.plan.deadline.receipt.calendar_version:
             return False
         await self._project()
+        self.passed_move = None  # a calendar move: the calendar batch has noted it
         self._planned_at = min(self._planned_at, event.at)  # not stale: this instant has just come
         return True

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
+from activities.jurisdiction import department_profile
 from activities.models import Department, Record
 from activities.records import insert_record
 from api.auth import CurrentActor, OptionalActor
@@ -33,9 +34,7 @@ from domain.messages import (
     RepairRequest,
     SeverityIn,
 )
-from domain.profiles import load_profile
 from domain.record import CATEGORIES, RULES, RecordAction
-from domain.settings import get_settings
 from workflows.record import RecordWorkflow
 
 router = APIRouter(prefix="/api/records", tags=["records"])
@@ -133,7 +132,7 @@ async def create_record(body: RecordCreate, actor: CurrentActor, session: Sessio
             session, department=body.subject_department, official=body.subject_official, category=body.category,
             severity=body.severity, facts=body.facts, decision_date=body.decision_date,
             rectification_due=body.rectification_due, shared_with=body.shared_with, actor=actor,
-            now=datetime.now(UTC), profile=load_profile(get_settings().default_profile))
+            now=datetime.now(UTC), profile=department_profile(session, body.subject_department))
         session.commit()
         try:
             await start_record(client, start)

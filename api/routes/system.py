@@ -24,6 +24,7 @@ from api.recipients import official_addresses, shown_error, shown_recipient
 from api.routes.citizens import PERSONAL_DATA_ROLES
 from domain.calendar import TZ, end_of_day
 from domain.messages import Actor
+from domain.profiles import regulation_zh
 
 router = APIRouter()
 
@@ -72,7 +73,8 @@ def logout(token: Annotated[str | None, Depends(oauth2)]) -> Response:
 
 
 def department_out(d: Department) -> dict[str, Any]:
-    return {"code": d.code, "name": d.name, "email": d.email, "supervisor_email": d.supervisor_email}
+    return {"code": d.code, "name": d.name, "email": d.email, "supervisor_email": d.supervisor_email,
+            "profile": d.profile, "profile_label": regulation_zh(d.profile)}
 
 
 @router.get("/api/departments", tags=["departments"])

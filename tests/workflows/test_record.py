@@ -60,9 +60,9 @@ async def test_serious_record_refused_repair_at_11_months_accepted_after_a_year(
         await h.sleep_until(local(2026, 12, 20, 10))  # 11 months after the decision
         cause = await _refused(handle.execute_update(RecordWorkflow.request_repair,
                                                      RepairRequest(actor=DEPT, commitment_letter=LETTER)))
-        assert cause.type == "InvalidState" and cause.details[0]["possible_from"] == "2027-01-19"
-        assert "2027-01-19" in cause.message
-        await h.sleep_until(local(2027, 1, 19, 10))
+        assert cause.type == "InvalidState" and cause.details[0]["possible_from"] == "2027-01-20"
+        assert "可于 2027-01-20 起申请信用修复" in cause.message
+        await h.sleep_until(local(2027, 1, 20, 10))
         view = await handle.execute_update(RecordWorkflow.request_repair,
                                            RepairRequest(actor=DEPT, commitment_letter=LETTER))
         assert view.state == "repair_requested"
@@ -75,6 +75,38 @@ async def test_serious_record_refused_repair_at_11_months_accepted_after_a_year(
         # every department that holds the record is told
         await h.env.sleep(timedelta(days=1))
         assert any("已修复" in s for s in smtp_sink.subjects("scjg@test.local"))
+
+
+async def test_repair_refused_on_the_last_day_of_the_minimum_period_accepted_the_next_day(smtp_sink) -> None:
+    # decided 2026-08-31, general: the 3-month minimum ends 2026-11-30 (that day counts until 24:00)
+    async with harness_at(local(2026, 11, 30, 10)) as h:
+        rid, handle = await h.record("general", date(2026, 8, 31), rectification_due=date(2026, 12, 31))
+        await _rectify(handle)
+        assert record_row(rid).repair_possible_from == date(2026, 12, 1)
+        await h.sleep_until(local(2026, 11, 30, 23, 59))
+        cause = await _refused(handle.execute_update(RecordWorkflow.request_repair,
+                                                     RepairRequest(actor=DEPT, commitment_letter=LETTER)))
+        assert cause.type == "InvalidState" and cause.details[0]["possible_from"] == "2026-12-01"
+        assert cause.message == "最短公示期至 2026-11-30 届满，可于 2026-12-01 起申请信用修复"
+        await h.sleep_until(local(2026, 12, 1, 0, 1))
+        view = await handle.execute_update(RecordWorkflow.request_repair,
+                                           RepairRequest(actor=DEPT, commitment_letter=LETTER))
+        assert view.state == "repair_requested" and view.repair_possible_from == date(2026, 12, 1)
+
+
+async def test_general_record_expires_when_its_year_has_run_not_a_day_early(smtp_sink) -> None:
+    # decided 2026-08-31: published until 2027-08-31 24:00
+    async with harness_at(local(2027, 8, 30, 10)) as h:
+        rid, handle = await h.record("general", date(2026, 8, 31), rectification_due=date(2027, 9, 30))
+        await h.env.sleep(timedelta(minutes=1))
+        assert record_row(rid).publicity_ends == date(2027, 8, 31)
+        await h.sleep_until(local(2027, 8, 31, 23, 59))
+        row = record_row(rid)
+        assert row.public is True and row.state == "published"
+        assert await handle.result() == "expired"
+        row = record_row(rid)
+        assert row.state == "expired" and row.public is False
+        assert row.closed_at is not None and row.closed_at >= local(2027, 9, 1, 0, 0)
 
 
 async def test_repair_before_rectification_is_refused_and_reapplication_after_rejection(smtp_sink) -> None:
@@ -181,4 +213,4 @@ async def test_rectification_awaiting_verification_is_not_overdue_and_severity_r
                                                                        reason="重新认定为严重"))
         cause = await _refused(handle.execute_update(RecordWorkflow.decide_repair,
                                                      RepairDecision(actor=CREDIT, approved=True)))
-        assert cause.details[0]["possible_from"] == "2027-05-06"
+        assert cause.details[0]["possible_from"] == "2027-05-07"  # the year ends 2027-05-06 (24:00)
