@@ -26,7 +26,7 @@ from api.citizen_service import (
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
-from api.queries import deadlines_of, history_of, local_iso, paginate
+from api.queries import deadlines_of, history_of, local_iso, paginate, profile_info
 from api.temporal_errors import send_update
 from api.validation import CaseId, LongText, Reason, Title
 from domain.messages import (
@@ -199,7 +199,8 @@ def _objection_staff_view(session: Session, row: Objection, actor: Actor) -> dic
             "applicant_phone": row.applicant_phone if personal else None, "claim": row.claim, "reasons": row.reasons,
             "supplements": row.supplements or [], "finding": row.finding, "department_late": row.department_late,
             "outcome": row.outcome, "decision_reason": row.decision_reason, "correction": row.correction,
-            "submitted_at": local_iso(row.created_at), "deadlines": deadlines_of(session, "objection", row.id),
+            "submitted_at": local_iso(row.created_at), "profile": profile_info(row.profile_name, row.profile_version),
+            "deadlines": deadlines_of(session, "objection", row.id),
             "history": history_of(session, "objection", row.id)}
 
 
