@@ -1,7 +1,7 @@
 """Who an outbox row went to, as staff may see it. An outbox row keeps only the address, so a recipient is
 official when the address is a department's duty mailbox, a supervisor's, the credit office's, the admin
 mailbox or a staff account's; any other address is a citizen's (an applicant or complainant) and is masked
-for roles that may not see personal data (processes.md §8): unknown addresses are masked, never shown."""
+for roles that may not see personal data (../shared/spec/processes.md §8): unknown addresses are masked, never shown."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who reads what (processes.md §10), in one place for every read endpoint, list filter and page.
+"""Who reads what (../shared/spec/processes.md §10), in one place for every read endpoint, list filter and page.
 
 The credit office, supervisors and admins read every case in full. A department reads its own department's
 cases in full, drafts and unpublished records included, and another department's only as the public does:

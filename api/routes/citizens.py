@@ -1,4 +1,4 @@
-"""Objection and complaint endpoints (api.md): citizens file and track with a code; staff act through
+"""Objection and complaint endpoints (../shared/spec/api.md): citizens file and track with a code; staff act through
 workflow Updates."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Commitment endpoints (api.md): create over SQL + idempotent workflow start; actions as Updates."""
+"""Commitment endpoints (../shared/spec/api.md): create over SQL + idempotent workflow start; actions as Updates."""
 
 from __future__ import annotations
 

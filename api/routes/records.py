@@ -1,4 +1,4 @@
-"""Dishonesty record endpoints (api.md): the credit office records; the subject department explains,
+"""Dishonesty record endpoints (../shared/spec/api.md): the credit office records; the subject department explains,
 rectifies and applies for repair; the credit office verifies and decides. Actions are Updates."""
 
 from __future__ import annotations

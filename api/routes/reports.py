@@ -1,4 +1,4 @@
-"""Monitoring (processes.md §9): figures and the league table per period; a named official's archive."""
+"""Monitoring (../shared/spec/processes.md §9): figures and the league table per period; a named official's archive."""
 
 from __future__ import annotations
 

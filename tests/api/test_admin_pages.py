@@ -71,7 +71,7 @@ async def test_calendar_page_previews_the_moved_deadlines_then_saves_and_reproje
     old_due = date.fromisoformat(verification["due_at"][:10])
     day = _working_days(verification["receipt"], today_local(), old_due)[0]
 
-    csrf = await _login(api, "xyb")  # the credit office keeps calendars too (processes.md §10)
+    csrf = await _login(api, "xyb")  # the credit office keeps calendars too (../shared/spec/processes.md §10)
     page = await api.get("/admin/calendar")
     assert page.status_code == 200 and "新增日历调整" in page.text
     r = await api.post("/admin/calendar", data={"csrf": csrf, "date": day, "kind": "holiday", "reason": "",

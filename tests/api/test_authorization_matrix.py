@@ -1,4 +1,4 @@
-"""Every staff endpoint × every role × own/foreign department, as processes.md §10 says: `department`
+"""Every staff endpoint × every role × own/foreign department, as ../shared/spec/processes.md §10 says: `department`
 acts on its own department's cases only; `credit_office` decides, records, verifies and keeps calendars;
 `supervisor` reads; `admin` keeps users, departments and calendars; the public gets 401.
 

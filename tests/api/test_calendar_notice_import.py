@@ -1,6 +1,6 @@
 """Importing a State Council holiday notice over the real Temporal dev server: one version, its year
 confirmed, open deadlines re-projected — a provisional 2027 deadline becomes a confirmed one, and the case
-whose date changed logs the move (processes.md §1)."""
+whose date changed logs the move (../shared/spec/processes.md §1)."""
 
 from __future__ import annotations
 

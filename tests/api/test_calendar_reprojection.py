@@ -1,5 +1,5 @@
 """A new calendar version re-projects open working-day deadlines of running cases: the case logs
-the move and the bound party is told (processes.md §1)."""
+the move and the bound party is told (../shared/spec/processes.md §1)."""
 
 from __future__ import annotations
 

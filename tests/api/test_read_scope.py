@@ -1,4 +1,5 @@
-"""Every read endpoint and list filter × every role × own/foreign department (processes.md §10), as the pages do.
+"""Every read endpoint and list filter × every role × own/foreign department (../shared/spec/processes.md §10),
+as the pages do.
 
 fgw holds a draft commitment, a published commitment, a minor record (never published) and a record in
 publicity. The credit office, supervisors, admins and fgw itself read all of it in full; scjg (another

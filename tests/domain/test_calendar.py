@@ -1,4 +1,4 @@
-"""The working-day clock (processes.md §1): the worked examples, 民法典 counting, overrides,
+"""The working-day clock (../shared/spec/processes.md §1): the worked examples, 民法典 counting, overrides,
 provisional years, receipts and the send window."""
 
 from __future__ import annotations

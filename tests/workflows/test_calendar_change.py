@@ -1,4 +1,4 @@
-"""A calendar change on the time-skipping server (processes.md §1): every open deadline is re-planned
+"""A calendar change on the time-skipping server (../shared/spec/processes.md §1): every open deadline is re-planned
 in one batch (moved on the case page, logged, its party told once), and the case's timers follow —
 at the old timer when the change only postponed it; when an event moved earlier, at midnight of the
 day before that event (at once if that has passed)."""
