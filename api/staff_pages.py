@@ -162,6 +162,16 @@ def work_queue(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
             for r in session.exec(query.order_by(col(DeadlineRow.due_at)))]
 
 
+def _workspace_links(actor: Actor) -> list[tuple[str, str]]:
+    """What this user may start from the workspace: registering cases, keeping calendars, users."""
+    links = [(f"/staff/{c.kind}/new", c.label) for c in CREATE_FORMS.values() if c.open_to(actor.role)]
+    if actor.role in ("admin", "credit_office"):
+        links.append(("/admin/calendar", "工作日历"))
+    if actor.role == "admin":
+        links.append(("/admin", "单位与用户"))
+    return links
+
+
 @router.get("/staff", response_class=HTMLResponse)
 def staff_home(request: Request, session: SessionDep) -> Response:
     actor = session_actor(request)
@@ -171,7 +181,8 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     return templates.TemplateResponse(request, "pages/staff.html.j2", {
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
         "waiting": my_queue(session, actor), "kinds": KIND_OF_CASE_TYPE,
-        "creates": [c for c in CREATE_FORMS.values() if c.open_to(actor.role)],
+        "links": _workspace_links(actor),
+        "department_name": department_names(session).get(actor.department or "", actor.department),
         "csrf": csrf_token(request)})
 
 
