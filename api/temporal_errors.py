@@ -94,6 +94,7 @@ async def run_update(handle: WorkflowHandle, update: Any, arg: Any, *, update_id
                 raise refused from None
             if not await _running(handle):
                 raise _ended(read_state()) from None
+            raise Problem(500, "办理失败：系统记录了一个错误，请联系管理员") from err  # a bug, not lost
         except RPCError as err:
             if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
                 if not await _running(handle):

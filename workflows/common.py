@@ -30,9 +30,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.profiles import Reminders
 
+# A programming error in an activity (a missing key, a wrong type) does not heal by waiting: it fails at once
+# instead of retrying forever while the case holds its lock. Lost connections, locks and timeouts are retried.
+PROGRAMMING_ERRORS = ["KeyError", "LookupError", "TypeError", "AttributeError", "NameError", "AssertionError"]
 DB_ACTIVITY = dict(
     start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                             non_retryable_error_types=PROGRAMMING_ERRORS),
 )
 SEND_ACTIVITY = dict(
     start_to_close_timeout=timedelta(seconds=60),
