@@ -123,24 +123,25 @@ class ActionTable:
         self.rules: dict[str, Rule] = {r.action: r for r in rules}
         self.creators = frozenset(creators)  # staff roles that register a new case (citizens file theirs publicly)
 
-    def authorize_create(self, role: str, own_department: str | None, department: str) -> Refusal | None:
-        if role not in self.creators:
-            return Refusal("Forbidden", "当前角色无权执行此操作")
-        if role == "department" and own_department != department:
-            return Refusal("Forbidden", f"部门用户只能为本单位登记{self.case_type_zh}")
-        return None
-
     def __getitem__(self, action: str) -> Rule:
         return self.rules[action]
 
-    def authorize(self, action: str, role: str, own_department: str | None, department: str) -> Refusal | None:
-        """Role and department only: the API answers 403 without asking the workflow."""
-        r = self.rules[action]
-        if role not in r.roles:
+    def _caller(self, roles: frozenset[str], role: str, own_department: str | None, department: str,
+                foreign: str) -> Refusal | None:
+        if role not in roles:
             return Refusal("Forbidden", "当前角色无权执行此操作")
         if role == "department" and own_department != department:
-            return Refusal("Forbidden", f"不能操作其他单位的{self.case_type_zh}")
+            return Refusal("Forbidden", foreign)
         return None
+
+    def authorize_create(self, role: str, own_department: str | None, department: str) -> Refusal | None:
+        return self._caller(self.creators, role, own_department, department,
+                            f"部门用户只能为本单位登记{self.case_type_zh}")
+
+    def authorize(self, action: str, role: str, own_department: str | None, department: str) -> Refusal | None:
+        """Role and department only: the API answers 403 without asking the workflow."""
+        return self._caller(self.rules[action].roles, role, own_department, department,
+                            f"不能操作其他单位的{self.case_type_zh}")
 
     def state_refusal(self, state: str) -> Refusal:
         return Refusal("InvalidState", f"当前状态（{self.state_labels.get(state, state)}）不允许此操作",

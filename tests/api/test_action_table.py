@@ -82,6 +82,7 @@ PROBES: dict[str, dict[str, tuple[Any, Probe | None]]] = {
         "review": (KW.review, lambda a: m.ReviewIn(actor=a, substantiated=False, reason=" ")),
     },
 }
+Step = tuple[str, str, Callable[[], Any] | None]  # (what the case shows, its state, the call that gets it there)
 MODELS = {"commitment": Commitment, "record": Record, "objection": Objection, "complaint": Complaint}
 
 
@@ -173,6 +174,14 @@ class Checker:
                 if (accepted and rule.waits_for(_actor(name).role)) != (action in queued):
                     self.wrong.append(f"{step}: {who} {action}: workflow accepts={accepted}, queued={action in queued}")
 
+    async def drive(self, case_type: str, case_id: int, steps: list[Step]) -> None:
+        """Take each step (an HTTP call, or None for the state the case starts in), then compare."""
+        for name, state, act in steps:
+            if act is not None:
+                await _ok(await act())
+            await self.settle(case_type, case_id, state)
+            await self.check(case_type, case_id, name)
+
     async def close(self) -> None:
         for client in self.pages.values():
             await client.aclose()
@@ -197,7 +206,7 @@ async def test_commitment_forms_and_queue_match_the_workflow(api, tokens, checke
     cid = (await _ok(await api.post("/api/commitments", headers=tokens["fgw"], json=body(
         publish=False, due_date=due, milestones=[{"title": "制定方案", "due_date": milestone}]))))["id"]
     url, dept, office = f"/api/commitments/{cid}", tokens["fgw"], tokens["xyb"]
-    steps: list[tuple[str, str, Callable[[], Any] | None]] = [
+    steps: list[Step] = [
         ("草稿", "draft", None),
         ("草稿，变更待审批", "draft", lambda: api.post(f"{url}/amendment", headers=dept, json={
             "reason_code": "public_interest", "reason": "公共利益需要", "title": "企业开办半日办结"})),
@@ -214,11 +223,7 @@ async def test_commitment_forms_and_queue_match_the_workflow(api, tokens, checke
             "report": "已按期办结"})),
         ("已践诺", "fulfilled", lambda: api.post(f"{url}/verification", headers=office, json={"accepted": True})),
     ]
-    for step, state, act in steps:
-        if act is not None:
-            await _ok(await act())
-        await checker.settle("commitment", cid, state)
-        await checker.check("commitment", cid, step)
+    await checker.drive("commitment", cid, steps)
     assert checker.checked > 100 and not checker.wrong, "\n".join(checker.wrong)
 
 
@@ -226,7 +231,7 @@ async def test_record_forms_and_queue_match_the_workflow(api, tokens, checker) -
     rid = (await _ok(await api.post("/api/records", headers=tokens["xyb"], json=record_body(
         decision_date=(today_local() - timedelta(days=150)).isoformat()))))["id"]
     url, dept, office = f"/api/records/{rid}", tokens["fgw"], tokens["xyb"]
-    steps: list[tuple[str, str, Callable[[], Any] | None]] = [
+    steps: list[Step] = [
         ("公示中", "published", None),
         ("已说明", "rectifying", lambda: api.post(f"{url}/explanation", headers=dept, json={"explanation": "说明"})),
         ("整改待核验", "rectifying", lambda: api.post(f"{url}/rectification", headers=dept, json={
@@ -242,11 +247,7 @@ async def test_record_forms_and_queue_match_the_workflow(api, tokens, checker) -
         ("修复未通过", "repair_rejected", lambda: api.post(f"{url}/repair-decision", headers=office, json={
             "approved": False, "reason": "整改不到位"})),
     ]
-    for step, state, act in steps:
-        if act is not None:
-            await _ok(await act())
-        await checker.settle("record", rid, state)
-        await checker.check("record", rid, step)
+    await checker.drive("record", rid, steps)
     assert checker.checked > 100 and not checker.wrong, "\n".join(checker.wrong)
 
 
@@ -271,30 +272,22 @@ async def test_objection_and_complaint_forms_and_queue_match_the_workflow(api, t
     oid = (await _ok(await api.post("/api/objections", json={"target_type": "record", "target_id": rid,
                                                              "claim": "有误", "reasons": "已付清", **APPLICANT})))["id"]
     url, dept, office = f"/api/objections/{oid}", tokens["fgw"], tokens["xyb"]
-    for step, state, act in [
+    await checker.drive("objection", oid, [
         ("已提交", "submitted", None),
         ("核实中", "verifying", lambda: api.post(f"{url}/acceptance", headers=office, json={"accepted": True})),
         ("已核实", "verifying", lambda: api.post(f"{url}/verification", headers=dept, json={"finding": "属实"})),
         ("已办结", "closed", lambda: api.post(f"{url}/decision", headers=office, json={
             "outcome": "upheld", "reason": "维持"})),
-    ]:
-        if act is not None:
-            await _ok(await act())
-        await checker.settle("objection", oid, state)
-        await checker.check("objection", oid, step)
+    ])
 
     kid = (await _ok(await api.post("/api/complaints", json={"department": "fgw", "topic": "arrears",
                                                              "subject": "拖欠工程款", "description": "未付"})))["id"]
     url = f"/api/complaints/{kid}"
-    for step, state, act in [
+    await checker.drive("complaint", kid, [
         ("已提交", "submitted", None),
         ("已分办", "triaged", lambda: api.post(f"{url}/triage", headers=office, json={})),
         ("单位已答复", "responded", lambda: api.post(f"{url}/response", headers=dept, json={"response": "已支付"})),
         ("投诉不属实", "unsubstantiated", lambda: api.post(f"{url}/review", headers=office, json={
             "substantiated": False, "reason": "已付清"})),
-    ]:
-        if act is not None:
-            await _ok(await act())
-        await checker.settle("complaint", kid, state)
-        await checker.check("complaint", kid, step)
+    ])
     assert checker.checked > 60 and not checker.wrong, "\n".join(checker.wrong)
