@@ -125,13 +125,17 @@ class CaseWaker:
         """Signal each case to re-plan now, WAKE_CONCURRENCY at a time. Idempotent (a case re-plans to the
         same result); a case that ended meanwhile has nothing to move. Each finished group is heartbeated,
         so a retry resumes after it instead of starting over."""
+        # Imported here, not at the top: workflows.common imports this module's activities (passed through
+        # to the sandbox), and workflows.case imports workflows.common, so a top-level import would be a cycle.
+        from workflows.case import CaseWorkflow
+
         details = activity.info().heartbeat_details
         done = int(details[0]) if details else 0
         woken = 0
 
         async def wake(wid: str) -> bool:
             try:
-                await self.client.get_workflow_handle(wid).signal("calendar_changed")
+                await self.client.get_workflow_handle(wid).signal(CaseWorkflow.calendar_changed)
                 return True
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:

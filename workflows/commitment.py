@@ -13,6 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import open_breach_record
     from domain.actions import Facts
     from domain.commitment import (
         AMENDMENT_PENDING,
@@ -35,12 +36,12 @@ with workflow.unsafe.imports_passed_through():
         CaseRef,
         CommitmentStart,
         CommitmentView,
+        DeadlineState,
         ExtensionRequest,
         FulfilmentReport,
         MilestoneDone,
         PauseRequest,
         PublishRequest,
-        RecordStart,
         ResumeRequest,
         VerificationDecision,
     )
@@ -358,7 +359,7 @@ class CommitmentWorkflow(CaseWorkflow):
             self.milestone_clocks[m.seq] = clock
             await clock.start()
 
-    async def _finish(self, state: str, action: str, actor: Actor, reason: str, due_status: str,
+    async def _finish(self, state: str, action: str, actor: Actor, reason: str, due_status: DeadlineState,
                       extra: dict | None = None) -> None:
         await self.journal.write(action, actor, from_state=self.state, to_state=state, reason=reason,
                                  changes={"closed_at": workflow.now().isoformat(), **(extra or {})})
@@ -382,10 +383,10 @@ class CommitmentWorkflow(CaseWorkflow):
         """Breach creates a dishonesty record (category commitment_breach, severity general) with its own
         workflow, which outlives this one."""
         start = await workflow.execute_activity(
-            "open_breach_record",
+            open_breach_record,
             BreachRecordRequest(commitment_id=self.start.commitment_id, department=self.department, title=self.title,
                                 at=workflow.now(), profile=self.start.profile),
-            result_type=RecordStart, **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         try:
             await workflow.start_child_workflow(

@@ -11,6 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import open_complaint_record
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.messages import (
         SYSTEM,
@@ -21,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
         ComplaintView,
         FeedbackIn,
         ObjectionOutcome,
-        RecordStart,
         ResponseIn,
         ReviewIn,
         TriageIn,
@@ -124,8 +124,8 @@ class ComplaintWorkflow(CaseWorkflow):
             if req.substantiated and self.record_id is None:
                 await self._open_record(req)
             elif not req.substantiated and self.record_id is not None:  # reversed on re-review
-                await workflow.get_external_workflow_handle(f"record-{self.record_id}").signal(
-                    "apply_objection_outcome",
+                await workflow.get_external_workflow_handle_for(RecordWorkflow.run, f"record-{self.record_id}").signal(
+                    RecordWorkflow.apply_objection_outcome,
                     ObjectionOutcome(objection_id=0, outcome="revoked", reason=req.reason, actor=req.actor,
                                      source=f"投诉（编号 {self.start.complaint_id}）复核"))
             await self._next_clock("complaint_feedback", "投诉人评价期限", "告知处理结果", "complainant")
@@ -188,11 +188,11 @@ class ComplaintWorkflow(CaseWorkflow):
     async def _open_record(self, req: ReviewIn) -> None:
         """Substantiated: a dishonesty record linked both ways, with its own workflow."""
         start = await workflow.execute_activity(
-            "open_complaint_record",
+            open_complaint_record,
             ComplaintRecordRequest(complaint_id=self.start.complaint_id, department=self.department,
                                    subject=self.title, severity=req.severity, reason=req.reason, at=workflow.now(),
                                    profile=self.start.profile),
-            result_type=RecordStart, **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         self.record_id = start.record_id
         try:

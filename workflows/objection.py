@@ -9,6 +9,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import objections_open_on
+    from activities.store import apply_transition
     from domain.actions import Facts
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.messages import (
@@ -38,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case import CaseWorkflow
 from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
+from workflows.record import RecordWorkflow
 
 S = ObjectionState
 APPLICANT = Actor(username="applicant", role="public")
@@ -211,12 +214,12 @@ class ObjectionWorkflow(CaseWorkflow):
         self.journal.seq += 1
         target = self.start.target
         await workflow.execute_activity(
-            "apply_transition",
+            apply_transition,
             Transition(case=CaseRef(case_type=target.case_type, case_id=target.case_id, department=target.department),
                        event_key=f"objection-{self.start.objection_id}:{self.journal.seq:04d}:{action}",
                        action=action, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
                        at=workflow.now(), data={"objection_id": self.start.objection_id}, changes=changes),
-            result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
 
     async def _mark(self, on: bool) -> None:
@@ -227,9 +230,7 @@ class ObjectionWorkflow(CaseWorkflow):
             await self._touch_target("objection_marked", "异议处理中", {"objection_pending": True})
             return
         still_open = await workflow.execute_activity(
-            "objections_open_on", CaseRef(case_type=target.case_type, case_id=target.case_id),
-            result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
-        )
+            objections_open_on, CaseRef(case_type=target.case_type, case_id=target.case_id), **DB_ACTIVITY)
         await self._touch_target("objection_unmarked", "异议处理结束", {"objection_pending": still_open})
 
     def _credit_office_clock(self, key: str, label: str, basis: str, start_event: str, days: int) -> DeadlineClock:
@@ -281,8 +282,8 @@ class ObjectionWorkflow(CaseWorkflow):
         applied = False
         if target.case_type == "record":
             try:
-                await workflow.get_external_workflow_handle(f"record-{target.case_id}").signal(
-                    "apply_objection_outcome", outcome)
+                await workflow.get_external_workflow_handle_for(RecordWorkflow.run, f"record-{target.case_id}").signal(
+                    RecordWorkflow.apply_objection_outcome, outcome)
                 applied = True
             except Exception:  # the record's workflow has ended: apply through the read model below
                 applied = False
