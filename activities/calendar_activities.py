@@ -21,6 +21,7 @@ from activities.models import AuditEvent, DeadlineRow
 from activities.notify import queue_notice_sync
 from domain.calendar import Deadline
 from domain.deadlines import DeadlineSpec, replan
+from domain.events import Event
 from domain.messages import (
     CASE_TYPE_ZH,
     SYSTEM,
@@ -74,7 +75,7 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
             key = f"calendar-{req.version}:{row.key}"
             if (row.case_type, row.case_id, key) not in logged:
                 session.add(AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
-                                       action="deadline_moved", actor=SYSTEM.username, role=SYSTEM.role,
+                                       action=Event.deadline_moved.value, actor=SYSTEM.username, role=SYSTEM.role,
                                        reason=reason, at=req.at,
                                        data={"deadline": row.key, "from": str(r.before.due_date),
                                              "to": str(r.after.due_date), "calendar_version": req.version}))

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.store import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.events import Event
     from domain.messages import (
         Actor,
         CaseRef,
@@ -121,12 +122,13 @@ class CaseJournal:
         self.case = case
         self.seq = 0
 
-    async def write(self, action: str, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
+    async def write(self, action: Event, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
                     reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:
         self.seq += 1
         await workflow.execute_activity(
             apply_transition,
-            Transition(case=self.case, event_key=f"{self.seq:04d}:{action}", action=action, from_state=from_state,
+            Transition(case=self.case, event_key=f"{self.seq:04d}:{action.value}", action=action.value,
+                       from_state=from_state,
                        to_state=to_state, actor=actor, reason=reason, at=workflow.now(), data=data or {},
                        changes=changes or {}),
             **DB_ACTIVITY,
