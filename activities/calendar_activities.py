@@ -21,6 +21,7 @@ from activities.models import AuditEvent, DeadlineRow
 from activities.notify import queue_notice_sync
 from domain.calendar import Deadline
 from domain.deadlines import DeadlineSpec, replan
+from domain.events import Event
 from domain.messages import (
     CASE_TYPE_ZH,
     SYSTEM,
@@ -74,7 +75,7 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
             key = f"calendar-{req.version}:{row.key}"
             if (row.case_type, row.case_id, key) not in logged:
                 session.add(AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
-                                       action="deadline_moved", actor=SYSTEM.username, role=SYSTEM.role,
+                                       action=Event.deadline_moved.value, actor=SYSTEM.username, role=SYSTEM.role,
                                        reason=reason, at=req.at,
                                        data={"deadline": row.key, "from": str(r.before.due_date),
                                              "to": str(r.after.due_date), "calendar_version": req.version}))
@@ -125,13 +126,17 @@ class CaseWaker:
         """Signal each case to re-plan now, WAKE_CONCURRENCY at a time. Idempotent (a case re-plans to the
         same result); a case that ended meanwhile has nothing to move. Each finished group is heartbeated,
         so a retry resumes after it instead of starting over."""
+        # Imported here, not at the top: workflows.common imports this module's activities (passed through
+        # to the sandbox), and workflows.case imports workflows.common, so a top-level import would be a cycle.
+        from workflows.case import CaseWorkflow
+
         details = activity.info().heartbeat_details
         done = int(details[0]) if details else 0
         woken = 0
 
         async def wake(wid: str) -> bool:
             try:
-                await self.client.get_workflow_handle(wid).signal("calendar_changed")
+                await self.client.get_workflow_handle(wid).signal(CaseWorkflow.calendar_changed)
                 return True
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:

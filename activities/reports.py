@@ -14,8 +14,9 @@ from activities.db import session_scope
 from activities.models import AuditEvent, Commitment, Complaint, Department, Objection, Record
 from activities.notify import queue_notice_sync, render
 from domain.csv_export import csv_bytes
+from domain.events import Event
 from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
-from domain.reports import COUNTS, DEFINITIONS_ZH, FORMULA_ZH, Event, Period, compute, parse_period, ranking
+from domain.reports import COUNTS, DEFINITIONS_ZH, FORMULA_ZH, LogEntry, Period, compute, parse_period, ranking
 
 CASE_MODELS: dict[str, Any] = {"commitment": Commitment, "record": Record, "objection": Objection,
                                "complaint": Complaint}
@@ -34,7 +35,8 @@ def department_reports(session: Session, periods: list[Period]) -> list[dict[str
     for case_type, model in CASE_MODELS.items():
         for case_id, dept in session.exec(select(model.id, model.department_code)):
             cases[(case_type, case_id)] = dept
-    for e in session.exec(select(AuditEvent).where(AuditEvent.case_type == "complaint", AuditEvent.action == "triaged")
+    for e in session.exec(select(AuditEvent).where(AuditEvent.case_type == "complaint",
+                                                    AuditEvent.action == Event.triaged.value)
                           .order_by(col(AuditEvent.at).desc())):  # the earliest reassignment wins
         if e.data and e.data.get("department_from"):  # a complaint counts where it was filed until reassigned,
             cases[("complaint", e.case_id)] = e.data["department_from"]  # even if that happened after the period
@@ -42,7 +44,7 @@ def department_reports(session: Session, periods: list[Period]) -> list[dict[str
     rows = session.exec(select(AuditEvent).where(col(AuditEvent.case_type).in_(CASE_MODELS),
                                                  AuditEvent.at < last_end)
                         .order_by(col(AuditEvent.at), col(AuditEvent.id)))
-    events = [Event(e.case_type, e.case_id, e.action, e.to_state, e.at, e.data or {}) for e in rows]
+    events = [LogEntry(e.case_type, e.case_id, e.action, e.to_state, e.at, e.data or {}) for e in rows]
     return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
              "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": FORMULA_ZH,
              "definitions": DEFINITIONS_ZH, "items": ranking(compute(p, departments, cases, events))}

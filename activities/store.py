@@ -21,6 +21,7 @@ from activities.models import (
     Record,
     UTCDateTime,
 )
+from domain.events import Event
 from domain.messages import Transition
 
 CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record, "objection": Objection,
@@ -72,7 +73,7 @@ def apply_transition(t: Transition) -> bool:
             row = session.get(model, t.case.case_id)
             if row is None:
                 raise LookupError(f"{t.case.case_type} {t.case.case_id} is not in the database")
-            if t.action == "amendment_approved":
+            if t.action == Event.amendment_approved:
                 _keep_old_text(session, row, t)
             changes = dict(t.changes)
             if t.to_state:
@@ -87,12 +88,12 @@ def apply_transition(t: Transition) -> bool:
 
 def _side_effects(session, t: Transition) -> None:  # type: ignore[no-untyped-def]
     """Rows that belong to a transition besides the case row (kept in the same transaction)."""
-    if t.action == "milestone_done":
+    if t.action == Event.milestone_done:
         m = session.exec(select(Milestone).where(
             Milestone.commitment_id == t.case.case_id, Milestone.seq == t.data["seq"])).one()
         m.done_at = t.at
         session.add(m)
-    elif t.action == "milestone_overdue":
+    elif t.action == Event.milestone_overdue:
         m = session.exec(select(Milestone).where(
             Milestone.commitment_id == t.case.case_id, Milestone.seq == t.data["seq"])).one()
         m.overdue = True

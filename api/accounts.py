@@ -17,6 +17,7 @@ from api import passwords
 from api.auth import hash_password, revoke_user_sessions
 from api.problems import Problem, field_error
 from api.validation import Email, Name
+from domain.events import Event
 from domain.profiles import available_profiles, load_profile
 from domain.settings import get_settings
 
@@ -76,10 +77,10 @@ class DepartmentIn(BaseModel):
         return v
 
 
-def _audit(session: Session, case_type: str, case_id: int, action: str, by: str, role: str, reason: str,
+def _audit(session: Session, case_type: str, case_id: int, action: Event, by: str, role: str, reason: str,
            data: dict[str, Any]) -> None:
-    session.add(AuditEvent(case_type=case_type, case_id=case_id, event_key=f"{action}-{uuid.uuid4().hex}",
-                           action=action, actor=by, role=role, reason=reason, at=datetime.now(UTC), data=data))
+    session.add(AuditEvent(case_type=case_type, case_id=case_id, event_key=f"{action.value}-{uuid.uuid4().hex}",
+                           action=action.value, actor=by, role=role, reason=reason, at=datetime.now(UTC), data=data))
 
 
 def user_out(u: User) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def create_user(session: Session, body: UserIn, by: str, role: str = "admin") ->
     session.add(user)
     session.flush()
     assert user.id is not None
-    _audit(session, "user", user.id, "user_created", by, role, f"添加账号 {body.username}",
+    _audit(session, "user", user.id, Event.user_created, by, role, f"添加账号 {body.username}",
            {"role": body.role, "department": user.department_code})
     session.commit()
     return user
@@ -119,7 +120,7 @@ def set_user_active(session: Session, user_id: int, active: bool, by: str, role:
         if not active:  # its tokens and page sessions stop working now, and stay dead if re-enabled
             assert user.id is not None
             revoke_user_sessions(session, user.id)
-        _audit(session, "user", user_id, "user_enabled" if active else "user_disabled", by, role,
+        _audit(session, "user", user_id, Event.user_enabled if active else Event.user_disabled, by, role,
                f"{'启用' if active else '停用'}账号 {user.username}", {})
         session.commit()
     return user
@@ -132,7 +133,7 @@ def create_department(session: Session, body: DepartmentIn, by: str, role: str =
     dept = Department(code=body.code, name=body.name, email=body.email, supervisor_email=body.supervisor_email,
                       feed_token=secrets.token_urlsafe(24), profile=profile)
     session.add(dept)
-    _audit(session, "department", 0, "department_created", by, role, f"添加单位 {body.code} {body.name}",
+    _audit(session, "department", 0, Event.department_created, by, role, f"添加单位 {body.code} {body.name}",
            {"code": body.code, "profile": profile})
     session.commit()
     return dept

@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from activities.models import AuditEvent, Commitment, DeadlineRow, Department, Record
 from api.deps import SessionDep
 from api.problems import Problem
-from api.queries import ACTION_LABELS_ZH, PUBLIC_CHANGES, commitment_summary, department_names, record_summary
+from api.queries import commitment_summary, department_names, record_summary
 from domain.csv_export import csv_bytes
+from domain.events import PUBLIC_EVENTS, Event
 from domain.messages import CASE_TYPE_ZH
 from domain.settings import get_settings
 
@@ -80,7 +81,7 @@ def feed(session: SessionDep) -> Response:
     public_commitments_ids = set(session.exec(select(Commitment.id).where(Commitment.state != "draft")).all())
     public_record_ids = set(session.exec(select(Record.id).where(col(Record.public).is_(True))).all())
     events = session.exec(select(AuditEvent).where(col(AuditEvent.to_state).is_not(None)
-                                                   | col(AuditEvent.action).in_(PUBLIC_CHANGES))
+                                                   | col(AuditEvent.action).in_([e.value for e in PUBLIC_EVENTS]))
                           .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(500))
     entries = []
     public = {("commitment", i) for i in public_commitments_ids} | {("record", i) for i in public_record_ids}
@@ -91,7 +92,7 @@ def feed(session: SessionDep) -> Response:
         link = f"{base}/{e.case_type}s/{e.case_id}"
         entries.append(
             f"<entry><id>tag:chengxin,{e.at.date().isoformat()}:{e.case_type}-{e.case_id}-{e.id}</id>"
-            f"<title>{escape(f'{kind} {e.case_id}：{ACTION_LABELS_ZH.get(e.action, e.action)}')}</title>"
+            f"<title>{escape(f'{kind} {e.case_id}：{Event.label_of(e.action)}')}</title>"
             f'<link href="{escape(link)}"/><updated>{_atom_time(e.at)}</updated>'
             f"<summary>{escape(e.reason or '')}</summary></entry>")
         if len(entries) >= 50:

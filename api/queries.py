@@ -13,42 +13,11 @@ from activities.models import AuditEvent, Commitment, CommitmentVersion, Deadlin
 from api.scope import own_department, reads_all
 from domain.calendar import TZ, Receipt
 from domain.commitment import KINDS, STATE_LABELS_ZH, CommitmentState
+from domain.events import Event
 from domain.messages import Actor
 from domain.profiles import rules_label_zh
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, repair_opens_zh
 from domain.record import STATE_LABELS_ZH as RECORD_STATES
-
-ACTION_LABELS_ZH = {
-    "login_failed": "登录失败", "user_created": "添加账号", "user_enabled": "启用账号", "user_disabled": "停用账号",
-    "created": "登记", "published": "公开", "fulfilment_reported": "报告履行情况", "verified_accepted": "核验通过",
-    "verified_rejected": "核验未通过", "overdue": "逾期", "breached": "认定未践诺", "reminder": "时限提醒",
-    "escalation_due": "逾期督办", "escalation_serious": "严重逾期督办", "escalation_digest": "逾期每日汇总",
-    "amendment_requested": "申请变更/撤回", "amendment_approved": "变更获批", "amendment_rejected": "变更未获批",
-    "withdrawn": "撤回", "paused": "中止计时", "resumed": "恢复计时", "extended": "延期",
-    "milestone_done": "节点完成", "milestone_overdue": "节点逾期", "deadline_moved": "时限调整",
-    "record_opened": "生成失信记录", "explained": "书面说明原因", "rectification_submitted": "提交整改材料",
-    "rectification_verified": "整改核验通过", "rectification_rejected": "整改核验未通过",
-    "repair_requested": "申请信用修复", "repaired": "信用修复完成", "repair_rejected": "信用修复未通过",
-    "mitigated": "主动纠错", "classified": "认定严重程度",
-    "unpublished": "停止公示", "expired": "公示期满", "rectification_overdue": "逾期未整改",
-    "rectification_due_set": "确定整改期限", "objection_marked": "异议处理中", "objection_unmarked": "异议处理结束",
-    "objection_corrected": "经异议更正", "objection_revoked": "经异议撤销", "correction_noted": "记录异议处理结果",
-    "corrected": "经异议更正", "revoked": "撤销", "overdue_cleared": "不再逾期",
-    "rectification_overdue_cleared": "不再逾期未整改", "department_late": "信息提供单位逾期未核实",
-    "submitted": "提交", "supplement_requested": "要求补正材料", "supplemented": "补正材料", "accepted": "受理",
-    "rejected": "不予受理", "forwarded": "转信息提供单位核实", "verified": "提交核实意见", "decided": "作出决定",
-    "closed": "办结", "triaged": "分办", "dismissed": "不予受理", "responded": "单位答复", "reviewed": "审核",
-    "feedback": "评价", "reopened": "重新审核",
-}
-
-# Events that change what a public page shows without a change of state: the Atom feed reports them too.
-# Reminders, escalations and digests are internal and stay out.
-PUBLIC_CHANGES = frozenset({
-    "paused", "resumed", "extended", "deadline_moved", "milestone_done", "milestone_overdue", "explained",
-    "rectification_submitted", "rectification_due_set", "rectification_overdue", "rectification_overdue_cleared",
-    "overdue_cleared", "objection_marked", "objection_unmarked", "objection_corrected", "correction_noted",
-    "mitigated", "classified", "amendment_approved",
-})
 
 
 def paginate(items: list[dict[str, Any]], page: int, page_size: int) -> dict[str, Any]:
@@ -144,7 +113,7 @@ def history_of(session: Session, case_type: str, case_id: int, staff: bool = Tru
     """The case's audit trail; the public version names roles, not the staff members' logins."""
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type, AuditEvent.case_id == case_id)
                         .order_by(col(AuditEvent.at), col(AuditEvent.id)))
-    return [{"at": local_iso(e.at), "action": e.action, "action_label": ACTION_LABELS_ZH.get(e.action, e.action),
+    return [{"at": local_iso(e.at), "action": e.action, "action_label": Event.label_of(e.action),
              "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor if staff else None,
              "role": e.role, "reason": e.reason} for e in rows]
 

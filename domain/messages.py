@@ -140,10 +140,13 @@ class Plan(BaseModel):
     notices: list[QueuedNotice] = Field(default_factory=list)
 
 
+DeadlineState = Literal["open", "paused", "met", "missed", "closed"]
+
+
 class DeadlineStatus(BaseModel):
     case: CaseRef
     key: str
-    status: Literal["open", "paused", "met", "missed", "closed"]
+    status: DeadlineState
 
 
 class Transition(BaseModel):

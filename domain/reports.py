@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from domain.calendar import TZ
+from domain.events import Event
 
 FORMULA_ZH = ("得分 = 100 ×（50% × 按期践诺率 + 25% × 按期答复率 + 25% × 整改率）；"
               "某项在本期没有适用的案件时按 100% 计；得分相同按单位代码排序。")
@@ -107,7 +108,9 @@ def quarter_before(day: date) -> Period:
 
 
 @dataclass(frozen=True)
-class Event:
+class LogEntry:
+    """One audit event as the figures read it (`action` is a domain.events.Event value)."""
+
     case_type: str
     case_id: int
     action: str
@@ -143,7 +146,7 @@ class Figures:
         return {"department": self.department, "name": self.name, **self.counts, **rates, "score": self.score}
 
 
-def _department_at(events: list[Event], filed_with: str, when: datetime) -> str:
+def _department_at(events: list[LogEntry], filed_with: str, when: datetime) -> str:
     """A complaint's department at `when`: the one it was filed with, as reassigned until then."""
     department = filed_with
     for e in events:
@@ -152,7 +155,7 @@ def _department_at(events: list[Event], filed_with: str, when: datetime) -> str:
     return department
 
 
-def _state_at(events: list[Event], when: datetime) -> str | None:
+def _state_at(events: list[LogEntry], when: datetime) -> str | None:
     state = None
     for e in events:
         if e.at < when and e.to_state:
@@ -160,7 +163,7 @@ def _state_at(events: list[Event], when: datetime) -> str | None:
     return state
 
 
-def _flag_at(events: list[Event], when: datetime, flag: str) -> bool:
+def _flag_at(events: list[LogEntry], when: datetime, flag: str) -> bool:
     """A case flag (overdue, rectification_overdue) as the log shows it at `when`: every event that set it
     records the value it set (`data.set`), whatever the action was (an overdue event, a late rejection,
     a new deadline)."""
@@ -171,24 +174,24 @@ def _flag_at(events: list[Event], when: datetime, flag: str) -> bool:
     return value
 
 
-def _missed_before(events: list[Event], when: datetime) -> bool:
+def _missed_before(events: list[LogEntry], when: datetime) -> bool:
     """Did any of the case's deadlines pass unmet before `when`? (Escalations are logged at the due instant.)"""
-    return any(e.action == "escalation_due" and e.at < when for e in events)
+    return any(e.action == Event.escalation_due and e.at < when for e in events)
 
 
 def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, int], str],
-            events: Iterable[Event]) -> list[Figures]:
+            events: Iterable[LogEntry]) -> list[Figures]:
     """Figures per department. `cases` maps (case_type, id) → the department a case was opened against
     (for a complaint, the one it was filed with; reassignments are read from the log); `events` are
     every audit event before the period's end, in order."""
-    by_case: dict[tuple[str, int], list[Event]] = {}
+    by_case: dict[tuple[str, int], list[LogEntry]] = {}
     for e in events:
         if e.at < period.end:
             by_case.setdefault((e.case_type, e.case_id), []).append(e)
     out = {code: Figures(code, name) for code, name in departments.items()}
     start, end = period.start, period.end
 
-    def inside(e: Event) -> bool:
+    def inside(e: LogEntry) -> bool:
         return start <= e.at < end
 
     for (case_type, case_id), evs in by_case.items():
@@ -204,21 +207,21 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
             for i, e in enumerate(evs):
                 if not inside(e):
                     continue
-                if e.action == "published":
+                if e.action == Event.published:
                     c["commitments_made"] += 1
-                elif e.action == "breached":
+                elif e.action == Event.breached:
                     c["breached"] += 1
-                elif e.action == "verified_accepted":
-                    reports = [r for r in evs[:i] if r.action == "fulfilment_reported"]
+                elif e.action == Event.verified_accepted:
+                    reports = [r for r in evs[:i] if r.action == Event.fulfilment_reported]
                     late = bool(reports) and _flag_at(evs, reports[-1].at, "overdue")
                     c["fulfilled_late" if late else "fulfilled_on_time"] += 1
             if _state_at(evs, end) == "published" and _flag_at(evs, end, "overdue"):
                 c["overdue_at_end"] += 1
         elif case_type in ("objection", "complaint"):
-            answer = "decided" if case_type == "objection" else "responded"
+            answer = Event.decided if case_type == "objection" else Event.responded
             answers = [e for e in evs if e.action == answer]
             for e in evs:
-                if inside(e) and e.action == "submitted":
+                if inside(e) and e.action == Event.submitted:
                     c[f"{case_type}s_received"] += 1
             if answers and inside(answers[0]):  # a case counts once, when first answered
                 c["answered_late" if _missed_before(evs, answers[0].at) else "answered_on_time"] += 1
@@ -226,11 +229,11 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
             for e in evs:
                 if not inside(e):
                     continue
-                if e.action == "created":
+                if e.action == Event.created:
                     c["records_opened"] += 1
-                elif e.action == "rectification_verified":
+                elif e.action == Event.rectification_verified:
                     c["rectified"] += 1
-                elif e.action == "repaired":
+                elif e.action == Event.repaired:
                     c["repaired"] += 1
             open_at_end = _state_at(evs, end) not in ("rectified", "repair_requested", "repaired",
                                                       "repair_rejected", "expired", "revoked")

@@ -13,12 +13,15 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar_activities import CaseWaker, replan_open_deadlines
     from domain.messages import CalendarChangeProgress, CalendarReplanRequest, CalendarReplanResult
-    from workflows.common import DB_ACTIVITY, Notifier
+    from workflows.common import DB_ACTIVITY, ActivityOptions, Notifier
 
-BATCH_ACTIVITY = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(minutes=10)}  # 10,000s of rows, one transaction
-WAKE_ACTIVITY = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(hours=2),  # resumes from its heartbeat
-                 "heartbeat_timeout": timedelta(seconds=60)}
+# the batch: 10,000s of rows in one transaction
+BATCH_ACTIVITY: ActivityOptions = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(minutes=10)}
+# waking cases: long, resumes from its heartbeat
+WAKE_ACTIVITY: ActivityOptions = {**DB_ACTIVITY, "start_to_close_timeout": timedelta(hours=2),
+                                  "heartbeat_timeout": timedelta(seconds=60)}
 
 
 def calendar_change_id(version: int) -> str:
@@ -33,9 +36,8 @@ class CalendarChangeWorkflow:
 
     @workflow.run
     async def run(self, version: int) -> CalendarReplanResult:
-        result: CalendarReplanResult = await workflow.execute_activity(
-            "replan_open_deadlines", CalendarReplanRequest(version=version, at=workflow.now()),
-            result_type=CalendarReplanResult, **BATCH_ACTIVITY)  # type: ignore[arg-type]
+        result = await workflow.execute_activity(
+            replan_open_deadlines, CalendarReplanRequest(version=version, at=workflow.now()), **BATCH_ACTIVITY)
         notifier = Notifier()
         notifier.deliver(result.notices)
         p = self._progress
@@ -46,8 +48,8 @@ class CalendarChangeWorkflow:
             wait = (group.at - workflow.now()).total_seconds()
             if wait > 0:
                 await workflow.sleep(wait)
-            p.woken += await workflow.execute_activity("wake_cases", group.workflow_ids, result_type=int,  # type: ignore[arg-type]
-                                                       **WAKE_ACTIVITY)  # type: ignore[arg-type]
+            p.woken += await workflow.execute_activity_method(CaseWaker.wake_cases, group.workflow_ids,
+                                                              **WAKE_ACTIVITY)
             p.waiting -= len(group.workflow_ids)
         p.next_wake_at = None
         await notifier.drain()

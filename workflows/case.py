@@ -16,11 +16,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.actions import ActionTable, Facts
     from domain.deadlines import ScheduledEvent
+    from domain.events import Event
     from domain.messages import SYSTEM, Actor, CaseRef, NoticeRequest
 
 from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse, today_local
 
 ESCALATION_LEVELS = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}
+ESCALATION_EVENTS = {"due": Event.escalation_due, "serious": Event.escalation_serious,
+                     "digest": Event.escalation_digest}
 
 
 class CaseWorkflow:
@@ -70,7 +73,7 @@ class CaseWorkflow:
         if refused is not None:
             raise refuse(refused.message, refused.kind, **refused.details)
 
-    async def _move(self, action: str, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
+    async def _move(self, action: Event, actor: Actor, to_state: str, reason: str, changes: dict | None = None,
                     data: dict | None = None) -> None:
         """One transition: audit event and row change in one activity, then the in-memory state."""
         await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
@@ -95,7 +98,7 @@ class CaseWorkflow:
     async def _reminder(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
         assert clock.plan is not None
         left = f"{clock.spec.label}：还剩{event.working_days_left}个工作日"
-        await self.journal.write("reminder", SYSTEM, reason=left,
+        await self.journal.write(Event.reminder, SYSTEM, reason=left,
                                  data={"deadline": clock.spec.key, "event": event.key})
         await self._notify("reminder", "deadline_reminder", recipients, window=True,
                            key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
@@ -106,7 +109,7 @@ class CaseWorkflow:
     async def _escalate(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
         assert clock.plan is not None
         level = ESCALATION_LEVELS[event.kind]
-        await self.journal.write(f"escalation_{event.kind}", SYSTEM, reason=f"{clock.spec.label}{level}",
+        await self.journal.write(ESCALATION_EVENTS[event.kind], SYSTEM, reason=f"{clock.spec.label}{level}",
                                  data={"deadline": clock.spec.key, "event": event.key})
         await self._notify(event.kind, "deadline_escalation", recipients, window=True,
                            key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
@@ -136,9 +139,9 @@ class CaseWorkflow:
             return
         old, new = clock.passed_move
         clock.passed_move = None
-        await self.journal.write("deadline_moved", actor, reason=f"{clock.spec.label}截止日由 {old.isoformat()} 改为 "
-                                 f"{new.isoformat()}", data={"deadline": clock.spec.key, "from": old.isoformat(),
-                                                             "to": new.isoformat()})
+        await self.journal.write(Event.deadline_moved, actor,
+                                 reason=f"{clock.spec.label}截止日由 {old.isoformat()} 改为 {new.isoformat()}",
+                                 data={"deadline": clock.spec.key, "from": old.isoformat(), "to": new.isoformat()})
 
 
 class _Acting:

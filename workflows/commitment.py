@@ -13,6 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import open_breach_record
     from domain.actions import Facts
     from domain.commitment import (
         AMENDMENT_PENDING,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         unlawful_reason,
     )
     from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.events import Event
     from domain.messages import (
         SYSTEM,
         Actor,
@@ -35,12 +37,12 @@ with workflow.unsafe.imports_passed_through():
         CaseRef,
         CommitmentStart,
         CommitmentView,
+        DeadlineState,
         ExtensionRequest,
         FulfilmentReport,
         MilestoneDone,
         PauseRequest,
         PublishRequest,
-        RecordStart,
         ResumeRequest,
         VerificationDecision,
     )
@@ -83,7 +85,7 @@ class CommitmentWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: CommitmentStart) -> str:
         async with self.lock:
-            await self.journal.write("created", start.actor, to_state=S.draft, reason="登记承诺")
+            await self.journal.write(Event.created, start.actor, to_state=S.draft, reason="登记承诺")
             await self._notify("created", "commitment_received", [f"department:{start.department}"])
             if start.publish:
                 await self._publish(start.actor)
@@ -128,7 +130,7 @@ class CommitmentWorkflow(CaseWorkflow):
     @workflow.update
     async def report_fulfilment(self, req: FulfilmentReport) -> CommitmentView:
         async with self._acting(self._check_report, req):
-            await self.journal.write("fulfilment_reported", req.actor, from_state=self.state,
+            await self.journal.write(Event.fulfilment_reported, req.actor, from_state=self.state,
                                      to_state=S.fulfilment_reported, reason="报告履行情况",
                                      changes={"report": req.report, "evidence": req.evidence})
             self.state = S.fulfilment_reported
@@ -156,14 +158,14 @@ class CommitmentWorkflow(CaseWorkflow):
             if self.verify_clock:
                 await self.verify_clock.close("met")
             if req.accepted:
-                await self._finish(S.fulfilled, "verified_accepted", req.actor, req.reason or "核验通过", "met")
+                await self._finish(S.fulfilled, Event.verified_accepted, req.actor, req.reason or "核验通过", "met")
             elif self.grace_passed:
-                await self.journal.write("verified_rejected", req.actor, from_state=self.state, reason=req.reason)
+                await self.journal.write(Event.verified_rejected, req.actor, from_state=self.state, reason=req.reason)
                 await self._breach(req.actor, f"核验未通过且宽限期已过：{req.reason}")
             else:
                 changes = {"overdue": True} if self.due_passed else {}
-                await self.journal.write("verified_rejected", req.actor, from_state=self.state, to_state=S.published,
-                                         reason=req.reason, changes=changes)
+                await self.journal.write(Event.verified_rejected, req.actor, from_state=self.state,
+                                         to_state=S.published, reason=req.reason, changes=changes)
                 self.state = S.published
                 self.overdue = self.overdue or self.due_passed
                 await self._notify("verified_rejected", "case_update", [f"department:{self.start.department}"],
@@ -181,7 +183,7 @@ class CommitmentWorkflow(CaseWorkflow):
         async with self._acting(self._check_amendment, req):
             self.pending_amendment = req
             what = "撤回" if req.withdraw else "变更"
-            await self.journal.write("amendment_requested", req.actor, from_state=self.state, reason=req.reason,
+            await self.journal.write(Event.amendment_requested, req.actor, from_state=self.state, reason=req.reason,
                                      data={"withdraw": req.withdraw, "reason_code": req.reason_code},
                                      changes={"pending_amendment": req.model_dump(mode="json", exclude={"actor"})})
             await self._notify("amendment_requested", "case_update", ["credit_office"],
@@ -208,12 +210,12 @@ class CommitmentWorkflow(CaseWorkflow):
             assert pending is not None  # the table's condition, re-checked under the lock
             self.pending_amendment = None
             if not req.approved:
-                await self.journal.write("amendment_rejected", req.actor, from_state=self.state, reason=req.reason,
+                await self.journal.write(Event.amendment_rejected, req.actor, from_state=self.state, reason=req.reason,
                                          changes={"pending_amendment": None})
                 await self._notify("amendment_rejected", "case_update", [f"department:{self.start.department}"],
                                    event_label=f"变更或撤回申请未获批准：{req.reason}")
             elif pending.withdraw:
-                await self._finish(S.withdrawn, "withdrawn", req.actor, pending.reason, "closed",
+                await self._finish(S.withdrawn, Event.withdrawn, req.actor, pending.reason, "closed",
                                    extra={"pending_amendment": None})
             else:
                 changes: dict[str, object] = {"amended": True, "pending_amendment": None}
@@ -221,8 +223,8 @@ class CommitmentWorkflow(CaseWorkflow):
                     value = getattr(pending, name)
                     if value is not None:
                         changes[name] = value.isoformat() if isinstance(value, date) else value
-                await self.journal.write("amendment_approved", req.actor, from_state=self.state, reason=pending.reason,
-                                         data={"approval": req.reason}, changes=changes)
+                await self.journal.write(Event.amendment_approved, req.actor, from_state=self.state,
+                                         reason=pending.reason, data={"approval": req.reason}, changes=changes)
                 self.amended = True
                 if pending.title is not None:
                     self.title = pending.title
@@ -249,7 +251,7 @@ class CommitmentWorkflow(CaseWorkflow):
                 if not clock.closed:
                     await clock.pause(req.reason_code)
             await self._clock_moved(self.due_clock, req.actor)
-            await self.journal.write("paused", req.actor, from_state=self.state, reason=req.reason,
+            await self.journal.write(Event.paused, req.actor, from_state=self.state, reason=req.reason,
                                      data={"reason_code": req.reason_code})
         return self.view()
 
@@ -267,7 +269,7 @@ class CommitmentWorkflow(CaseWorkflow):
                 if not clock.closed and clock.paused:
                     await clock.resume()
             await self._clock_moved(self.due_clock, req.actor)
-            await self.journal.write("resumed", req.actor, from_state=self.state, reason="恢复计时")
+            await self.journal.write(Event.resumed, req.actor, from_state=self.state, reason="恢复计时")
         return self.view()
 
     @resume.validator
@@ -279,7 +281,7 @@ class CommitmentWorkflow(CaseWorkflow):
         async with self._acting(self._check_extend, req):
             assert self.due_clock is not None
             await self.due_clock.extend(req.working_days, req.reason, req.actor.username)
-            await self.journal.write("extended", req.actor, from_state=self.state, reason=req.reason,
+            await self.journal.write(Event.extended, req.actor, from_state=self.state, reason=req.reason,
                                      data={"working_days": req.working_days})
             await self._clock_moved(self.due_clock, req.actor)
         return self.view()
@@ -299,8 +301,8 @@ class CommitmentWorkflow(CaseWorkflow):
         async with self.lock:
             self._check_milestone(req)
             self.milestones_done.add(req.seq)
-            await self.journal.write("milestone_done", req.actor, from_state=self.state, reason=req.note or "节点完成",
-                                     data={"seq": req.seq})
+            await self.journal.write(Event.milestone_done, req.actor, from_state=self.state,
+                                     reason=req.note or "节点完成", data={"seq": req.seq})
             clock = self.milestone_clocks.get(req.seq)
             if clock:
                 await clock.close("met")
@@ -331,13 +333,14 @@ class CommitmentWorkflow(CaseWorkflow):
         self.due_passed = self.grace_passed = False
         if self.overdue:
             self.overdue = False
-            await self.journal.write("overdue_cleared", actor, reason="期限调整后不再逾期", changes={"overdue": False})
+            await self.journal.write(Event.overdue_cleared, actor, reason="期限调整后不再逾期",
+                                     changes={"overdue": False})
 
     def _context(self) -> dict[str, object]:
         return {**super()._context(), "due_date": self.due_date.isoformat()}
 
     async def _publish(self, actor: Actor) -> None:
-        await self.journal.write("published", actor, from_state=self.state, to_state=S.published, reason="公开承诺",
+        await self.journal.write(Event.published, actor, from_state=self.state, to_state=S.published, reason="公开承诺",
                                  changes={"published_at": workflow.now().isoformat()})
         self.state = S.published
         await self._notify("published", "case_update", [f"department:{self.start.department}"],
@@ -358,7 +361,7 @@ class CommitmentWorkflow(CaseWorkflow):
             self.milestone_clocks[m.seq] = clock
             await clock.start()
 
-    async def _finish(self, state: str, action: str, actor: Actor, reason: str, due_status: str,
+    async def _finish(self, state: str, action: Event, actor: Actor, reason: str, due_status: DeadlineState,
                       extra: dict | None = None) -> None:
         await self.journal.write(action, actor, from_state=self.state, to_state=state, reason=reason,
                                  changes={"closed_at": workflow.now().isoformat(), **(extra or {})})
@@ -382,10 +385,10 @@ class CommitmentWorkflow(CaseWorkflow):
         """Breach creates a dishonesty record (category commitment_breach, severity general) with its own
         workflow, which outlives this one."""
         start = await workflow.execute_activity(
-            "open_breach_record",
+            open_breach_record,
             BreachRecordRequest(commitment_id=self.start.commitment_id, department=self.department, title=self.title,
                                 at=workflow.now(), profile=self.start.profile),
-            result_type=RecordStart, **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         try:
             await workflow.start_child_workflow(
@@ -393,11 +396,11 @@ class CommitmentWorkflow(CaseWorkflow):
                 parent_close_policy=ParentClosePolicy.ABANDON)
         except WorkflowAlreadyStartedError:
             pass
-        await self.journal.write("record_opened", SYSTEM, reason=f"未践诺，生成失信记录（编号 {start.record_id}）",
+        await self.journal.write(Event.record_opened, SYSTEM, reason=f"未践诺，生成失信记录（编号 {start.record_id}）",
                                  data={"record_id": start.record_id})
 
     async def _breach(self, actor: Actor, reason: str) -> None:
-        await self._finish(S.breached, "breached", actor, reason, "missed")
+        await self._finish(S.breached, Event.breached, actor, reason, "missed")
 
     # --- what the deadlines do --------------------------------------------------------------------
 
@@ -412,7 +415,7 @@ class CommitmentWorkflow(CaseWorkflow):
             elif event.kind == "due":
                 self.due_passed = True
                 if self.state == S.published:
-                    await self.journal.write("overdue", SYSTEM, from_state=self.state, reason="到期未报告履行情况",
+                    await self.journal.write(Event.overdue, SYSTEM, from_state=self.state, reason="到期未报告履行情况",
                                              changes={"overdue": True})
                     self.overdue = True
                     await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
@@ -464,7 +467,7 @@ class CommitmentWorkflow(CaseWorkflow):
             if event.kind == "reminder":
                 await self._reminder(clock, event, [f"department:{dept}"])
             elif event.kind == "due":
-                await self.journal.write("milestone_overdue", SYSTEM, reason=f"{clock.spec.label}逾期",
+                await self.journal.write(Event.milestone_overdue, SYSTEM, reason=f"{clock.spec.label}逾期",
                                          data={"seq": seq})
                 await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
                 await clock.close("missed")

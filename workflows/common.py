@@ -10,17 +10,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # Activities are referenced by their functions (the name Temporal knows is the function's name); their
+    # modules touch the database and SMTP, so they are passed through, never re-imported in the sandbox.
+    from activities.calendar_activities import newest_calendar_version
+    from activities.deadline_activities import plan_deadline, set_deadline_status
+    from activities.notify import queue_failure_alert, queue_notice, send_notice
+    from activities.store import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.events import Event
     from domain.messages import (
         Actor,
         CaseRef,
+        DeadlineState,
         DeadlineStatus,
         NoticeRequest,
         Plan,
@@ -30,20 +39,29 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.profiles import Reminders
 
+
+class ActivityOptions(TypedDict, total=False):
+    """The keyword options of `workflow.execute_activity` this project sets (typed, so `**options` checks)."""
+
+    start_to_close_timeout: timedelta
+    heartbeat_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
 # A programming error in an activity (a missing key, a wrong type) does not heal by waiting: it fails at once
 # instead of retrying forever while the case holds its lock. Lost connections, locks and timeouts are retried.
 PROGRAMMING_ERRORS = ["KeyError", "LookupError", "TypeError", "AttributeError", "NameError", "AssertionError"]
-DB_ACTIVITY = dict(
+DB_ACTIVITY = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                              non_retryable_error_types=PROGRAMMING_ERRORS),
 )
-SEND_ACTIVITY = dict(
+SEND_ACTIVITY = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=60),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10),
                              maximum_attempts=30),  # = activities.notify.SEND_MAX_ATTEMPTS; then `failed`
 )
-ALERT_ACTIVITY = dict(  # queueing the admins' alert about a failed notice: bounded, an alert must not hold a case
+ALERT_ACTIVITY = ActivityOptions(  # queueing the admins' alert about a failed notice: bounded, it must not hold a case
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                              maximum_attempts=40),
@@ -69,9 +87,7 @@ class Notifier:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def notify(self, req: NoticeRequest) -> None:
-        queued = await workflow.execute_activity(
-            "queue_notice", req, result_type=list[QueuedNotice], **DB_ACTIVITY  # type: ignore[arg-type]
-        )
+        queued = await workflow.execute_activity(queue_notice, req, **DB_ACTIVITY)
         self.deliver(queued)
 
     def deliver(self, queued: list[QueuedNotice]) -> None:
@@ -83,7 +99,7 @@ class Notifier:
         if delay > 0:
             await workflow.sleep(delay)
         try:
-            await workflow.execute_activity("send_notice", q.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
+            await workflow.execute_activity(send_notice, q.outbox_id, **SEND_ACTIVITY)
         except ActivityError:
             workflow.logger.warning("notice %s not delivered; marked failed in the outbox", q.outbox_id)
             if workflow.patched(ALERT_WHEN_A_NOTICE_FAILS):
@@ -93,11 +109,9 @@ class Notifier:
         """Tell the admins which notice failed and why: the activity queues one alert per failed notice (none
         for a failed alert), delivered like any notice; an alert that fails in turn is only logged."""
         try:
-            alerts = await workflow.execute_activity(
-                "queue_failure_alert", outbox_id, result_type=list[QueuedNotice], **ALERT_ACTIVITY  # type: ignore[arg-type]
-            )
+            alerts = await workflow.execute_activity(queue_failure_alert, outbox_id, **ALERT_ACTIVITY)
             for alert in alerts:
-                await workflow.execute_activity("send_notice", alert.outbox_id, result_type=bool, **SEND_ACTIVITY)  # type: ignore[arg-type]
+                await workflow.execute_activity(send_notice, alert.outbox_id, **SEND_ACTIVITY)
         except ActivityError:
             workflow.logger.warning("admins not alerted about failed notice %s", outbox_id)
 
@@ -112,16 +126,16 @@ class CaseJournal:
         self.case = case
         self.seq = 0
 
-    async def write(self, action: str, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
+    async def write(self, action: Event, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
                     reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:
         self.seq += 1
         await workflow.execute_activity(
-            "apply_transition",
-            Transition(case=self.case, event_key=f"{self.seq:04d}:{action}", action=action, from_state=from_state,
+            apply_transition,
+            Transition(case=self.case, event_key=f"{self.seq:04d}:{action.value}", action=action.value,
+                       from_state=from_state,
                        to_state=to_state, actor=actor, reason=reason, at=workflow.now(), data=data or {},
                        changes=changes or {}),
-            result_type=bool,
-            **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
 
 
@@ -181,11 +195,10 @@ class DeadlineClock:
         self._planned_at = workflow.now()
         before = self.plan
         self.plan = await workflow.execute_activity(
-            "plan_deadline",
+            plan_deadline,
             PlanRequest(case=self.case, spec=self.spec, binds=self.binds, reminders=self.reminders,
                         at=self._planned_at),
-            result_type=Plan,
-            **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         self.notifier.deliver(self.plan.notices)
         self._dirty = True
@@ -231,14 +244,12 @@ class DeadlineClock:
         await self._project()
         self.passed_move = None
 
-    async def close(self, status: str) -> None:
+    async def close(self, status: DeadlineState) -> None:
         if self.closed:
             return
         self.closed = True
         await workflow.execute_activity(
-            "set_deadline_status", DeadlineStatus(case=self.case, key=self.spec.key, status=status),  # type: ignore[arg-type]
-            **DB_ACTIVITY,  # type: ignore[arg-type]
-        )
+            set_deadline_status, DeadlineStatus(case=self.case, key=self.spec.key, status=status), **DB_ACTIVITY)
 
     def _next_event(self) -> ScheduledEvent | None:
         if self.plan is None or self.plan.paused:
@@ -280,7 +291,7 @@ class DeadlineClock:
         """A calendar change that only postponed this deadline did not wake the case: the timer of the old
         plan fires, finds a newer calendar version and re-plans. An event the new plan keeps at the same
         instant still fires (the loop picks it again), one it moved waits for its new instant."""
-        newest = await workflow.execute_activity("newest_calendar_version", result_type=int, **DB_ACTIVITY)  # type: ignore[arg-type]
+        newest = await workflow.execute_activity(newest_calendar_version, **DB_ACTIVITY)
         if self.plan is None or newest <= self.plan.deadline.receipt.calendar_version:
             return False
         await self._project()

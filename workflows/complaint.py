@@ -11,7 +11,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import open_complaint_record
     from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.events import Event
     from domain.messages import (
         SYSTEM,
         Actor,
@@ -21,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
         ComplaintView,
         FeedbackIn,
         ObjectionOutcome,
-        RecordStart,
         ResponseIn,
         ReviewIn,
         TriageIn,
@@ -60,7 +61,7 @@ class ComplaintWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: ComplaintStart) -> str:
         async with self.lock:
-            await self.journal.write("submitted", COMPLAINANT, to_state=S.submitted, reason="提交投诉")
+            await self.journal.write(Event.submitted, COMPLAINANT, to_state=S.submitted, reason="提交投诉")
             if start.complainant_email:
                 await self._notify("submitted", "complaint_received", [f"email:{start.complainant_email}"])
             await self._next_clock("complaint_triage", "投诉分办期限", "收到投诉", "credit_office")
@@ -79,13 +80,13 @@ class ComplaintWorkflow(CaseWorkflow):
     async def triage(self, req: TriageIn) -> ComplaintView:
         async with self._acting(self._check_triage, req):
             if req.dismiss:
-                await self._end(S.dismissed, "dismissed", req.actor, req.reason)
+                await self._end(S.dismissed, Event.dismissed, req.actor, req.reason)
             else:
                 if req.department and req.department != self.department:
                     self.department = req.department
                     self.case = self.case.model_copy(update={"department": req.department})
                     self.journal.case = self.case
-                await self._move("triaged", req.actor, S.triaged, req.reason or "分办至责任单位",
+                await self._move(Event.triaged, req.actor, S.triaged, req.reason or "分办至责任单位",
                                  {"department_code": self.department})
                 await self._next_clock("complaint_response", "单位答复期限", "分办投诉",
                                        f"department:{self.department}")
@@ -103,7 +104,7 @@ class ComplaintWorkflow(CaseWorkflow):
     @workflow.update
     async def respond(self, req: ResponseIn) -> ComplaintView:
         async with self._acting(self._check_respond, req):
-            await self._move("responded", req.actor, S.responded, "单位答复",
+            await self._move(Event.responded, req.actor, S.responded, "单位答复",
                              {"response": req.response, "response_evidence": req.evidence})
             await self._next_clock("complaint_review", "信用办审核期限", "单位答复", "credit_office")
             await self._notify("responded", "case_update", ["credit_office"], event_label="责任单位已答复投诉，请审核")
@@ -119,13 +120,13 @@ class ComplaintWorkflow(CaseWorkflow):
     async def review(self, req: ReviewIn) -> ComplaintView:
         async with self._acting(self._check_review, req):
             to = S.substantiated if req.substantiated else S.unsubstantiated
-            await self._move("reviewed", req.actor, to, req.reason, {"review_reason": req.reason},
+            await self._move(Event.reviewed, req.actor, to, req.reason, {"review_reason": req.reason},
                              data={"substantiated": req.substantiated})
             if req.substantiated and self.record_id is None:
                 await self._open_record(req)
             elif not req.substantiated and self.record_id is not None:  # reversed on re-review
-                await workflow.get_external_workflow_handle(f"record-{self.record_id}").signal(
-                    "apply_objection_outcome",
+                await workflow.get_external_workflow_handle_for(RecordWorkflow.run, f"record-{self.record_id}").signal(
+                    RecordWorkflow.apply_objection_outcome,
                     ObjectionOutcome(objection_id=0, outcome="revoked", reason=req.reason, actor=req.actor,
                                      source=f"投诉（编号 {self.start.complaint_id}）复核"))
             await self._next_clock("complaint_feedback", "投诉人评价期限", "告知处理结果", "complainant")
@@ -146,16 +147,16 @@ class ComplaintWorkflow(CaseWorkflow):
         async with self._acting(self._check_feedback, req):
             rating = "satisfied" if req.satisfied else "dissatisfied"
             said = req.comment or ("满意" if req.satisfied else "不满意")
-            await self._move("feedback", COMPLAINANT, self.state, said,
+            await self._move(Event.feedback, COMPLAINANT, self.state, said,
                              {"feedback": rating, "feedback_comment": req.comment})
             if not req.satisfied and not self.reopened:
                 self.reopened = True
-                await self._move("reopened", COMPLAINANT, S.responded, "投诉人不满意，重新审核", {"reopened": True})
+                await self._move(Event.reopened, COMPLAINANT, S.responded, "投诉人不满意，重新审核", {"reopened": True})
                 await self._next_clock("complaint_review", "信用办重新审核期限", "投诉人不满意", "credit_office")
                 await self._notify("reopened", "case_update", ["credit_office"],
                                    event_label="投诉人对处理结果不满意，请重新审核（仅一次）")
             else:
-                await self._end(S.closed, "closed", SYSTEM, "投诉办结")
+                await self._end(S.closed, Event.closed, SYSTEM, "投诉办结")
         return self.view()
 
     @feedback.validator
@@ -188,11 +189,11 @@ class ComplaintWorkflow(CaseWorkflow):
     async def _open_record(self, req: ReviewIn) -> None:
         """Substantiated: a dishonesty record linked both ways, with its own workflow."""
         start = await workflow.execute_activity(
-            "open_complaint_record",
+            open_complaint_record,
             ComplaintRecordRequest(complaint_id=self.start.complaint_id, department=self.department,
                                    subject=self.title, severity=req.severity, reason=req.reason, at=workflow.now(),
                                    profile=self.start.profile),
-            result_type=RecordStart, **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
         self.record_id = start.record_id
         try:
@@ -200,10 +201,11 @@ class ComplaintWorkflow(CaseWorkflow):
                                                 parent_close_policy=ParentClosePolicy.ABANDON)
         except WorkflowAlreadyStartedError:
             pass
-        await self.journal.write("record_opened", SYSTEM, reason=f"投诉属实，生成失信记录（编号 {start.record_id}）",
+        await self.journal.write(Event.record_opened, SYSTEM,
+                                 reason=f"投诉属实，生成失信记录（编号 {start.record_id}）",
                                  data={"record_id": start.record_id}, changes={"record_id": start.record_id})
 
-    async def _end(self, state: str, action: str, actor: Actor, reason: str) -> None:
+    async def _end(self, state: str, action: Event, actor: Actor, reason: str) -> None:
         await self._move(action, actor, state, reason, {"closed_at": workflow.now().isoformat()})
         for clock in self._open_clocks():
             await clock.close("closed")
@@ -217,7 +219,7 @@ class ComplaintWorkflow(CaseWorkflow):
                 return
             if clock.binds == "complainant":
                 if event.kind == "due":  # no rating in time: the outcome stands
-                    await self._end(S.closed, "closed", SYSTEM, "评价期限届满，投诉办结")
+                    await self._end(S.closed, Event.closed, SYSTEM, "评价期限届满，投诉办结")
                 return
             if event.kind == "reminder":
                 await self._reminder(clock, event, [clock.binds])

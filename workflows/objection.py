@@ -9,8 +9,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import objections_open_on
+    from activities.store import apply_transition
     from domain.actions import Facts
     from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.events import Event
     from domain.messages import (
         SYSTEM,
         AcceptanceIn,
@@ -38,8 +41,11 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case import CaseWorkflow
 from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
+from workflows.record import RecordWorkflow
 
 S = ObjectionState
+# what a decision writes on the disputed case when its own workflow does not apply it (see _apply_to_target)
+TARGET_EVENTS = {"corrected": Event.objection_corrected, "revoked": Event.objection_revoked}
 APPLICANT = Actor(username="applicant", role="public")
 
 
@@ -67,7 +73,7 @@ class ObjectionWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: ObjectionStart) -> str:
         async with self.lock:
-            await self.journal.write("submitted", APPLICANT, to_state=S.submitted, reason="提交异议申请")
+            await self.journal.write(Event.submitted, APPLICANT, to_state=S.submitted, reason="提交异议申请")
             await self._notify("submitted", "objection_received", [f"email:{start.applicant_email}"])
             if start.profile.objection.get("mark") != "on_acceptance":
                 await self._mark(True)
@@ -94,7 +100,7 @@ class ObjectionWorkflow(CaseWorkflow):
             if self.acceptance_clock:
                 await self.acceptance_clock.close("met")
             if req.needs_supplement:
-                await self._move("supplement_requested", req.actor, S.awaiting_supplement, req.reason)
+                await self._move(Event.supplement_requested, req.actor, S.awaiting_supplement, req.reason)
                 if self.total_clock and not self.total_clock.paused:
                     await self.total_clock.pause("awaiting_supplement")
                 period = self.start.profile.period("supplement_window")
@@ -108,9 +114,9 @@ class ObjectionWorkflow(CaseWorkflow):
                 await self._tell_applicant("supplement_requested",
                                            f"请在{period.working_days}个工作日内补正材料：{req.reason}")
             elif not req.accepted:
-                await self._end(S.rejected, "rejected", req.actor, req.reason)
+                await self._end(S.rejected, Event.rejected, req.actor, req.reason)
             else:
-                await self._move("accepted", req.actor, S.accepted, req.reason or "受理异议")
+                await self._move(Event.accepted, req.actor, S.accepted, req.reason or "受理异议")
                 if not self.marked:
                     await self._mark(True)
                 await self._forward(req.actor)
@@ -129,7 +135,7 @@ class ObjectionWorkflow(CaseWorkflow):
             if self.supplement_clock:
                 await self.supplement_clock.close("met")
             self.supplements.append(req.material)
-            await self._move("supplemented", APPLICANT, S.submitted, "申请人补正材料",
+            await self._move(Event.supplemented, APPLICANT, S.submitted, "申请人补正材料",
                              {"supplements": list(self.supplements)})
             if self.total_clock and self.total_clock.paused:
                 await self.total_clock.resume()
@@ -153,7 +159,7 @@ class ObjectionWorkflow(CaseWorkflow):
             self.finding = req.finding
             if self.verify_clock:
                 await self.verify_clock.close("met")
-            await self._move("verified", req.actor, self.state, "信息提供单位核实", {"finding": req.finding})
+            await self._move(Event.verified, req.actor, self.state, "信息提供单位核实", {"finding": req.finding})
             await self._notify("verified", "case_update", ["credit_office"],
                                event_label="信息提供单位已提交核实意见，请作出决定")
         return self.view()
@@ -168,7 +174,7 @@ class ObjectionWorkflow(CaseWorkflow):
     async def decide(self, req: ObjectionDecisionIn) -> ObjectionView:
         async with self._acting(self._check_decide, req):
             self.outcome = req.outcome
-            await self._move("decided", req.actor, S.decided, req.reason,
+            await self._move(Event.decided, req.actor, S.decided, req.reason,
                              {"outcome": req.outcome, "decision_reason": req.reason, "correction": req.correction},
                              data={"outcome": req.outcome})
             for clock in self._open_clocks():
@@ -176,7 +182,7 @@ class ObjectionWorkflow(CaseWorkflow):
             if req.outcome != "upheld":
                 await self._apply_to_target(req)
             await self._tell_applicant("decided", f"异议处理决定：{OUTCOMES_ZH[req.outcome]}。{req.reason}")
-            await self._end(S.closed, "closed", SYSTEM, "异议办结")
+            await self._end(S.closed, Event.closed, SYSTEM, "异议办结")
         return self.view()
 
     @decide.validator
@@ -190,7 +196,7 @@ class ObjectionWorkflow(CaseWorkflow):
     @workflow.update
     async def withdraw(self, req: WithdrawalIn) -> ObjectionView:
         async with self._acting(self._check_withdraw, req):
-            await self._end(S.withdrawn, "withdrawn", APPLICANT, req.reason or "申请人撤回异议")
+            await self._end(S.withdrawn, Event.withdrawn, APPLICANT, req.reason or "申请人撤回异议")
         return self.view()
 
     @withdraw.validator
@@ -206,17 +212,17 @@ class ObjectionWorkflow(CaseWorkflow):
         await self._notify(event, "case_update", [f"email:{self.start.applicant_email}"], event_label=text,
                            public_link=False)
 
-    async def _touch_target(self, action: str, reason: str, changes: dict) -> None:
+    async def _touch_target(self, action: Event, reason: str, changes: dict) -> None:
         """Write on the disputed case's row and audit trail (keys carry this objection's id and sequence)."""
         self.journal.seq += 1
         target = self.start.target
         await workflow.execute_activity(
-            "apply_transition",
+            apply_transition,
             Transition(case=CaseRef(case_type=target.case_type, case_id=target.case_id, department=target.department),
-                       event_key=f"objection-{self.start.objection_id}:{self.journal.seq:04d}:{action}",
-                       action=action, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
+                       event_key=f"objection-{self.start.objection_id}:{self.journal.seq:04d}:{action.value}",
+                       action=action.value, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
                        at=workflow.now(), data={"objection_id": self.start.objection_id}, changes=changes),
-            result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
+            **DB_ACTIVITY,
         )
 
     async def _mark(self, on: bool) -> None:
@@ -224,13 +230,11 @@ class ObjectionWorkflow(CaseWorkflow):
         self.marked = on
         target = self.start.target
         if on:
-            await self._touch_target("objection_marked", "异议处理中", {"objection_pending": True})
+            await self._touch_target(Event.objection_marked, "异议处理中", {"objection_pending": True})
             return
         still_open = await workflow.execute_activity(
-            "objections_open_on", CaseRef(case_type=target.case_type, case_id=target.case_id),
-            result_type=bool, **DB_ACTIVITY,  # type: ignore[arg-type]
-        )
-        await self._touch_target("objection_unmarked", "异议处理结束", {"objection_pending": still_open})
+            objections_open_on, CaseRef(case_type=target.case_type, case_id=target.case_id), **DB_ACTIVITY)
+        await self._touch_target(Event.objection_unmarked, "异议处理结束", {"objection_pending": still_open})
 
     def _credit_office_clock(self, key: str, label: str, basis: str, start_event: str, days: int) -> DeadlineClock:
         return DeadlineClock(
@@ -250,7 +254,7 @@ class ObjectionWorkflow(CaseWorkflow):
             await self.total_clock.start()
 
     async def _forward(self, actor: Actor) -> None:
-        await self._move("forwarded", actor, S.verifying, "转信息提供单位核实")
+        await self._move(Event.forwarded, actor, S.verifying, "转信息提供单位核实")
         period = self.start.profile.period("objection_source_verify")
         self.verify_clock = DeadlineClock(
             self.case,
@@ -281,19 +285,19 @@ class ObjectionWorkflow(CaseWorkflow):
         applied = False
         if target.case_type == "record":
             try:
-                await workflow.get_external_workflow_handle(f"record-{target.case_id}").signal(
-                    "apply_objection_outcome", outcome)
+                await workflow.get_external_workflow_handle_for(RecordWorkflow.run, f"record-{target.case_id}").signal(
+                    RecordWorkflow.apply_objection_outcome, outcome)
                 applied = True
             except Exception:  # the record's workflow has ended: apply through the read model below
                 applied = False
         if not applied:  # a commitment (its status), or a record whose workflow has ended
             # a record whose workflow has completed is already out of publicity: the note is what remains
-            await self._touch_target(f"objection_{req.outcome}", text, {"correction_note": text})
+            await self._touch_target(TARGET_EVENTS[req.outcome], text, {"correction_note": text})
             await self._notify("target_changed", "case_update", [f"department:{self.department}"], event_label=text)
         if clock is not None:
             await clock.close("met")
 
-    async def _end(self, state: str, action: str, actor: Actor, reason: str) -> None:
+    async def _end(self, state: str, action: Event, actor: Actor, reason: str) -> None:
         await self._move(action, actor, state, reason, {"closed_at": workflow.now().isoformat()})
         for clock in self._open_clocks():
             await clock.close("closed")
@@ -309,7 +313,7 @@ class ObjectionWorkflow(CaseWorkflow):
         if self.department_late or self.state != S.verifying or self.finding is not None:
             return
         self.department_late = True
-        await self.journal.write("department_late", SYSTEM, reason="信息提供单位逾期未核实，由信用办直接决定",
+        await self.journal.write(Event.department_late, SYSTEM, reason="信息提供单位逾期未核实，由信用办直接决定",
                                  data={"department": self.department}, changes={"department_late": True})
         await self._notify("department_late", "case_update", ["credit_office"],
                            event_label="信息提供单位逾期未核实，请信用办直接作出决定")
@@ -341,4 +345,4 @@ class ObjectionWorkflow(CaseWorkflow):
         async with self.lock:
             if self.state != S.awaiting_supplement or event.kind != "due" or not clock.is_current(event):
                 return
-            await self._end(S.withdrawn, "withdrawn", SYSTEM, "补正期限届满未补正，视为撤回")
+            await self._end(S.withdrawn, Event.withdrawn, SYSTEM, "补正期限届满未补正，视为撤回")

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actions import Facts
     from domain.calendar import end_of_day
     from domain.deadlines import DeadlineSpec, ScheduledEvent
+    from domain.events import Event
     from domain.messages import (
         SYSTEM,
         Actor,
@@ -84,7 +85,7 @@ class RecordWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: RecordStart) -> str:
         async with self.lock:
-            await self.journal.write("created", start.actor, to_state=S.recorded, reason="记录失信信息")
+            await self.journal.write(Event.created, start.actor, to_state=S.recorded, reason="记录失信信息")
             await self._notify("created", "record_received", [f"department:{start.department}"],
                                explanation_days=start.profile.period("record_explanation").working_days)
             if is_published(self.severity, start.profile):
@@ -109,7 +110,7 @@ class RecordWorkflow(CaseWorkflow):
                     pass
             async with self.lock:
                 if not self.finished and workflow.now() >= ends:
-                    await self._finish(S.expired, "expired", SYSTEM, "最长公示期届满，自动停止公示")
+                    await self._finish(S.expired, Event.expired, SYSTEM, "最长公示期届满，自动停止公示")
 
     @workflow.query
     def view(self) -> RecordView:
@@ -129,7 +130,7 @@ class RecordWorkflow(CaseWorkflow):
     async def explain(self, req: ExplanationIn) -> RecordView:
         async with self._acting(self._check_explain, req):
             self.explained = True
-            await self._move("explained", req.actor, S.rectifying, "书面说明原因", {"explanation": req.explanation})
+            await self._move(Event.explained, req.actor, S.rectifying, "书面说明原因", {"explanation": req.explanation})
             if self.explanation_clock:
                 await self.explanation_clock.close("met")
             await self._notify("explained", "case_update", ["credit_office"], event_label="责任单位已书面说明原因")
@@ -145,7 +146,7 @@ class RecordWorkflow(CaseWorkflow):
     async def submit_rectification(self, req: RectificationIn) -> RecordView:
         async with self._acting(self._check_rectification, req):
             self.rectification_pending = True
-            await self._move("rectification_submitted", req.actor, S.rectifying, "提交整改材料",
+            await self._move(Event.rectification_submitted, req.actor, S.rectifying, "提交整改材料",
                              {"rectification": req.description, "rectification_evidence": req.evidence})
             period = self.start.profile.period("rectification_verification")
             self.verification_clock = DeadlineClock(
@@ -173,7 +174,7 @@ class RecordWorkflow(CaseWorkflow):
                 await self.verification_clock.close("met")
             if req.accepted:
                 self.rectification_overdue = False
-                await self._move("rectification_verified", req.actor, S.rectified, req.reason or "整改核验通过",
+                await self._move(Event.rectification_verified, req.actor, S.rectified, req.reason or "整改核验通过",
                                  {"rectification_overdue": False})
                 for clock in (self.rectification_clock, self.explanation_clock):
                     if clock and not clock.closed:
@@ -181,7 +182,7 @@ class RecordWorkflow(CaseWorkflow):
                 await self._notify("rectification_verified", "case_update", [f"department:{self.department}"],
                                    event_label=f"整改已核验通过，可自 {self.repair_from} 起申请信用修复")
             else:
-                await self._move("rectification_rejected", req.actor, self.state, req.reason)
+                await self._move(Event.rectification_rejected, req.actor, self.state, req.reason)
                 await self._notify("rectification_rejected", "case_update", [f"department:{self.department}"],
                                    event_label=f"整改核验未通过：{req.reason}")
         return self.view()
@@ -195,7 +196,7 @@ class RecordWorkflow(CaseWorkflow):
     @workflow.update
     async def request_repair(self, req: RepairRequest) -> RecordView:
         async with self._acting(self._check_repair_request, req):
-            await self._move("repair_requested", req.actor, S.repair_requested, "申请信用修复",
+            await self._move(Event.repair_requested, req.actor, S.repair_requested, "申请信用修复",
                              {"commitment_letter": req.commitment_letter})
             acceptance = self.start.profile.period("repair_acceptance")
             decision = self.start.profile.period("repair_decision")
@@ -223,10 +224,10 @@ class RecordWorkflow(CaseWorkflow):
             if self.repair_clock:
                 await self.repair_clock.close("met")
             if req.approved:
-                await self._finish(S.repaired, "repaired", req.actor, req.reason or "信用修复完成，停止公示",
+                await self._finish(S.repaired, Event.repaired, req.actor, req.reason or "信用修复完成，停止公示",
                                    {"repair_decision_reason": req.reason})
             else:
-                await self._move("repair_rejected", req.actor, S.repair_rejected, req.reason,
+                await self._move(Event.repair_rejected, req.actor, S.repair_rejected, req.reason,
                                  {"repair_decision_reason": req.reason})
                 await self._notify("repair_rejected", "case_update", [f"department:{self.department}"],
                                    event_label=f"信用修复申请未通过：{req.reason}（可补充材料后重新申请）")
@@ -244,7 +245,7 @@ class RecordWorkflow(CaseWorkflow):
     @workflow.update
     async def mitigate(self, req: MitigationIn) -> RecordView:
         async with self._acting(self._check_mitigation, req):
-            await self._move("mitigated", req.actor, self.state, req.reason,
+            await self._move(Event.mitigated, req.actor, self.state, req.reason,
                              {"mitigation": req.effect, "mitigation_reason": req.reason},
                              data={"effect": req.effect})
             await self._notify("mitigated", "case_update", [f"department:{self.department}"],
@@ -263,7 +264,7 @@ class RecordWorkflow(CaseWorkflow):
         async with self._acting(self._check_classify, req):
             was_public = self.public
             self.severity = req.severity
-            await self._move("classified", req.actor, self.state, req.reason,
+            await self._move(Event.classified, req.actor, self.state, req.reason,
                              {"severity": req.severity, "repair_possible_from": self.repair_from.isoformat(),
                               "publicity_ends": self.publicity_end.isoformat()}, data={"severity": req.severity})
             now_public = is_published(self.severity, self.start.profile)
@@ -271,7 +272,7 @@ class RecordWorkflow(CaseWorkflow):
                 await self._publish(req.actor)
             elif was_public and not now_public:
                 self.public = False
-                await self._move("unpublished", req.actor, self.state, "轻微失信不予公示", {"public": False})
+                await self._move(Event.unpublished, req.actor, self.state, "轻微失信不予公示", {"public": False})
             self._publicity_changed = True
         return self.view()
 
@@ -284,7 +285,7 @@ class RecordWorkflow(CaseWorkflow):
     @workflow.update
     async def set_rectification_due(self, req: RectificationDueIn) -> RecordView:
         async with self._acting(self._check_due, req):
-            await self._move("rectification_due_set", req.actor, self.state, req.reason,
+            await self._move(Event.rectification_due_set, req.actor, self.state, req.reason,
                              {"rectification_due": req.due_date.isoformat(), "rectification_overdue": False})
             self.rectification_overdue = False
             if self.rectification_clock:
@@ -308,13 +309,13 @@ class RecordWorkflow(CaseWorkflow):
             text = f"经{outcome.source or f'异议（编号 {outcome.objection_id}）'}核实{what}：" \
                    f"{outcome.correction or outcome.reason}"
             if self.finished:  # already repaired/expired/revoked and winding up: keep the note, state stays
-                await self.journal.write("correction_noted", outcome.actor, reason=text,
+                await self.journal.write(Event.correction_noted, outcome.actor, reason=text,
                                          changes={"correction_note": text})
                 return
             if outcome.outcome == "revoked":
-                await self._finish(S.revoked, "revoked", outcome.actor, text, {"correction_note": text})
+                await self._finish(S.revoked, Event.revoked, outcome.actor, text, {"correction_note": text})
             elif outcome.outcome == "corrected":
-                await self._move("corrected", outcome.actor, self.state, text, {"correction_note": text})
+                await self._move(Event.corrected, outcome.actor, self.state, text, {"correction_note": text})
                 holders = [f"department:{code}" for code in self.start.shared_with]
                 await self._notify("corrected", "case_update", holders, event_label=text)
 
@@ -326,7 +327,7 @@ class RecordWorkflow(CaseWorkflow):
     async def _clock_moved(self, clock: DeadlineClock, actor: Actor) -> None:
         if clock is self.rectification_clock and self.rectification_overdue and not clock.overdue:
             self.rectification_overdue = False
-            await self.journal.write("rectification_overdue_cleared", actor, reason="整改期限调整后不再逾期",
+            await self.journal.write(Event.rectification_overdue_cleared, actor, reason="整改期限调整后不再逾期",
                                      changes={"rectification_overdue": False})
 
     def _context(self) -> dict[str, object]:
@@ -334,7 +335,7 @@ class RecordWorkflow(CaseWorkflow):
 
     async def _publish(self, actor: Actor) -> None:
         self.public = True
-        await self._move("published", actor, S.published if self.state == S.recorded else self.state,
+        await self._move(Event.published, actor, S.published if self.state == S.recorded else self.state,
                          "公示失信信息", {"public": True, "published_at": workflow.now().isoformat()})
 
     def _rectification_clock(self, due) -> DeadlineClock:  # type: ignore[no-untyped-def]
@@ -361,7 +362,7 @@ class RecordWorkflow(CaseWorkflow):
         self.rectification_clock = self._rectification_clock(self.start.rectification_due)
         await self.rectification_clock.start()
 
-    async def _finish(self, state: str, action: str, actor: Actor, reason: str, extra: dict | None = None) -> None:
+    async def _finish(self, state: str, action: Event, actor: Actor, reason: str, extra: dict | None = None) -> None:
         self.public = False
         await self._move(action, actor, state, reason,
                          {"public": False, "closed_at": workflow.now().isoformat(), **(extra or {})})
@@ -384,7 +385,7 @@ class RecordWorkflow(CaseWorkflow):
             if self.rectification_overdue:
                 return
             self.rectification_overdue = True
-            await self.journal.write("rectification_overdue", SYSTEM, reason="逾期未整改",
+            await self.journal.write(Event.rectification_overdue, SYSTEM, reason="逾期未整改",
                                      changes={"rectification_overdue": True})
 
         await self._department_deadline(clock, event, lambda: not self.rectification_pending

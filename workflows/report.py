@@ -4,13 +4,14 @@ report computed and mailed to the credit office. Sending is keyed per period, so
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.reports import first_working_day_after, queue_quarterly_report
     from domain.calendar import TZ
-    from domain.messages import QueuedNotice, ReportDone, ReportNotice, ReportRun
+    from domain.messages import ReportDone, ReportNotice, ReportRun
     from domain.reports import parse_period, quarter_before
     from workflows.common import DB_ACTIVITY, Notifier, today_local
 
@@ -23,15 +24,13 @@ class QuarterlyReportWorkflow:
     async def run(self, run: ReportRun) -> ReportDone:
         period = parse_period(run.period) if run.period else quarter_before(today_local())
         last_day = period.next_first_day - timedelta(days=1)
-        first_working: date = await workflow.execute_activity(
-            "first_working_day_after", last_day, result_type=date, **DB_ACTIVITY)  # type: ignore[arg-type]
+        first_working = await workflow.execute_activity(first_working_day_after, last_day, **DB_ACTIVITY)
         send_at = datetime.combine(first_working, SEND_AT, TZ)
         wait = (send_at - workflow.now()).total_seconds()
         if wait > 0:
             await workflow.sleep(wait)
         notice = ReportNotice(period=period.key, at=workflow.now())
-        queued = await workflow.execute_activity(
-            "queue_quarterly_report", notice, result_type=list[QueuedNotice], **DB_ACTIVITY)  # type: ignore[arg-type]
+        queued = await workflow.execute_activity(queue_quarterly_report, notice, **DB_ACTIVITY)
         notifier = Notifier()
         notifier.deliver(queued)
         await notifier.drain()

@@ -24,7 +24,7 @@ from domain.calendar import Override, WorkingCalendar
 from domain.deadlines import DeadlineSpec, deadline_moved, project
 from domain.messages import Actor, CalendarChangeProgress
 from domain.settings import get_settings
-from workflows.calendar_change import calendar_change_id
+from workflows.calendar_change import CalendarChangeWorkflow, calendar_change_id
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 
@@ -115,7 +115,7 @@ async def start_reprojection(client: Client, version: int) -> str:
     """Hand the re-planning of every open deadline to one durable run per version
     (workflows.calendar_change); starting it again for the same version joins or repeats it harmlessly."""
     workflow_id = calendar_change_id(version)
-    await client.start_workflow("CalendarChangeWorkflow", version, id=workflow_id,
+    await client.start_workflow(CalendarChangeWorkflow.run, version, id=workflow_id,
                                 task_queue=get_settings().task_queue,
                                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
@@ -137,8 +137,8 @@ async def reprojection_progress(version: Annotated[int, Path(ge=1, le=2**31 - 1)
 async def reprojection_status(client: Client, version: int) -> CalendarChangeProgress | None:
     """The run's `progress` query; None if no run exists for the version."""
     try:
-        return await client.get_workflow_handle(calendar_change_id(version)).query(
-            "progress", result_type=CalendarChangeProgress)
+        return await client.get_workflow_handle_for(CalendarChangeWorkflow.run, calendar_change_id(version)).query(
+            CalendarChangeWorkflow.progress)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None

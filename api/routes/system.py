@@ -19,10 +19,11 @@ from api.auth import CurrentActor, issue_token, oauth2, require, revoke_session,
 from api.deps import ClientDep, SessionDep, release
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
-from api.queries import ACTION_LABELS_ZH, local_iso, paginate
+from api.queries import local_iso, paginate
 from api.recipients import official_addresses, shown_error, shown_recipient
 from api.routes.citizens import PERSONAL_DATA_ROLES
 from domain.calendar import TZ, end_of_day
+from domain.events import Event
 from domain.messages import Actor
 from domain.profiles import regulation_zh
 
@@ -155,7 +156,7 @@ def audit(session: SessionDep,
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                  AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))
     items = [{"id": e.id, "at": local_iso(e.at), "action": e.action,
-              "action_label": ACTION_LABELS_ZH.get(e.action, e.action), "from_state": e.from_state,
+              "action_label": Event.label_of(e.action), "from_state": e.from_state,
               "to_state": e.to_state, "actor": e.actor, "role": e.role, "reason": e.reason, "data": e.data}
              for e in rows]
     return JSONResponse({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
