@@ -1,6 +1,6 @@
 # Chengxin — one-command developer entry points. Needs only python3 (3.11) on PATH.
 #   make run    everything on this machine (Temporal dev server, SMTP sink, worker, web) on :8000
-#   make test   lint + the whole test suite
+#   make test   lint (ruff, mypy) + the whole test suite
 
 PYTHON ?= python3
 VENV   := .venv
@@ -28,10 +28,12 @@ test: venv
 	@dpkg -s faketime fonts-wqy-zenhei >/dev/null 2>&1 && [ -x /usr/bin/chromium ] || \
 		(apt-get update -q && apt-get install -y -q faketime chromium fonts-wqy-zenhei)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) bench/commitments_vs_raw.py

@@ -12,12 +12,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -45,7 +46,7 @@ def render(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def resolve_recipients(session, recipients: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+def resolve_recipients(session: Session, recipients: list[str]) -> list[str]:
     """Turn recipient roles into addresses (a department's duty mailbox, its supervisor, ...)."""
     settings = get_settings()
     out: list[str] = []
@@ -77,7 +78,8 @@ def queue_notice_sync(req: NoticeRequest, pending_only: bool = False) -> list[Qu
         subject, text, html = render(req.template, req.context)
     queued: list[QueuedNotice] = []
     for address in addresses:
-        key = dict(case_type=req.case.case_type, case_id=req.case.case_id, event_key=req.event_key, recipient=address)
+        key: dict[str, Any] = dict(case_type=req.case.case_type, case_id=req.case.case_id, event_key=req.event_key,
+                                   recipient=address)
         with session_scope() as session:
             row = session.exec(select(Outbox).filter_by(**key)).first()
             if row is not None:

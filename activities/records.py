@@ -4,6 +4,7 @@ activity a breached commitment calls (idempotent through the record's source key
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -72,7 +73,7 @@ def open_record_once(source: tuple[str, int], *, department: str, category: str,
             else:
                 dept = session.get(Department, row.department_code)
                 start = start_of(row, dept.name if dept else row.department_code, SYSTEM, profile)
-            linked = session.get(link, source[1])
+            linked = cast(Commitment | Complaint | None, session.get(link, source[1]))
             if linked is not None and linked.record_id is None:
                 linked.record_id = row.id
                 session.add(linked)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, DateTime
-from sqlmodel import SQLModel, select
+from sqlmodel import Session, SQLModel, select
 from temporalio import activity
 
 from activities.db import session_scope
@@ -73,7 +73,7 @@ def apply_transition(t: Transition) -> bool:
             row = session.get(model, t.case.case_id)
             if row is None:
                 raise LookupError(f"{t.case.case_type} {t.case.case_id} is not in the database")
-            if t.action == Event.amendment_approved:
+            if t.action == Event.amendment_approved and isinstance(row, Commitment):
                 _keep_old_text(session, row, t)
             changes = dict(t.changes)
             if t.to_state:
@@ -86,7 +86,7 @@ def apply_transition(t: Transition) -> bool:
     return True
 
 
-def _side_effects(session, t: Transition) -> None:  # type: ignore[no-untyped-def]
+def _side_effects(session: Session, t: Transition) -> None:
     """Rows that belong to a transition besides the case row (kept in the same transaction)."""
     if t.action == Event.milestone_done:
         m = session.exec(select(Milestone).where(
@@ -100,7 +100,7 @@ def _side_effects(session, t: Transition) -> None:  # type: ignore[no-untyped-de
         session.add(m)
 
 
-def _keep_old_text(session, row: Commitment, t: Transition) -> None:  # type: ignore[no-untyped-def]
+def _keep_old_text(session: Session, row: Commitment, t: Transition) -> None:
     """An approved amendment keeps the text it replaces, visible with the reason."""
     version = 1 + len(session.exec(select(CommitmentVersion.id).where(
         CommitmentVersion.commitment_id == t.case.case_id)).all())

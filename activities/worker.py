@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -40,9 +42,11 @@ from workflows.report import QuarterlyReportWorkflow
 
 WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, QuarterlyReportWorkflow,
              CalendarChangeWorkflow]
-ACTIVITIES = [apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
-              open_breach_record, open_complaint_record, objections_open_on, first_working_day_after,
-              queue_quarterly_report, newest_calendar_version, replan_open_deadlines]
+ACTIVITIES: list[Callable[..., Any]] = [
+    apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
+    open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
+    newest_calendar_version, replan_open_deadlines,
+]
 REPORT_SCHEDULE_ID = "quarterly-report"
 
 

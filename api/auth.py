@@ -4,6 +4,7 @@ session row (revocable server-side)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -110,7 +111,7 @@ async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)])
     return actor
 
 
-def require(*roles: str):  # type: ignore[no-untyped-def]
+def require(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     """Dependency: the caller must hold one of `roles`."""
 
     async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:

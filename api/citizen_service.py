@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
@@ -34,7 +34,7 @@ class ObjectionIn(BaseModel):
     target_type: Literal["record", "commitment"]
     target_id: int = Field(ge=1, le=2_147_483_647)
     applicant_name: Name  # type: ignore[valid-type]
-    applicant_email: Email  # type: ignore[valid-type]
+    applicant_email: Email
     applicant_phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+\- ]{5,30}$")
     claim: LongText  # type: ignore[valid-type]
     reasons: LongText  # type: ignore[valid-type]
@@ -47,7 +47,7 @@ class ComplaintIn(BaseModel):
     description: LongText  # type: ignore[valid-type]
     commitment_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     complainant_name: Name | None = None  # type: ignore[valid-type]
-    complainant_email: Email | None = None  # type: ignore[valid-type]
+    complainant_email: Email | None = None
 
 
 def _target(session: Session, body: ObjectionIn) -> Target:
@@ -129,7 +129,8 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
 def find_by_code(session: Session, model: type[Objection] | type[Complaint], code: str) -> Objection | Complaint | None:
     if not code or len(code) > 100:
         return None
-    return session.exec(select(model).where(model.tracking_hash == hash_code(code))).first()
+    return cast(Objection | Complaint | None,
+                session.exec(select(model).where(model.tracking_hash == hash_code(code))).first())
 
 
 def _public_history(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:

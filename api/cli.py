@@ -15,13 +15,19 @@ from api.auth import ROLES
 from api.problems import Problem, message_zh
 
 
+def _migrate(_args: argparse.Namespace) -> int:
+    migrate()
+    return 0
+
+
 def _print_errors(err: ValidationError | Problem) -> int:
     if isinstance(err, Problem):
-        for e in err.errors or [{"field": "", "message": err.detail}]:
+        problems: list[dict[str, str]] = err.errors or [{"field": "", "message": err.detail}]
+        for e in problems:
             print(f"错误：{e['field']}：{e['message']}" if e["field"] else f"错误：{e['message']}", file=sys.stderr)
     else:
-        for e in err.errors():
-            print(f"错误：{'.'.join(map(str, e['loc']))}：{message_zh(dict(e))}", file=sys.stderr)
+        for detail in err.errors():
+            print(f"错误：{'.'.join(map(str, detail['loc']))}：{message_zh(dict(detail))}", file=sys.stderr)
     return 2
 
 
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.set_defaults(func=_report)
 
     mig = sub.add_parser("migrate", help="数据库迁移到最新版本")
-    mig.set_defaults(func=lambda _a: (migrate(), 0)[1])
+    mig.set_defaults(func=_migrate)
 
     run = sub.add_parser("run", help="启动嵌入式开发环境（同 make run）")
     run.set_defaults(func=lambda _a: __import__("api.devserver", fromlist=["main"]).main())

@@ -7,6 +7,7 @@ state is the workflow's, through activities.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col
@@ -22,7 +23,7 @@ from domain.profiles import load_profile
 from domain.settings import get_settings
 from workflows.commitment import CommitmentWorkflow
 
-_INSERT_COMMITMENT = insert(Commitment).returning(Commitment.id)  # type: ignore[arg-type]
+_INSERT_COMMITMENT = insert(Commitment).returning(col(Commitment.id))
 
 
 def workflow_id(commitment_id: int) -> str:
@@ -35,7 +36,7 @@ def insert_commitment(session: Session, *, department: str, kind: str, title: st
     """One INSERT … RETURNING id (SQLAlchemy Core): the ORM unit of work cost more CPU than the whole
     statement on the API's hottest path (bench/commitments_vs_raw.py). The returned row is detached."""
     profile = load_profile(profile_name) if profile_name else department_profile(session, department)
-    values = {"department_code": department, "kind": kind, "title": title, "content": content,
+    values: dict[str, Any] = {"department_code": department, "kind": kind, "title": title, "content": content,
               "due_date": due_date, "official": official, "state": CommitmentState.draft,
               "profile_name": profile.name, "profile_version": profile.version, "created_by": actor.username,
               "created_at": now, "updated_at": now}

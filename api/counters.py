@@ -25,8 +25,8 @@ def increment(bucket: str, subject: str, window_start: int, by: int = 1) -> int:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         stmt = insert(RateCounter).values(bucket=bucket, subject=key, window_start=window_start, hits=by)
         stmt = stmt.on_conflict_do_update(index_elements=["bucket", "subject", "window_start"],
-                                          set_={"hits": RateCounter.__table__.c.hits + by})
-        hits = int(session.execute(stmt.returning(RateCounter.__table__.c.hits)).scalar_one())
+                                          set_={"hits": col(RateCounter.hits) + by})
+        hits = int(session.execute(stmt.returning(col(RateCounter.hits))).scalar_one())
         if hits == by:  # the first hit of a new window: forget windows no limit looks at any more
             session.execute(delete(RateCounter).where(col(RateCounter.bucket) == bucket,
                                                       col(RateCounter.window_start) < window_start - 2 * 86400))
@@ -38,7 +38,7 @@ def undo(bucket: str, subject: str, window_start: int) -> None:
     with Session(get_engine()) as session:
         session.execute(update(RateCounter).where(
             col(RateCounter.bucket) == bucket, col(RateCounter.subject) == subject_key(subject),
-            col(RateCounter.window_start) == window_start).values(hits=RateCounter.__table__.c.hits - 1))
+            col(RateCounter.window_start) == window_start).values(hits=col(RateCounter.hits) - 1))
         session.commit()
 
 

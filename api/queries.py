@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from activities.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone, Record
@@ -124,7 +124,7 @@ def list_records(session: Session, actor: Actor | None, *, department: str | Non
     its own department's other records (api/scope.py)."""
     query = select(Record)
     if not reads_all(actor):
-        visible = col(Record.public).is_(True)
+        visible: ColumnElement[bool] = col(Record.public).is_(True)
         if (own := own_department(actor)) is not None:
             visible = or_(visible, col(Record.department_code) == own)
         query = query.where(visible)
@@ -198,7 +198,7 @@ def commitment_detail(session: Session, row: Commitment, staff: bool = False) ->
         "report": row.report, "evidence": row.evidence or [], "record_id": row.record_id,
         "pending_amendment": row.pending_amendment,
         "milestones": ms,
-        "progress": {"done": sum(m["done"] for m in ms), "total": len(ms)},
+        "progress": {"done": sum(1 for m in ms if m["done"]), "total": len(ms)},
         "versions": [{"version": v.version, "title": v.title, "content": v.content, "due_date": v.due_date.isoformat(),
                       "reason": v.reason, "approved_by": v.approved_by, "at": local_iso(v.at)} for v in versions],
         "deadlines": deadlines_of(session, "commitment", row.id),

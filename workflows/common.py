@@ -76,7 +76,7 @@ def refuse(message: str, kind: str = "InvalidState", **details: object) -> Appli
     return ApplicationError(message, details, type=kind, non_retryable=True)
 
 
-def today_local():  # type: ignore[no-untyped-def]
+def today_local() -> date:
     return workflow.now().astimezone(TZ).date()
 
 
@@ -234,7 +234,7 @@ class DeadlineClock:
             Extension(reason=reason, working_days=working_days, approved_by=by, approved_on=today_local()))
         await self._project()
 
-    async def move_to(self, fixed_due) -> None:  # type: ignore[no-untyped-def]
+    async def move_to(self, fixed_due: date) -> None:
         self.spec = self.spec.model_copy(update={"fixed_due": fixed_due})
         await self._project()
 

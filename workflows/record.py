@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 
 from temporalio import workflow
 
@@ -73,11 +74,11 @@ class RecordWorkflow(CaseWorkflow):
         self._publicity_changed = False
 
     @property
-    def repair_from(self):  # type: ignore[no-untyped-def]
+    def repair_from(self) -> date:
         return repair_possible_from(self.start.decision_date, self.severity, self.start.profile)
 
     @property
-    def publicity_end(self):  # type: ignore[no-untyped-def]
+    def publicity_end(self) -> date:
         return publicity_ends(self.start.decision_date, self.severity, self.start.profile)
 
     # --- the run -------------------------------------------------------------------------------
@@ -338,7 +339,7 @@ class RecordWorkflow(CaseWorkflow):
         await self._move(Event.published, actor, S.published if self.state == S.recorded else self.state,
                          "公示失信信息", {"public": True, "published_at": workflow.now().isoformat()})
 
-    def _rectification_clock(self, due) -> DeadlineClock:  # type: ignore[no-untyped-def]
+    def _rectification_clock(self, due: date | None) -> DeadlineClock:
         if due is None:
             period = self.start.profile.period("rectification_default")
             spec = DeadlineSpec(key="rectification", label="限期整改", basis=period.basis, start_event="记录失信信息",
@@ -392,8 +393,8 @@ class RecordWorkflow(CaseWorkflow):
                                         and self.state not in (S.rectified, *FINAL_STATES)
                                         and self.state not in (S.repair_requested, S.repair_rejected), overdue)
 
-    async def _department_deadline(self, clock: DeadlineClock, event: ScheduledEvent, still_open,  # type: ignore[no-untyped-def]
-                                   on_due=None) -> None:  # type: ignore[no-untyped-def]
+    async def _department_deadline(self, clock: DeadlineClock, event: ScheduledEvent, still_open: Callable[[], bool],
+                                   on_due: Callable[[], Awaitable[None]] | None = None) -> None:
         dept = self.department
         async with self.lock:
             if self.finished or not still_open() or not clock.is_current(event):

@@ -75,7 +75,7 @@ def overrides(session: SessionDep, actor: Editor) -> dict[str, Any]:
     items += [{"version": v.id, "date": f"{y.year}-01-01", "kind": "year_confirmed", "reason": y.reason,
                "created_by": v.created_by, "created_at": local_iso(v.created_at)}
               for y, v in list_confirmed_years(session)]
-    items.sort(key=lambda i: i["version"], reverse=True)
+    items.sort(key=lambda i: int(i["version"] or 0), reverse=True)
     return {"items": items, "total": len(items), "page": 1, "page_size": len(items)}
 
 

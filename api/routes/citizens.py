@@ -3,7 +3,7 @@ workflow Updates."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
@@ -131,7 +131,7 @@ async def _file_publicly(request: Request, body: Any, key: str | None, file: Any
 def _for_staff(session: Session, model: type[Objection] | type[Complaint], case_id: int, actor: Actor,
                what: str) -> Any:
     """The case, if this staff member may see it: a department only its own department's."""
-    row = session.get(model, case_id)
+    row = cast(Objection | Complaint | None, session.get(model, case_id))
     if row is None:
         raise Problem(404, f"{what} {case_id} 不存在")
     if actor.role == "department" and actor.department != row.department_code:
