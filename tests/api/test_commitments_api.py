@@ -46,8 +46,13 @@ async def test_create_over_http_sends_receipt_email_and_shows_deadline(api, toke
     cid = r.json()["id"]
     receipt = await smtp_sink.wait_for(lambda m: "fgw@test.local" in str(m["To"]) and "已登记" in str(m["Subject"]))
     assert f"编号 {cid}" in str(receipt[0]["Subject"])
-    outbox = (await api.get("/api/notices", params={"status": "sent"}, headers=tokens["admin"])).json()
-    assert any(n["case"] == f"commitment-{cid}" and n["template"] == "commitment_received" for n in outbox["items"])
+    for _ in range(200):  # the e-mail has left; its `sent` mark is written just after the SMTP server's answer
+        outbox = (await api.get("/api/notices", params={"status": "sent"}, headers=tokens["admin"])).json()
+        if any(n["case"] == f"commitment-{cid}" and n["template"] == "commitment_received" for n in outbox["items"]):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the receipt of commitment {cid} is not marked sent: {outbox['items']}")
     assert (await api.get("/api/notices", headers=tokens["fgw"])).status_code == 403
     detail = await settled(api, cid, {}, lambda c: c["state"] == "published" and len(c["deadlines"]) == 2)
     due = next(d for d in detail["deadlines"] if d["key"] == "due")
