@@ -19,6 +19,8 @@ class Period(BaseModel):
     working_days: int
     basis: str
     extension_working_days: int = 0
+    # Why the product keeps this period as information and does not run it as a deadline (None: it does).
+    informational: str | None = None
 
 
 class Reminders(BaseModel):
