@@ -17,6 +17,7 @@ from activities.models import Complaint, Objection, Outbox
 from api.track_view import plain_basis, plain_receipt
 from api.tracking import ALPHABET, new_code, normalise
 from tests.api.test_citizen_forms import CODE, file_form
+from tests.api.test_citizens_api import _published_record
 from tests.api.test_commitments_api import body as commitment_body
 from tests.api.test_commitments_api import count, settled
 
@@ -187,3 +188,27 @@ def test_deadline_explanations_are_plain_words() -> None:
     assert not any(word in text for word in JARGON) and "7" not in text.replace("2026年12月7日", "")
     assert plain_basis("河南省社会信用条例第41条：异议处理总时限7个工作日") == \
         "《河南省社会信用条例》第41条规定：异议处理总时限7个工作日"
+
+
+async def test_a_decided_objection_reads_as_four_finished_steps_with_the_decision(api, tokens) -> None:
+    rid = await _published_record(api, tokens)
+    receipt, code = await file_form(api, "/objections/new", {
+        "target_type": "record", "target_id": str(rid), "applicant_name": "王五", "applicant_email": "ww@example.com",
+        "claim": "记录有误", "reasons": "已付清"})
+    oid = (await api.post("/api/track", json={"code": code})).json()["id"]
+    page = (await api.post("/track", data={"code": code})).text
+    assert re.search(r"<strong>受理</strong> <span class=\"badge current\">进行中，剩余 \d+ 个工作日</span>", page)
+    assert "<strong>决定</strong> <span class=\"badge todo\">未开始</span>" in page
+    await api.post(f"/api/objections/{oid}/acceptance", json={"accepted": True}, headers=tokens["xyb"])
+    page = (await api.post("/track", data={"code": code})).text
+    assert "<strong>受理</strong> <span class=\"badge done\">已完成</span>" in page and "（已受理）" in page
+    assert re.search(r"<strong>核查</strong> <span class=\"badge current\">进行中，剩余 \d+ 个工作日</span>", page)
+    assert "信息提供单位核实期限" in page and "《河南省社会信用条例》第41条规定" in page
+    await api.post(f"/api/objections/{oid}/verification", json={"finding": "确已付清"}, headers=tokens["fgw"])
+    await api.post(f"/api/objections/{oid}/decision", json={"outcome": "revoked", "reason": "认定依据不成立"},
+                   headers=tokens["xyb"])
+    page = (await api.post("/track", data={"code": code})).text
+    for step in ("提交", "受理", "核查", "决定"):
+        assert f"<strong>{step}</strong> <span class=\"badge done\">已完成</span>" in page, step
+    assert "处理决定" in page and "撤销。理由：认定依据不成立" in page and "撤回异议" not in page
+    assert not any(word in page for word in JARGON)
