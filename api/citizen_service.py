@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from starlette.background import BackgroundTask
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.jurisdiction import department_profile
 from activities.models import Commitment, Complaint, Department, Objection, Record
+from api.code_mail import mail_code
 from api.problems import Problem, field_error
 from api.queries import deadlines_of, history_of, local_iso, profile_info
-from api.tracking import hash_code, new_code
+from api.tracking import lookup_hashes, new_code
 from api.validation import Email, LongText, Name, Title
 from domain.calendar import TZ
 from domain.messages import ComplaintStart, ObjectionStart, Target
@@ -101,7 +103,12 @@ async def file_objection(session: Session, client: Client, body: ObjectionIn) ->
     return {"id": oid, "tracking_code": code, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state]}
 
 
-async def file_complaint(session: Session, client: Client, body: ComplaintIn) -> dict[str, Any]:
+def check_objection(session: Session, body: ObjectionIn) -> None:
+    """The refusals filing would give before anything is stored (for the forms' check-your-answers step)."""
+    _target(session, body)
+
+
+def check_complaint(session: Session, body: ComplaintIn) -> None:
     if session.get(Department, body.department) is None:
         raise field_error("department", f"单位 {body.department} 不存在")
     if body.commitment_id is not None:
@@ -110,6 +117,10 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
             raise field_error("commitment_id", f"政务承诺 {body.commitment_id} 不存在或未公开")
     if body.complainant_email and not body.complainant_name:
         raise field_error("complainant_name", "实名投诉请填写姓名（匿名投诉请不填姓名和邮箱）")
+
+
+async def file_complaint(session: Session, client: Client, body: ComplaintIn) -> dict[str, Any]:
+    check_complaint(session, body)
     profile = department_profile(session, body.department)
     code, digest = new_code()
     now = datetime.now(UTC)
@@ -126,11 +137,22 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
             "anonymous": body.complainant_name is None}
 
 
+def code_mail_task(body: ObjectionIn | ComplaintIn, filed: dict[str, Any]) -> BackgroundTask | None:
+    """The code mail of a filing just made (not of a replay: `filed` is empty then), if the applicant gave an
+    address; run after the response is sent."""
+    email = body.applicant_email if isinstance(body, ObjectionIn) else body.complainant_email
+    if not filed or not email:
+        return None
+    kind, what = ("objection", "信用信息异议") if isinstance(body, ObjectionIn) else ("complaint", "投诉")
+    return BackgroundTask(mail_code, kind, filed["id"], email, filed["tracking_code"], what)
+
+
 def find_by_code(session: Session, model: type[Objection] | type[Complaint], code: str) -> Objection | Complaint | None:
+    """The case of a typed code: the new Crockford form however it was typed, or an old code exactly."""
     if not code or len(code) > 100:
         return None
     return cast(Objection | Complaint | None,
-                session.exec(select(model).where(model.tracking_hash == hash_code(code))).first())
+                session.exec(select(model).where(col(model.tracking_hash).in_(lookup_hashes(code)))).first())
 
 
 def _public_history(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:

@@ -39,6 +39,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+TRACK_PATH = "/api/track"  # POST: a tracking code in the body (404 wrong code, 429 too many wrong codes)
+
+
 def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer with, read off what the generated document says it takes
     (body, headers, path parameters, a bearer token), so nothing is listed by hand per route."""
@@ -51,11 +54,11 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         statuses |= {401, 403}
     if path == LOGIN_PATH:  # a wrong user name or password
         statuses.add(401)
-    if any(p.get("in") == "path" for p in params):
+    if any(p.get("in") == "path" for p in params) or path == TRACK_PATH:  # the code in the body
         statuses.add(404)
     if "Idempotency-Key" in headers:
         statuses.add(409)
-    if (method == "post" and path in THROTTLED_POSTS) or "/track/" in path:
+    if (method == "post" and path in THROTTLED_POSTS) or "/track/" in path or path == TRACK_PATH:
         statuses.add(429)
     return statuses
 

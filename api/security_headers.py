@@ -20,7 +20,8 @@ DOCS_POLICY = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN
                "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src 'self' blob:; "
                "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-TRACKING_PREFIXES = ("/track", "/api/objections/track/", "/api/complaints/track/")
+TRACKING_PREFIXES = ("/track", "/api/track", "/api/objections/track/", "/api/complaints/track/", "/filed/",
+                     "/objections/new", "/complaints/new")
 HSTS = "max-age=31536000"  # no includeSubDomains: other hosts of the same government domain are not ours
 
 
@@ -30,6 +31,8 @@ def headers_for(path: str, https: bool) -> dict[bytes, bytes]:
     out = {b"content-security-policy": (DOCS_POLICY if path in DOCS_PATHS else POLICY).encode(),
            b"x-content-type-options": b"nosniff",
            b"referrer-policy": b"no-referrer" if tracking else b"same-origin"}
+    if tracking:  # pages and answers that may hold a code or a filer's input: kept in no cache
+        out[b"cache-control"] = b"no-store"
     if https:
         out[b"strict-transport-security"] = HSTS.encode()
     return out

@@ -17,6 +17,7 @@ from api.authorize import authorize
 from api.citizen_service import (
     ComplaintIn,
     ObjectionIn,
+    code_mail_task,
     complaint_status,
     file_complaint,
     file_objection,
@@ -105,7 +106,7 @@ class ReviewBody(BaseModel):
 def _by_code(request: Request, session: Session, model: type[Objection] | type[Complaint], code: str):  # type: ignore[no-untyped-def]
     """404 for a wrong code (never revealing existence); too many wrong codes from one client → 429.
     Only wrong codes count, and a valid code is always answered: a citizen behind the same address as a
-    guesser still reads their own case (guessing stays hopeless: 128-bit codes)."""
+    guesser still reads their own case (guessing stays hopeless: 120-bit codes)."""
     row = find_by_code(session, model, code)
     if row is None:
         ratelimit.check(request, ratelimit.TRACKING_MISS)
@@ -114,18 +115,37 @@ def _by_code(request: Request, session: Session, model: type[Objection] | type[C
     return row
 
 
+class TrackBody(BaseModel):
+    code: str = Field(min_length=1, max_length=100, description="查询码，大小写和短横线、空格均可")
+
+
+@router.post("/api/track")
+def track_by_body(request: Request, body: TrackBody, session: SessionDep) -> dict[str, Any]:
+    """Status of the objection or complaint of a tracking code sent in the body, so that it never appears in a
+    URL (access logs, Referer). Same answer as the GET …/track/{tracking_code} endpoints, with `kind`."""
+    objection = find_by_code(session, Objection, body.code)
+    if objection is not None:
+        return objection_status(session, objection)  # type: ignore[arg-type]
+    return complaint_status(session, _by_code(request, session, Complaint, body.code))
+
+
 # --- objections ----------------------------------------------------------------------------------------
 
 
 async def _file_publicly(request: Request, body: Any, key: str | None, file: Any) -> Any:
     """A public filing: one rate-limit slot, idempotent per client and key — a replay of a stored answer
-    takes no slot."""
+    takes no slot. A filing with an e-mail address mails the code once, after the answer (api/code_mail.py)."""
+    filed: dict[str, Any] = {}
 
     async def create() -> tuple[int, Any]:
-        return 201, await file()
+        filed.update(await file())
+        return 201, filed
 
-    return await idempotent(key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create,
-                            admit=lambda: ratelimit.take(request, ratelimit.SUBMISSION))
+    response = await idempotent(key, f"public:{ratelimit.client_key(request)}", body.model_dump(), create,
+                                admit=lambda: ratelimit.take(request, ratelimit.SUBMISSION))
+    if (task := code_mail_task(body, filed)) is not None:
+        response.background = task
+    return response
 
 
 def _for_staff(session: Session, model: type[Objection] | type[Complaint], case_id: int, actor: Actor,

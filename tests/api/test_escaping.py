@@ -13,6 +13,7 @@ from sqlmodel import func, select
 
 from activities.db import session_scope
 from activities.models import Complaint, Objection
+from tests.api.test_citizen_forms import file_form
 from tests.api.test_citizens_api import _published_record
 from tests.api.test_commitments_api import body, settled
 from tests.api.test_staff_pages import _login
@@ -88,10 +89,10 @@ async def test_plain_text_with_html_characters_is_shown_as_text_on_every_page(ap
     assert feed is not None
 
     # a complaint filed through the form with that text: the tracking page and the staff pages
-    r = await api.post("/complaints/new", data={"department": "fgw", "topic": "arrears", "subject": TEXT,
-                                                "description": TEXT, "complainant_name": "", "complainant_email": ""})
-    assert r.status_code == 201
-    code = re.search(r'id="tracking-code">([^<]+)<', r.text).group(1)
+    r, code = await file_form(api, "/complaints/new", {"department": "fgw", "topic": "arrears", "subject": TEXT,
+                                                       "description": TEXT, "complainant_name": "",
+                                                       "complainant_email": ""})
+    assert_shown_as_text(r.text)
     assert_shown_as_text(await _tracked(api, code, lambda html: "投诉" in html))
     kid = (await api.get("/api/complaints", headers=tokens["xyb"])).json()["items"][0]["id"]
     await _login(api, "xyb")
@@ -105,8 +106,11 @@ async def test_plain_text_with_html_characters_is_shown_as_text_on_every_page(ap
     rated = await api.post("/track", data={"code": code, "action": "dissatisfied", "comment": HOSTILE})
     assert rated.status_code == 422 and "评价意见" in rated.text
     assert_no_markup(rated.text)
-    rated = await api.post("/track", data={"code": code, "action": "dissatisfied", "comment": TEXT})
-    assert rated.status_code == 200
+    asked = await api.post("/track", data={"code": code, "action": "dissatisfied", "comment": TEXT})
+    assert asked.status_code == 200 and "确认评价" in asked.text
+    assert_shown_as_text(asked.text)
+    rated = await api.post("/track", data={"code": code, "action": "dissatisfied", "comment": TEXT, "confirmed": "1"})
+    assert rated.status_code == 200 and "已记录您的评价：不满意。" in rated.text
     api.cookies.clear()
     await _login(api, "xyb")
     staff = await api.get(f"/staff/complaints/{kid}")
@@ -115,10 +119,9 @@ async def test_plain_text_with_html_characters_is_shown_as_text_on_every_page(ap
 
     # an objection's claim: the staff page of the credit office and of the department
     rid = await _published_record(api, tokens)
-    r = await api.post("/objections/new", data={"target_type": "record", "target_id": str(rid),
-                                                "applicant_name": TEXT, "applicant_email": "ww@example.com",
-                                                "claim": TEXT, "reasons": TEXT})
-    assert r.status_code == 201
+    r, _ = await file_form(api, "/objections/new", {"target_type": "record", "target_id": str(rid),
+                                                    "applicant_name": TEXT, "applicant_email": "ww@example.com",
+                                                    "claim": TEXT, "reasons": TEXT})
     oid = (await api.get("/api/objections", headers=tokens["xyb"])).json()["items"][0]["id"]
     assert_shown_as_text((await api.get(f"/staff/objections/{oid}")).text)
     await _login(api, "fgw")

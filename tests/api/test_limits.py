@@ -110,7 +110,11 @@ async def test_replicas_share_the_limit_and_the_form_says_when_to_retry(replica)
             r = await (one if i % 2 else two).post("/api/complaints", json={**COMPLAINT, "subject": f"投诉{i}"})
             assert r.status_code == 201
         assert (await one.post("/api/complaints", json=COMPLAINT)).status_code == 429
-        page = await two.post("/complaints/new", data=COMPLAINT)
+        form = await two.get("/complaints/new")
+        token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)
+        check = await two.post("/complaints/new", data={**COMPLAINT, "token": token})  # checking costs nothing
+        assert check.status_code == 200 and "请核对您填写的内容" in check.text
+        page = await two.post("/complaints/new", data={**COMPLAINT, "token": token, "step": "file"})
         assert page.status_code == 429 and re.search(r"提交过于频繁，请在 \d\d:\d\d 后再试（约 \d+ 分钟后）", page.text)
     async with replica("203.0.113.8") as elsewhere:  # another client is not affected
         assert (await elsewhere.post("/api/complaints", json=COMPLAINT)).status_code == 201

@@ -76,6 +76,9 @@ async def test_citizen_department_and_credit_office_in_a_browser(site, browser, 
     assert "不得包含 HTML 标签或脚本" in text and "&lt;script&gt;" in text  # kept, escaped, for correction
     await page.fill("input[name=applicant_name]", "王五")
     await page.click("button[type=submit]")
+    assert "请核对您填写的内容" in await _look(page, "02b-objection-check")
+    await page.click("text=确认提交")
+    await page.wait_for_url(f"{site}/filed/*")
     code = (await page.inner_text("#tracking-code")).strip()
     await _look(page, "03-objection-filed")
     await page.goto(f"{site}/track")
