@@ -71,9 +71,6 @@ class CaseKind:
     facts: Callable[[dict[str, Any]], list[tuple[str, Any]]]
     row_title: Callable[[Any], str]  # a short title from the table row, for lists
 
-    def title_of_row(self, row: Any) -> str:
-        return self.row_title(row)
-
     def action(self, key: str) -> StaffAction | None:
         return next((a for a in self.actions if a.key == key), None)
 

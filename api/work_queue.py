@@ -41,7 +41,7 @@ def my_queue(session: Session, actor: Actor) -> list[dict[str, Any]]:
                 due = deadline.due_at.astimezone(TZ).date() if deadline else None
                 items.append({
                     "kind": kind.kind, "id": row.id, "case": f"{kind.label} {row.id}",
-                    "title": kind.title_of_row(row), "step": step.label, "department": row.department_code,
+                    "title": kind.row_title(row), "step": step.label, "department": row.department_code,
                     "deadline": deadline.label if deadline else None,
                     "due_at": local_iso(deadline.due_at) if deadline else None,
                     "provisional": bool(deadline and deadline.provisional),

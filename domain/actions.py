@@ -167,7 +167,3 @@ class ActionTable:
             if (refused := condition(facts)) is not None:
                 return refused
         return None
-
-    def open_to(self, role: str, own_department: str | None, facts: Facts) -> list[Rule]:
-        """Every action `role` may take now, in the table's order."""
-        return [r for r in self.rules.values() if self.refusal(r.action, role, own_department, facts) is None]
