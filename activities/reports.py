@@ -16,7 +16,9 @@ from activities.notify import queue_notice_sync, render
 from domain.csv_export import csv_bytes
 from domain.events import Event
 from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
-from domain.reports import COUNTS, DEFINITIONS_ZH, FORMULA_ZH, LogEntry, Period, compute, parse_period, ranking
+from domain.profiles import load_profile
+from domain.reports import COUNTS, DEFINITIONS_ZH, LogEntry, Period, compute, formula_zh, parse_period, ranking
+from domain.settings import get_settings
 
 CASE_MODELS: dict[str, Any] = {"commitment": Commitment, "record": Record, "objection": Objection,
                                "complaint": Complaint}
@@ -45,9 +47,12 @@ def department_reports(session: Session, periods: list[Period]) -> list[dict[str
                                                  AuditEvent.at < last_end)
                         .order_by(col(AuditEvent.at), col(AuditEvent.id)))
     events = [LogEntry(e.case_type, e.case_id, e.action, e.to_state, e.at, e.data or {}) for e in rows]
+    severities = {rid: severity for rid, severity in session.exec(select(Record.id, Record.severity)) if rid}
+    rule = load_profile(get_settings().default_profile).ranking
     return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
-             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": FORMULA_ZH,
-             "definitions": DEFINITIONS_ZH, "items": ranking(compute(p, departments, cases, events))}
+             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
+             "definitions": DEFINITIONS_ZH,
+             "items": ranking(compute(p, departments, cases, events, severities, rule))}
             for p in periods]
 
 

@@ -30,7 +30,8 @@ def ranking_page(request: Request, session: SessionDep,
             "report": None, "error": err.errors[0]["message"] if err.errors else err.detail, "period": period},
             status_code=422)
     report = department_report(session, p)
-    chart = bars(f"{report['label']}各单位得分", [(r["name"], r["score"]) for r in report["items"]], unit=" 分")
+    scored = [(r["name"], r["score"]) for r in report["items"] if r["score"] is not None]  # 无数据 has no bar
+    chart = bars(f"{report['label']}各单位得分", scored, unit=" 分")
     return templates.TemplateResponse(request, "pages/ranking.html.j2", {
         "report": report, "chart": chart, "error": None, "period": p.key,
         "choices": [p.previous(n).key for n in range(0, 5)]})

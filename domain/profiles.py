@@ -10,7 +10,7 @@ import functools
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -41,6 +41,15 @@ class Publicity(BaseModel):
     max_months: int
 
 
+class Ranking(BaseModel):
+    """The league table's formula (../shared/spec/processes.md §9), shown on the page as it is computed."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {
+        "on_time_rate": 0.5, "answer_rate": 0.25, "rectification_rate": 0.25})
+    deductions: dict[str, float] = Field(default_factory=lambda: {"minor": 0.0, "general": 5.0, "serious": 10.0})
+    basis: str = "诚信默认：监测评价排名公式"
+
+
 class RuleProfile(BaseModel):
     name: str
     version: str
@@ -51,6 +60,7 @@ class RuleProfile(BaseModel):
     objection: dict[str, str | int]
     periods: dict[str, Period]
     publicity: dict[str, Publicity]
+    ranking: Ranking = Field(default_factory=Ranking)
 
     def period(self, key: str) -> Period:
         try:

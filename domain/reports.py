@@ -15,9 +15,22 @@ from typing import Any
 
 from domain.calendar import TZ
 from domain.events import Event
+from domain.profiles import Ranking
 
-FORMULA_ZH = ("得分 = 100 ×（50% × 按期践诺率 + 25% × 按期答复率 + 25% × 整改率）；"
-              "某项在本期没有适用的案件时按 100% 计；得分相同按单位代码排序。")
+RATE_NAMES_ZH = {"on_time_rate": "按期践诺率", "answer_rate": "按期答复率", "rectification_rate": "整改率"}
+SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
+
+
+def formula_zh(rule: Ranking) -> str:
+    """The formula in words, from the same data the score is computed with."""
+    weights = "、".join(f"{RATE_NAMES_ZH[k]} {w:.0%}" for k, w in rule.weights.items())
+    deductions = "、".join(f"{SEVERITY_ZH[k]} {d:g} 分" for k, d in rule.deductions.items() if d)
+    return (f"得分 = 100 × 加权平均（{weights}）；本期没有适用案件的指标不参评，其权重按比例分给其余指标；"
+            f"本期每新增一条失信记录扣分：{deductions}，最低 0 分；本期没有任何案件的单位列为“无数据”，不参与排名；"
+            "得分相同者按期践诺率高者在前，仍相同按单位代码排序。")
+
+
+FORMULA_ZH = formula_zh(Ranking())  # the shipped default, for readers without a profile at hand
 DEFINITIONS_ZH = {
     "commitments_made": "本期公开的承诺数",
     "fulfilled_on_time": "本期核验通过、且报告履行前未逾期的承诺数",
@@ -29,6 +42,8 @@ DEFINITIONS_ZH = {
     "answered_on_time": "本期办结的异议（作出决定）和答复的投诉中，此前没有任何时限逾期的件数",
     "answered_late": "本期办结的异议和答复的投诉中，此前有时限逾期的件数",
     "records_opened": "本期记录的失信信息数",
+    "records_opened_general": "本期记录的一般失信信息数（扣分）",
+    "records_opened_serious": "本期记录的严重失信信息数（扣分）",
     "rectified": "本期整改核验通过的失信记录数",
     "rectification_overdue_at_end": "期末逾期未整改的失信记录数",
     "repaired": "本期完成信用修复的失信记录数",
@@ -38,7 +53,8 @@ DEFINITIONS_ZH = {
 }
 COUNTS = ("commitments_made", "fulfilled_on_time", "fulfilled_late", "overdue_at_end", "breached",
           "objections_received", "complaints_received", "answered_on_time", "answered_late", "records_opened",
-          "rectified", "rectification_overdue_at_end", "repaired")
+          "records_opened_general", "records_opened_serious", "rectified", "rectification_overdue_at_end",
+          "repaired")
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,7 @@ class Figures:
     department: str
     name: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    rule: Ranking = field(default_factory=Ranking)
 
     def rate(self, good: int, *others: int) -> float | None:
         total = good + sum(others)
@@ -137,9 +154,25 @@ class Figures:
                 "rectification_rate": self.rate(c["rectified"], c["rectification_overdue_at_end"])}
 
     @property
-    def score(self) -> float:
-        r = {k: 1.0 if v is None else v for k, v in self.rates.items()}
-        return round(100 * (0.5 * r["on_time_rate"] + 0.25 * r["answer_rate"] + 0.25 * r["rectification_rate"]), 1)
+    def has_cases(self) -> bool:
+        return any(self.counts.values())
+
+    @property
+    def score(self) -> float | None:
+        """None (无数据) without any case; else the weighted mean of the rates that apply, less the deductions."""
+        if not self.has_cases:
+            return None
+        applying = {k: v for k, v in self.rates.items() if v is not None and self.rule.weights.get(k)}
+        total = sum(self.rule.weights[k] for k in applying)
+        base = 100 * sum(self.rule.weights[k] * v for k, v in applying.items()) / total if total else 100.0
+        deducted = sum(self.rule.deductions.get(s, 0) * self.counts[f"records_opened_{s}"]
+                       for s in ("general", "serious"))
+        return round(max(base - deducted, 0.0), 1)
+
+    def order(self) -> tuple[bool, float, float, str]:
+        """Scored before 无数据; higher score first; then the higher on-time rate; then the department code."""
+        score, on_time = self.score, self.rates["on_time_rate"]
+        return (score is None, -(score or 0.0), -(on_time if on_time is not None else -1.0), self.department)
 
     def as_dict(self) -> dict[str, Any]:
         rates = {k: None if v is None else round(v, 4) for k, v in self.rates.items()}
@@ -174,13 +207,23 @@ def _flag_at(events: list[LogEntry], when: datetime, flag: str) -> bool:
     return value
 
 
+def _severity_at(events: list[LogEntry], when: datetime, current: str) -> str:
+    """A record's severity at `when`: the last 认定严重程度 before it, else the record's own (an earlier
+    re-classification after `when` is not in the log's data, so the current severity stands in)."""
+    for e in reversed(events):
+        if e.at < when and e.action == Event.classified and e.data.get("severity"):
+            return str(e.data["severity"])
+    return current
+
+
 def _missed_before(events: list[LogEntry], when: datetime) -> bool:
     """Did any of the case's deadlines pass unmet before `when`? (Escalations are logged at the due instant.)"""
     return any(e.action == Event.escalation_due and e.at < when for e in events)
 
 
 def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, int], str],
-            events: Iterable[LogEntry]) -> list[Figures]:
+            events: Iterable[LogEntry], severities: dict[int, str] | None = None,
+            rule: Ranking | None = None) -> list[Figures]:
     """Figures per department. `cases` maps (case_type, id) → the department a case was opened against
     (for a complaint, the one it was filed with; reassignments are read from the log); `events` are
     every audit event before the period's end, in order."""
@@ -188,7 +231,7 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
     for e in events:
         if e.at < period.end:
             by_case.setdefault((e.case_type, e.case_id), []).append(e)
-    out = {code: Figures(code, name) for code, name in departments.items()}
+    out = {code: Figures(code, name, rule=rule or Ranking()) for code, name in departments.items()}
     start, end = period.start, period.end
 
     def inside(e: LogEntry) -> bool:
@@ -231,6 +274,9 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
                     continue
                 if e.action == Event.created:
                     c["records_opened"] += 1
+                    severity = _severity_at(evs, end, (severities or {}).get(case_id, "general"))
+                    if severity in ("general", "serious"):
+                        c[f"records_opened_{severity}"] += 1
                 elif e.action == Event.rectification_verified:
                     c["rectified"] += 1
                 elif e.action == Event.repaired:
@@ -239,14 +285,13 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
                                                       "repair_rejected", "expired", "revoked")
             if open_at_end and _flag_at(evs, end, "rectification_overdue"):
                 c["rectification_overdue_at_end"] += 1
-    return sorted(out.values(), key=lambda f: (-f.score, f.department))
+    return sorted(out.values(), key=Figures.order)
 
 
 def ranking(figures: list[Figures]) -> list[dict[str, Any]]:
-    """The league table: rank 1 is the highest score; equal scores share a rank."""
-    rows, previous, rank = [], None, 0
-    for i, f in enumerate(figures, start=1):
-        if f.score != previous:
-            rank, previous = i, f.score
-        rows.append({"rank": rank, **f.as_dict()})
+    """The league table in `Figures.order`: rank 1 is the first; a department only follows another with the same
+    score and on-time rate when its code sorts later, so ranks are distinct; 无数据 has no rank."""
+    rows: list[dict[str, Any]] = []
+    for f in sorted(figures, key=Figures.order):
+        rows.append({"rank": None if f.score is None else len(rows) + 1, **f.as_dict()})
     return rows

@@ -34,7 +34,9 @@ async def test_report_api_csv_ranking_and_department_charts(api, tokens) -> None
     assert report["period"] == quarter and "得分 = 100" in report["formula"]
     fgw = next(r for r in report["items"] if r["department"] == "fgw")
     assert fgw["commitments_made"] == 1 and fgw["fulfilled_on_time"] == 1 and fgw["on_time_rate"] == 1.0
-    assert [r["rank"] for r in report["items"]] == sorted(r["rank"] for r in report["items"])
+    ranked = [r["rank"] for r in report["items"] if r["score"] is not None]
+    assert ranked == list(range(1, len(ranked) + 1))  # distinct ranks in order; 无数据 rows last, unranked
+    assert all(r["rank"] is None for r in report["items"][len(ranked):])
     raw = (await api.get("/api/reports/departments.csv", params={"period": quarter}, headers=tokens["xyb"])).content
     assert raw.startswith(b"\xef\xbb\xbf") and "市发展和改革委员会" in raw.decode("utf-8-sig")
 

@@ -64,3 +64,38 @@ def test_period_keys_and_steps() -> None:
     assert parse_period("2026q4").previous(4).key == "2025Q4"
     assert parse_period("2026-01").previous().key == "2025-12" and parse_period("2026").previous().key == "2025"
     assert parse_period("2026Q4").end == datetime(2027, 1, 1, tzinfo=TZ)
+
+
+def test_the_league_table_scores_what_applies_deducts_new_records_and_breaks_ties_by_rule() -> None:
+    from domain.profiles import load_profile
+    from domain.reports import formula_zh, ranking
+
+    depts = {"a": "甲局", "b": "乙局", "c": "丙局", "d": "丁局", "e": "戊局"}
+    cases, log = {}, []
+    for dept, n in (("b", 1), ("c", 2), ("d", 3), ("e", 4)):  # one commitment each, fulfilled on time
+        c = ("commitment", n)
+        cases[c] = dept
+        log += [LogEntry(*c, "published", "published", at(10, 1)),
+                LogEntry(*c, "fulfilment_reported", "fulfilment_reported", at(10, 5)),
+                LogEntry(*c, "verified_accepted", "fulfilled", at(10, 6))]
+    r = ("record", 9)  # b also gets a new serious record this quarter
+    cases[r] = "b"
+    log.append(LogEntry(*r, "created", "recorded", at(11, 2)))
+    k = ("complaint", 7)  # e answered a complaint late: its answer rate counts, the others' does not apply
+    cases[k] = "e"
+    log += [LogEntry(*k, "submitted", "submitted", at(10, 2)),
+            LogEntry(*k, "escalation_due", None, at(10, 20)),
+            LogEntry(*k, "responded", "responded", at(10, 25))]
+    rule = load_profile("henan").ranking
+    rows = ranking(compute(Q4, depts, cases, sorted(log, key=lambda e: e.at), {9: "serious"}, rule))
+    by = {row["department"]: row for row in rows}
+    # c and d: only the on-time rate applies (100%), so 100 — a tie broken by the code; e: (100×0.5 + 0×0.25)/0.75
+    assert [row["department"] for row in rows] == ["c", "d", "b", "e", "a"]
+    assert (by["c"]["score"], by["d"]["score"], by["c"]["rank"], by["d"]["rank"]) == (100.0, 100.0, 1, 2)
+    assert by["b"]["score"] == 90.0 and by["b"]["records_opened_serious"] == 1  # 100 − 10 for the serious record
+    assert by["e"]["score"] == 66.7 and by["e"]["answer_rate"] == 0.0
+    assert by["a"]["score"] is None and by["a"]["rank"] is None  # no case at all: 无数据, last, unranked
+    assert by["c"]["answer_rate"] is None and by["c"]["rectification_rate"] is None  # 不参评
+    text = formula_zh(rule)
+    for words in ("不参评", "严重 10 分", "一般 5 分", "无数据", "按期践诺率 50%"):
+        assert words in text

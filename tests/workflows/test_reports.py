@@ -77,9 +77,11 @@ async def test_a_quarter_of_real_cases_gives_exact_figures_that_later_events_do_
             "records_opened": 2,  # one recorded by the credit office, one opened by the breach
             "rectified": 1, "rectification_overdue_at_end": 1, "repaired": 0}
         assert round(fgw["on_time_rate"], 4) == 0.3333 and fgw["answer_rate"] == 0.5
-        assert fgw["rectification_rate"] == 0.5 and fgw["score"] == 41.7
-        assert scjg["records_opened"] == 1 and scjg["rectification_rate"] == 0 and scjg["score"] == 75.0
-        assert [scjg["rank"], fgw["rank"]] == [1, 2]
+        # 100 × (0.5 × 1/3 + 0.25 × 0.5 + 0.25 × 0.5) = 41.7, less 5 for each of its two new general records
+        assert fgw["rectification_rate"] == 0.5 and fgw["score"] == 31.7
+        # only the rectification rate applies to scjg (0%), less 5 for its new record, at least 0
+        assert scjg["records_opened"] == 1 and scjg["rectification_rate"] == 0 and scjg["score"] == 0.0
+        assert [fgw["rank"], scjg["rank"]] == [1, 2]
         assert _figures("2026Q3")["fgw"]["commitments_made"] == 0  # nothing before 10-09
 
         # after the quarter the last commitment is breached automatically: 2027Q1 shows it, 2026Q4 does not change
