@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.validation import today_local
+from tests.api.test_citizens_api import APPLICANT
 from tests.api.test_commitments_api import body, settled
 from tests.api.test_records_api import _wait, record_body
 from tests.api.test_staff_pages import _login as staff_login
@@ -35,7 +36,13 @@ async def _fgw_cases(api, tokens) -> dict[str, int]:  # type: ignore[no-untyped-
                              headers=tokens["xyb"])).json()["id"]
     await _wait(api, public, lambda r: r["state"] == "published")
     await _wait(api, hidden, lambda r: bool(r["deadlines"]), tokens["xyb"])
-    return {"published": published, "draft": draft, "hidden": hidden, "public": public}
+    filed = await api.post("/api/objections", json={"target_type": "record", "target_id": public, "claim": "有误",
+                                                    "reasons": "已付清", **APPLICANT})
+    objection = filed.json()["id"]
+    complaint = (await api.post("/api/complaints", json={"department": "fgw", "topic": "arrears", "subject": "拖欠",
+                                                          "description": "未付"})).json()["id"]
+    return {"published": published, "draft": draft, "hidden": hidden, "public": public, "objection": objection,
+            "complaint": complaint}
 
 
 async def test_reads_follow_the_department_scope(api, tokens) -> None:  # type: ignore[no-untyped-def]
@@ -72,6 +79,15 @@ async def test_reads_follow_the_department_scope(api, tokens) -> None:  # type: 
             expect(f"{path} → {r.status_code}", actor, r.status_code == 200)
             logins = {e["actor"] for e in r.json()["history"]} - {None}
             expect(f"{path} history names logins ({logins}) == {full}", actor, bool(logins) == full)
+        # objections and complaints about fgw: staff who read fgw in full; another department nothing, the public 401
+        for kind in ("objections", "complaints"):
+            listing = await api.get(f"/api/{kind}", headers=h)
+            detail = await api.get(f"/api/{kind}/{ids[kind[:-1]]}", headers=h)
+            if actor == "public":
+                expect(f"{kind} needs a login", actor, listing.status_code == detail.status_code == 401)
+                continue
+            expect(f"{kind} lists fgw's == {full}", actor, (ids[kind[:-1]] in _ids(listing.json())) == full)
+            expect(f"{kind} detail → {detail.status_code}", actor, (detail.status_code == 200) == full)
         # open deadlines: fgw's only for those who read fgw in full
         if actor != "public":
             r = await api.get("/api/deadlines", params={"department": "fgw"}, headers=h)
