@@ -21,6 +21,8 @@ RUN mkdir -p domain workflows activities api migrations \
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY store ./store
+COPY dev ./dev
 COPY api ./api
 COPY migrations ./migrations
 COPY templates ./templates

@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $@
 
 run: venv
-	$(PY) -m api.devserver
+	$(PY) -m dev.server
 
 test: venv
 	@dpkg -s faketime fonts-wqy-zenhei >/dev/null 2>&1 && [ -x /usr/bin/chromium ] || \

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from activities.models import Department
 from domain.profiles import RuleProfile, load_profile
 from domain.settings import get_settings
+from store.models import Department
 
 
 def department_profile(session: Session, department: str) -> RuleProfile:

@@ -22,12 +22,12 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.calendar_store import load_calendar
-from activities.db import session_scope
-from activities.models import Department, Outbox, User
 from activities.notice_failures import UnbuildableNotice, describe, is_permanent, one_line
 from domain.messages import CASE_TYPE_ZH, CaseRef, NoticeRequest, QueuedNotice
 from domain.settings import ROOT, get_settings
+from store.calendars import load_calendar
+from store.db import session_scope
+from store.models import Department, Outbox, User
 
 _env = Environment(
     loader=FileSystemLoader(str(ROOT / "templates" / "emails")),

@@ -23,16 +23,16 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.calendar_activities import CaseWaker, newest_calendar_version, replan_open_deadlines
-from activities.db import ACTIVITY_THREADS
-from activities.deadline_activities import plan_deadline, set_deadline_status
+from activities.calendar_change import CaseWaker, newest_calendar_version, replan_open_deadlines
+from activities.deadlines import plan_deadline, set_deadline_status
 from activities.notify import queue_failure_alert, queue_notice, send_notice
-from activities.records import objections_open_on, open_breach_record, open_complaint_record
-from activities.reports import first_working_day_after, queue_quarterly_report
-from activities.store import apply_transition
+from activities.record import objections_open_on, open_breach_record, open_complaint_record
+from activities.report import first_working_day_after, queue_quarterly_report
+from activities.transitions import apply_transition
 from domain.keycheck import InsecureSecretKey, require_secret_key
 from domain.messages import ReportRun
 from domain.settings import get_settings
+from store.db import ACTIVITY_THREADS
 from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow

@@ -12,7 +12,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Session, col, select
 
-from activities.models import AuditEvent, Department, User
 from api import passwords
 from api.auth import hash_password, revoke_user_sessions
 from api.problems import Problem, field_error
@@ -20,6 +19,7 @@ from api.validation import Email, Name
 from domain.events import Event
 from domain.profiles import available_profiles, load_profile
 from domain.settings import get_settings
+from store.models import AuditEvent, Department, User
 
 Role = Literal["department", "credit_office", "supervisor", "admin"]
 ROLE_LABELS = {"department": "部门", "credit_office": "信用办", "supervisor": "督办", "admin": "管理员"}

@@ -9,9 +9,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from activities.worker import connect_client
-from api import admin_pages, forms, open_data, openapi_doc, pages, problems, report_pages, staff_pages
+from api import openapi_doc, problems
 from api.bodylimit import BodyLimitMiddleware
-from api.routes import calendar, calendar_notices, citizens, commitments, devmail, records, reports, system
+from api.pages import admin as admin_pages
+from api.pages import citizen_forms as forms
+from api.pages import portal as pages
+from api.pages import reports as report_pages
+from api.pages import staff as staff_pages
+from api.routes import calendar, calendar_notices, citizens, commitments, devmail, open_data, records, reports, system
 from api.security_headers import SecurityHeadersMiddleware
 from domain.keycheck import require_secret_key
 from domain.settings import ROOT, get_settings

@@ -16,11 +16,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from activities.db import get_engine, session_scope
-from activities.models import StaffSession, User
 from api.problems import Problem
 from domain.messages import Actor
 from domain.settings import get_settings
+from store.db import get_engine, session_scope
+from store.models import StaffSession, User
 
 ROLES = ("department", "credit_office", "supervisor", "admin")
 STAFF_ROLES = frozenset(ROLES)

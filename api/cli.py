@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 
 from pydantic import ValidationError
 
-from activities.db import migrate, session_scope
 from api.accounts import DepartmentIn, UserIn, create_department, create_user
 from api.auth import ROLES
 from api.problems import Problem, message_zh
+from store.db import migrate, session_scope
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def _department_add(args: argparse.Namespace) -> int:
 
 
 def _calendar_add(args: argparse.Namespace) -> int:
-    from activities.calendar_store import add_override, confirm_year
+    from store.calendars import add_override, confirm_year
 
     if not args.reason.strip():
         print("错误：须用 --reason 说明理由", file=sys.stderr)
@@ -126,10 +126,10 @@ def _calendar_reproject(_args: argparse.Namespace) -> int:
 
 
 async def _reproject() -> str:
-    from activities.calendar_store import latest_version
-    from activities.db import session_scope
     from activities.worker import connect_client
     from api.routes.calendar import start_reprojection
+    from store.calendars import latest_version
+    from store.db import session_scope
 
     with session_scope() as session:
         version = latest_version(session)
@@ -140,8 +140,8 @@ def _report(args: argparse.Namespace) -> int:
     """The quarterly report of any period, as the e-mail's HTML and the CSV, written to --out."""
     from pathlib import Path
 
-    from activities.reports import department_report, report_csv, report_html
-    from domain.reports import parse_period
+    from activities.report import department_report, report_csv, report_html
+    from domain.report import parse_period
 
     try:
         period = parse_period(args.period)
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     mig.set_defaults(func=_migrate)
 
     run = sub.add_parser("run", help="启动嵌入式开发环境（同 make run）")
-    run.set_defaults(func=lambda _a: __import__("api.devserver", fromlist=["main"]).main())
+    run.set_defaults(func=lambda _a: __import__("dev.server", fromlist=["main"]).main())
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

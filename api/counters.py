@@ -9,8 +9,8 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from activities.db import get_engine
-from activities.models import RateCounter
+from store.db import get_engine
+from store.models import RateCounter
 
 
 def subject_key(subject: str) -> str:

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from temporalio.client import Client
 
-from activities.db import get_engine
+from store.db import get_engine
 
 
 async def get_session() -> AsyncIterator[Session]:

@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from activities.db import get_engine
-from activities.models import IdempotencyRecord
 from api.problems import Problem
+from store.db import get_engine
+from store.models import IdempotencyRecord
 
 ABANDONED_AFTER = timedelta(minutes=2)
 

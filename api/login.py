@@ -11,8 +11,6 @@ from fastapi import Request
 from sqlmodel import Session, select
 from starlette.background import BackgroundTask
 
-from activities.db import session_scope
-from activities.models import AuditEvent, User
 from activities.notify import deliver_now, queue_notice_sync
 from api import counters, ratelimit
 from api.auth import authenticate
@@ -21,6 +19,8 @@ from api.problems import Problem
 from domain.calendar import TZ
 from domain.events import Event
 from domain.messages import CaseRef, NoticeRequest
+from store.db import session_scope
+from store.models import AuditEvent, User
 
 
 @dataclass

@@ -10,13 +10,13 @@ from typing import Any
 from sqlmodel import Session
 from temporalio.client import Client
 
-from activities.calendar_store import load_calendar, save_version
-from activities.models import CalendarVersion
 from api.problems import Problem
 from api.queries import local_iso
 from api.routes.calendar import affected_by, start_reprojection
 from domain.calendar import Override
 from domain.holiday_notice import HolidayNotice, NoticeDay, parse_notice
+from store.calendars import load_calendar, save_version
+from store.models import CalendarVersion
 
 WEEKDAYS = "一二三四五六日"
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
-from activities.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone, Record
 from api.scope import own_department, reads_all
 from domain.calendar import TZ, Receipt
 from domain.commitment import KINDS, STATE_LABELS_ZH, CommitmentState
@@ -18,10 +17,11 @@ from domain.messages import Actor
 from domain.profiles import rules_label_zh
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, repair_opens_zh
 from domain.record import STATE_LABELS_ZH as RECORD_STATES
+from store.models import AuditEvent, Commitment, CommitmentVersion, DeadlineRow, Department, Milestone, Record
 
 
 def paginate(items: list[dict[str, Any]], page: int, page_size: int) -> dict[str, Any]:
-    """The list envelope of api.md: {items, total, page, page_size}."""
+    """The list envelope of ../shared/spec/api.md: {items, total, page, page_size}."""
     start = (page - 1) * page_size
     return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
 

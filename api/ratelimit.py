@@ -15,12 +15,12 @@ from fastapi import Request
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from activities.db import get_engine
-from activities.models import RateCounter
 from api import counters
 from api.clientaddr import client_address
 from api.problems import Problem
 from domain.calendar import TZ
+from store.db import get_engine
+from store.models import RateCounter
 
 
 @dataclass(frozen=True)

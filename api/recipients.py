@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from activities.models import Department, User
 from domain.settings import get_settings
+from store.models import Department, User
 
 
 def official_addresses(session: Session) -> set[str]:

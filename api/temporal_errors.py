@@ -31,7 +31,8 @@ from api.deps import release
 from api.idempotency import claim_action_key
 from api.problems import Problem
 from domain.commitment import STATE_LABELS_ZH as COMMITMENT_STATES
-from domain.objection import COMPLAINT_STATES_ZH, OBJECTION_STATES_ZH
+from domain.complaint import COMPLAINT_STATES_ZH
+from domain.objection import OBJECTION_STATES_ZH
 from domain.record import STATE_LABELS_ZH as RECORD_STATES
 
 STATE_LABELS = {**COMPLAINT_STATES_ZH, **OBJECTION_STATES_ZH, **COMMITMENT_STATES, **RECORD_STATES}

@@ -88,8 +88,8 @@ async def wait_published(expected: int, seconds: float = 600) -> bool:
     """Proof that every commitment became a real running case: its row reached `published`."""
     from sqlmodel import func, select
 
-    from activities.db import session_scope
-    from activities.models import Commitment
+    from store.db import session_scope
+    from store.models import Commitment
 
     for _ in range(int(seconds)):
         with session_scope() as s:
@@ -116,8 +116,8 @@ def fresh_bench_schema() -> None:
     """Empty tables from the migrations on DATABASE_URL, and the one department the benchmarks use."""
     from sqlmodel import SQLModel
 
-    from activities.db import get_engine, migrate, session_scope
-    from activities.models import Department
+    from store.db import get_engine, migrate, session_scope
+    from store.models import Department
 
     SQLModel.metadata.drop_all(get_engine())
     with get_engine().begin() as conn:
@@ -142,14 +142,14 @@ async def main() -> None:
            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
            "SMTP_PORT": str(smtp_port), "DEV_MAIL_DIR": str(tmp / "mail"), "PYTHONPATH": str(ROOT)}
     os.environ.update(env)
-    from activities.db import session_scope
-    from activities.mailsink import start_mail_sink
-    from activities.models import User
     from activities.worker import connect_client
     from api.auth import hash_password
-    from api.commitment_service import start_commitment
+    from api.services.commitment import start_commitment
+    from dev.mailsink import start_mail_sink
     from domain.messages import Actor, CommitmentStart
     from domain.profiles import load_profile
+    from store.db import session_scope
+    from store.models import User
 
     fresh_bench_schema()
     with session_scope() as s:

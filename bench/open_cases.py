@@ -56,7 +56,7 @@ async def until(predicate, seconds: float, step: float = 0.5) -> float:  # type:
 
 
 def count(query) -> int:  # type: ignore[no-untyped-def]
-    from activities.db import session_scope
+    from store.db import session_scope
 
     with session_scope() as s:
         return s.exec(query).one()
@@ -73,12 +73,12 @@ async def main() -> None:
            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
            "SMTP_PORT": str(smtp_port), "PYTHONPATH": str(ROOT)}
     os.environ.update(env)
-    from activities.calendar_store import load_calendar
-    from activities.db import session_scope
-    from activities.mailsink import start_mail_sink
-    from activities.models import Commitment, DeadlineRow
-    from api.commitment_service import insert_commitment, start_commitment
+    from api.services.commitment import insert_commitment, start_commitment
+    from dev.mailsink import start_mail_sink
     from domain.messages import Actor
+    from store.calendars import load_calendar
+    from store.db import session_scope
+    from store.models import Commitment, DeadlineRow
 
     fresh_bench_schema()
     sink = start_mail_sink("127.0.0.1", smtp_port, str(tmp / "mail"))
@@ -132,10 +132,10 @@ async def reproject(client: Client, task_queue: str, label: str, day: date) -> N
     """Save a holiday on `day`, start the re-planning run, and time it: until the run has re-planned every
     row (logged, the parties' digests queued) and signalled every case due to be woken now, then until the
     worker has no workflow task left (those cases have re-planned)."""
-    from activities.calendar_store import add_override, load_calendar
-    from activities.db import session_scope
     from api.routes.calendar import start_reprojection
     from domain.messages import CalendarChangeProgress
+    from store.calendars import add_override, load_calendar
+    from store.db import session_scope
 
     with session_scope() as s:
         while not load_calendar(s).is_working_day(day):
@@ -166,9 +166,9 @@ async def wake_now(client: Client, task_queue: str, expected: int) -> None:
     from sqlmodel import col
     from temporalio.testing import ActivityEnvironment
 
-    from activities.calendar_activities import CaseWaker
-    from activities.db import session_scope
-    from activities.models import DeadlineRow
+    from activities.calendar_change import CaseWaker
+    from store.db import session_scope
+    from store.models import DeadlineRow
 
     with session_scope() as s:
         ids = sorted({f"{t}-{i}" for t, i in s.exec(select(DeadlineRow.case_type, DeadlineRow.case_id).where(

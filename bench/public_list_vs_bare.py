@@ -39,8 +39,8 @@ def page() -> dict:
 
 def seed(rows: int) -> None:
     """100k published commitments with Core inserts (the ORM would take minutes)."""
-    from activities.db import get_engine
-    from activities.models import Commitment
+    from store.db import get_engine
+    from store.models import Commitment
 
     fresh_bench_schema()
     now, due = datetime.now(UTC), date.today() + timedelta(days=60)

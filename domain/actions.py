@@ -61,7 +61,7 @@ def extensions_left(message: str) -> Condition:
 
 
 def repair_date_reached(message: Callable[[date], str]) -> Condition:
-    """Repair only from the day the minimum publicity period allows (processes.md §6); `message` words the
+    """Repair only from the day the minimum publicity period allows (../shared/spec/processes.md §6); `message` words the
     refusal for that day."""
 
     def check(f: Facts) -> Refusal | None:

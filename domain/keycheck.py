@@ -9,7 +9,7 @@ from domain.settings import Settings
 
 DEV_SECRET_KEY = Settings.model_fields["secret_key"].default
 MIN_LENGTH = 32
-DEV_SERVER_FLAG = "CHENGXIN_DEV_SERVER"  # set by api.devserver (make run) before it imports the app
+DEV_SERVER_FLAG = "CHENGXIN_DEV_SERVER"  # set by dev.server (make run) before it imports the app
 
 
 class InsecureSecretKey(RuntimeError):

@@ -1,4 +1,4 @@
-"""Dishonesty record (政务失信记录 → 整改 → 信用修复), processes.md §6: states, legal actions,
+"""Dishonesty record (政务失信记录 → 整改 → 信用修复), ../shared/spec/processes.md §6: states, legal actions,
 categories, severities and the publicity periods that decide publication and repair."""
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
-"""Alembic environment: the schema is activities.models on SQLModel.metadata."""
+"""Alembic environment: the schema is store.models on SQLModel.metadata."""
 
 from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel, create_engine
 
-import activities.models  # noqa: F401  (registers the tables)
+import store.models  # noqa: F401  (registers the tables)
 
 config = context.config
 
 
 def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Render our UTCDateTime as the plain column type it stores (no import of app code in migrations)."""
-    if type_ == "type" and isinstance(obj, activities.models.UTCDateTime):
+    if type_ == "type" and isinstance(obj, store.models.UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 target_metadata = SQLModel.metadata

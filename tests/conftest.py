@@ -25,10 +25,10 @@ os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 os.environ.setdefault("CREDIT_OFFICE_EMAIL", "xyb@test.local")
 os.environ.setdefault("ADMIN_EMAIL", "admin@test.local")
 
-from activities import calendar_store  # noqa: E402
-from activities.db import get_engine, migrate, session_scope  # noqa: E402
-from activities.models import Department  # noqa: E402
 from domain.settings import get_settings  # noqa: E402
+from store import calendars as calendar_store  # noqa: E402
+from store.db import get_engine, migrate, session_scope  # noqa: E402
+from store.models import Department  # noqa: E402
 
 
 def free_port() -> int:

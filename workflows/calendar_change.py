@@ -1,4 +1,4 @@
-"""A new calendar version (processes.md §1): re-plan every open deadline in one batch, deliver one digest
+"""A new calendar version (../shared/spec/processes.md §1): re-plan every open deadline in one batch, deliver one digest
 per party whose deadlines moved, and wake each case that must move a timer earlier in time for it.
 
 One run per version (id `calendar-change-{version}`): started by the API or CLI when a version is saved,
@@ -13,7 +13,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar_activities import CaseWaker, replan_open_deadlines
+    from activities.calendar_change import CaseWaker, replan_open_deadlines
     from domain.messages import CalendarChangeProgress, CalendarReplanRequest, CalendarReplanResult
     from workflows.common import DB_ACTIVITY, ActivityOptions, Notifier
 

@@ -1,4 +1,4 @@
-"""Commitment (政务承诺 → 践诺/违诺), processes.md §3. One workflow per commitment: `commitment-{id}`.
+"""Commitment (政务承诺 → 践诺/违诺), ../shared/spec/processes.md §3. One workflow per commitment: `commitment-{id}`.
 
 It decides and waits; activities write the read model, the audit trail and the notices. Every API
 action is an Update whose validator refuses an illegal action before anything enters history.
@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.records import open_breach_record
+    from activities.record import open_breach_record
     from domain.actions import Facts
     from domain.commitment import (
         AMENDMENT_PENDING,

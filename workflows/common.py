@@ -19,10 +19,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     # Activities are referenced by their functions (the name Temporal knows is the function's name); their
     # modules touch the database and SMTP, so they are passed through, never re-imported in the sandbox.
-    from activities.calendar_activities import newest_calendar_version
-    from activities.deadline_activities import plan_deadline, set_deadline_status
+    from activities.calendar_change import newest_calendar_version
+    from activities.deadlines import plan_deadline, set_deadline_status
     from activities.notify import queue_failure_alert, queue_notice, send_notice
-    from activities.store import apply_transition
+    from activities.transitions import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event

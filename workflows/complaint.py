@@ -1,4 +1,4 @@
-"""Complaint (政务失信投诉举报), processes.md §5. One workflow per complaint: `complaint-{id}`.
+"""Complaint (政务失信投诉举报), ../shared/spec/processes.md §5. One workflow per complaint: `complaint-{id}`.
 
 submitted → triaged (assigned) | dismissed → responded → substantiated | unsubstantiated → closed.
 The complainant may rate the outcome; 不满意 reopens the review once. Substantiated opens a record.
@@ -11,7 +11,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.records import open_complaint_record
+    from activities.record import open_complaint_record
+    from domain.complaint import COMPLAINT_FINAL, COMPLAINT_RULES, COMPLAINT_STATES_ZH, ComplaintAction, ComplaintState
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event
     from domain.messages import (
@@ -26,13 +27,6 @@ with workflow.unsafe.imports_passed_through():
         ResponseIn,
         ReviewIn,
         TriageIn,
-    )
-    from domain.objection import (
-        COMPLAINT_FINAL,
-        COMPLAINT_RULES,
-        COMPLAINT_STATES_ZH,
-        ComplaintAction,
-        ComplaintState,
     )
 
 from workflows.case import CaseWorkflow

@@ -1,4 +1,4 @@
-"""Objection (信用信息异议), processes.md §4. One workflow per objection: `objection-{id}`.
+"""Objection (信用信息异议), ../shared/spec/processes.md §4. One workflow per objection: `objection-{id}`.
 
 The disputed record or commitment is marked 异议处理中 when the profile says and unmarked when the
 objection ends; a decision to correct or revoke is applied to the target and its holders are told.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.records import objections_open_on
-    from activities.store import apply_transition
+    from activities.record import objections_open_on
+    from activities.transitions import apply_transition
     from domain.actions import Facts
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event

@@ -1,4 +1,4 @@
-"""Dishonesty record (政务失信记录 → 整改 → 信用修复), processes.md §6. One workflow per record:
+"""Dishonesty record (政务失信记录 → 整改 → 信用修复), ../shared/spec/processes.md §6. One workflow per record:
 `record-{id}`, alive from recording until repair or the end of the maximum publicity period."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The quarterly monitoring report (processes.md §9): started by a Temporal Schedule at the start of each
+"""The quarterly monitoring report (../shared/spec/processes.md §9): started by a Temporal Schedule at the start of each
 quarter, it waits on a durable timer for 08:30 on the first working day after the quarter, then has the
 report computed and mailed to the credit office. Sending is keyed per period, so a repeat sends nothing new."""
 
@@ -9,10 +9,10 @@ from datetime import datetime, time, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.reports import first_working_day_after, queue_quarterly_report
+    from activities.report import first_working_day_after, queue_quarterly_report
     from domain.calendar import TZ
     from domain.messages import ReportDone, ReportNotice, ReportRun
-    from domain.reports import parse_period, quarter_before
+    from domain.report import parse_period, quarter_before
     from workflows.common import DB_ACTIVITY, Notifier, today_local
 
 SEND_AT = time(8, 30)

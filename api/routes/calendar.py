@@ -12,8 +12,6 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.calendar_store import add_override, confirm_year, list_confirmed_years, list_overrides, load_calendar
-from activities.models import DeadlineRow
 from api.auth import require
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
@@ -24,6 +22,8 @@ from domain.calendar import Override, WorkingCalendar
 from domain.deadlines import DeadlineSpec, deadline_moved, project
 from domain.messages import Actor, CalendarChangeProgress
 from domain.settings import get_settings
+from store.calendars import add_override, confirm_year, list_confirmed_years, list_overrides, load_calendar
+from store.models import DeadlineRow
 from workflows.calendar_change import CalendarChangeWorkflow, calendar_change_id
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])

@@ -10,11 +10,14 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from activities.models import Complaint, Department, Objection
 from api import ratelimit
 from api.auth import CurrentActor
 from api.authorize import authorize
-from api.citizen_service import (
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.problems import Problem, field_error
+from api.queries import deadlines_of, history_of, local_iso, paginate, profile_info
+from api.services.citizen import (
     ComplaintIn,
     ObjectionIn,
     code_mail_task,
@@ -24,12 +27,9 @@ from api.citizen_service import (
     find_by_code,
     objection_status,
 )
-from api.deps import ClientDep, SessionDep
-from api.idempotency import idempotent
-from api.problems import Problem, field_error
-from api.queries import deadlines_of, history_of, local_iso, paginate, profile_info
 from api.temporal_errors import send_update
 from api.validation import CaseId, LongText, Reason, Title
+from domain.complaint import COMPLAINT_RULES, COMPLAINT_STATES_ZH, ComplaintAction
 from domain.messages import (
     AcceptanceIn,
     Actor,
@@ -42,14 +42,8 @@ from domain.messages import (
     TriageIn,
     WithdrawalIn,
 )
-from domain.objection import (
-    COMPLAINT_RULES,
-    COMPLAINT_STATES_ZH,
-    OBJECTION_RULES,
-    OBJECTION_STATES_ZH,
-    ComplaintAction,
-    ObjectionAction,
-)
+from domain.objection import OBJECTION_RULES, OBJECTION_STATES_ZH, ObjectionAction
+from store.models import Complaint, Department, Objection
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 
@@ -134,7 +128,7 @@ def track_by_body(request: Request, body: TrackBody, session: SessionDep) -> dic
 
 async def _file_publicly(request: Request, body: Any, key: str | None, file: Any) -> Any:
     """A public filing: one rate-limit slot, idempotent per client and key — a replay of a stored answer
-    takes no slot. A filing with an e-mail address mails the code once, after the answer (api/code_mail.py)."""
+    takes no slot. A filing with an e-mail address mails the code once, after the answer (api/services/code_mail.py)."""
     filed: dict[str, Any] = {}
 
     async def create() -> tuple[int, Any]:

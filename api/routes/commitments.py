@@ -10,15 +10,14 @@ from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session
 
-from activities.models import Commitment, Department
 from api.auth import CurrentActor, OptionalActor
 from api.authorize import authorize, authorize_create
-from api.commitment_service import discard_unstarted, insert_commitment, start_commitment, workflow_id
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import commitment_detail, commitment_summary, department_names, list_commitments
 from api.scope import reads_in_full
+from api.services.commitment import discard_unstarted, insert_commitment, start_commitment, workflow_id
 from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
 from domain.commitment import KINDS, RULES, Action
@@ -34,6 +33,7 @@ from domain.messages import (
     ResumeRequest,
     VerificationDecision,
 )
+from store.models import Commitment, Department
 from workflows.commitment import CommitmentWorkflow
 
 router = APIRouter(prefix="/api/commitments", tags=["commitments"])

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from activities.mailsink import StoredMail, get_message, list_messages
+from dev.mailsink import StoredMail, get_message, list_messages
 from domain.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"

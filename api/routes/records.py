@@ -11,16 +11,15 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from activities.jurisdiction import department_profile
-from activities.models import Department, Record
-from activities.records import insert_record
+from activities.record import insert_record
 from api.auth import CurrentActor, OptionalActor
 from api.authorize import authorize, authorize_create
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import department_names, list_records, record_detail, record_summary, record_tombstone
-from api.record_service import record_workflow_id, start_record
 from api.scope import reads_in_full
+from api.services.record import record_workflow_id, start_record
 from api.temporal_errors import send_update
 from api.validation import CaseId, DecisionDate, FutureDate, LongText, Name, Reason, Title
 from domain.messages import (
@@ -35,6 +34,7 @@ from domain.messages import (
     SeverityIn,
 )
 from domain.record import CATEGORIES, RULES, RecordAction
+from store.models import Department, Record
 from workflows.record import RecordWorkflow
 
 router = APIRouter(prefix="/api/records", tags=["records"])

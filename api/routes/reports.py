@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
-from activities.models import Commitment, Record
-from activities.reports import department_report, report_csv
+from activities.report import department_report, report_csv
 from api.auth import require
 from api.deps import SessionDep
 from api.problems import field_error
 from api.queries import commitment_summary, department_names, record_summary
 from api.validation import today_local
 from domain.messages import Actor
-from domain.reports import Period, parse_period, quarter_of
+from domain.report import Period, parse_period, quarter_of
+from store.models import Commitment, Record
 
 router = APIRouter(tags=["reports"])
 Staff = Annotated[Actor, Depends(require("department", "credit_office", "supervisor", "admin"))]

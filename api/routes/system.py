@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from activities.models import AuditEvent, DeadlineRow, Department, Outbox
 from api import login
 from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
 from api.auth import CurrentActor, issue_token, oauth2, require, revoke_session, session_id
@@ -26,6 +25,7 @@ from domain.calendar import TZ, end_of_day
 from domain.events import Event
 from domain.messages import Actor
 from domain.profiles import regulation_zh
+from store.models import AuditEvent, DeadlineRow, Department, Outbox
 
 router = APIRouter()
 

@@ -17,13 +17,13 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from activities.db import session_scope
-from activities.models import User
 from activities.worker import build_worker
 from api import ratelimit
 from api.app import create_app
 from api.auth import hash_password
 from domain.settings import get_settings
+from store.db import session_scope
+from store.models import User
 from tests.conftest import free_port
 
 

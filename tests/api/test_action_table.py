@@ -24,11 +24,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import session_scope
-from activities.models import Commitment, Complaint, Objection, Record
-from api.staff_actions import CASE_KINDS, CaseKind
+from api.pages.staff_actions import CASE_KINDS, CaseKind
 from api.validation import today_local
 from domain import messages as m
+from store.db import session_scope
+from store.models import Commitment, Complaint, Objection, Record
 from tests.api.conftest import STAFF
 from tests.api.test_citizens_api import APPLICANT
 from tests.api.test_commitments_api import body

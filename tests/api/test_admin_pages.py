@@ -9,9 +9,9 @@ from datetime import date
 
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import AuditEvent, CalendarVersion, Department, User
 from api.validation import today_local
+from store.db import session_scope
+from store.models import AuditEvent, CalendarVersion, Department, User
 from tests.api.test_calendar_reprojection import _working_days
 from tests.api.test_commitments_api import body, settled
 from tests.api.test_staff_pages import _login

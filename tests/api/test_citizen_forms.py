@@ -8,8 +8,8 @@ import re
 
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import Complaint, Objection
+from store.db import session_scope
+from store.models import Complaint, Objection
 from tests.api.test_records_api import _wait, record_body
 
 SCRIPT = '<script>alert("x")</script>'

@@ -7,8 +7,8 @@ import asyncio
 
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import Complaint, Objection, Record
+from store.db import session_scope
+from store.models import Complaint, Objection, Record
 from tests.api.test_commitments_api import PROBLEM, body, settled
 from tests.api.test_records_api import _wait, record_body
 

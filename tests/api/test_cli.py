@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import CalendarOverride, CalendarVersion, Department, User
 from api.cli import main
+from store.db import session_scope
+from store.models import CalendarOverride, CalendarVersion, Department, User
 
 
 def test_department_and_user_add(capsys) -> None:
@@ -40,9 +40,9 @@ def test_calendar_add_creates_a_version_with_reason(capsys) -> None:
 
 
 def test_calendar_import_saves_the_2026_notice_as_one_version_confirming_the_year(capsys, monkeypatch) -> None:
-    from activities.calendar_store import load_calendar
-    from activities.models import CalendarYear
     from domain.settings import get_settings
+    from store.calendars import load_calendar
+    from store.models import CalendarYear
     from tests.conftest import free_port
 
     monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")  # no engine: saved, re-projection deferred

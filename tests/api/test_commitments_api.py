@@ -9,9 +9,9 @@ from datetime import timedelta
 import httpx
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import AuditEvent, Commitment
 from api.validation import today_local
+from store.db import session_scope
+from store.models import AuditEvent, Commitment
 
 PROBLEM = "application/problem+json"
 

@@ -7,7 +7,7 @@ import csv
 import io
 
 from api.validation import today_local
-from domain.reports import quarter_of
+from domain.report import quarter_of
 from tests.api.test_commitments_api import body, settled
 from tests.api.test_records_api import _wait, record_body
 

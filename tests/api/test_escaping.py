@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 from markupsafe import escape
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import Complaint, Objection
+from store.db import session_scope
+from store.models import Complaint, Objection
 from tests.api.test_citizen_forms import file_form
 from tests.api.test_citizens_api import _published_record
 from tests.api.test_commitments_api import body, settled

@@ -12,10 +12,10 @@ import secrets
 import httpx
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import Complaint, Objection, Outbox
-from api.track_view import plain_basis, plain_receipt
+from api.pages.track_view import plain_basis, plain_receipt
 from api.tracking import ALPHABET, new_code, normalise
+from store.db import session_scope
+from store.models import Complaint, Objection, Outbox
 from tests.api.test_citizen_forms import CODE, file_form
 from tests.api.test_citizens_api import _published_record
 from tests.api.test_commitments_api import body as commitment_body

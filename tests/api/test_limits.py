@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from activities.models import Complaint
 from api.app import create_app
 from domain.settings import get_settings
+from store.models import Complaint
 from tests.api.test_citizens_api import count
 from tests.api.test_commitments_api import PROBLEM
 

@@ -10,9 +10,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from activities.db import session_scope
-from activities.models import Department
 from domain.settings import get_settings
+from store.db import session_scope
+from store.models import Department
 from tests.api.test_commitments_api import body
 
 ALERT = "【通知投递失败】"

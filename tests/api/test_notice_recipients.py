@@ -8,8 +8,8 @@ import asyncio
 
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import Outbox
+from store.db import session_scope
+from store.models import Outbox
 from tests.api.test_commitments_api import body
 
 CITIZEN = "zhang.san@example.com"

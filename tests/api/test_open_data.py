@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 
 import icalendar
 
-from activities.db import session_scope
-from activities.models import Department
+from store.db import session_scope
+from store.models import Department
 from tests.api.test_citizens_api import APPLICANT, _published_record
 from tests.api.test_commitments_api import body, settled
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import User
 from api.cli import main
+from store.db import session_scope
+from store.models import User
 from tests.api.test_staff_pages import _login
 
 WEAK = {"short-pw": "密码至少 12 个字符", "password1234!": "密码过于常见", "Woaini1314520": "密码过于常见",

@@ -1,5 +1,5 @@
 """The published development SECRET_KEY (or a short key) stops the API and the worker from starting,
-with a message naming SECRET_KEY; only `make run` (api/devserver.py) may use the development key."""
+with a message naming SECRET_KEY; only `make run` (dev/server.py) may use the development key."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ async def test_only_make_run_may_use_the_development_key(monkeypatch) -> None:
         with pytest.raises(InsecureSecretKey, match="at least 32"):
             await _start(create_app())
         monkeypatch.setenv("SECRET_KEY", DEV_SECRET_KEY)
-        monkeypatch.setenv("CHENGXIN_DEV_SERVER", "1")  # what api.devserver.make_plan() sets
+        monkeypatch.setenv("CHENGXIN_DEV_SERVER", "1")  # what dev.server.make_plan() sets
         get_settings.cache_clear()
         await _start(create_app())
     finally:
@@ -62,7 +62,7 @@ async def test_only_make_run_may_use_the_development_key(monkeypatch) -> None:
 
 
 def test_make_run_sets_the_allowance(monkeypatch) -> None:
-    from api import devserver
+    from dev import server as devserver
 
     monkeypatch.setenv("CHENGXIN_DEV_SERVER", "0")  # recorded as unset: undone after the test
     monkeypatch.setenv("DEV_MAIL_DIR", "/tmp/chengxin-test-mail")

@@ -8,9 +8,9 @@ import re
 import httpx
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import User
 from api.app import create_app
+from store.db import session_scope
+from store.models import User
 from tests.api.test_staff_pages import _csrf
 
 

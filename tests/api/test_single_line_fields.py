@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import Commitment, Complaint, Objection, Record
+from store.db import session_scope
+from store.models import Commitment, Complaint, Objection, Record
 from tests.api.test_commitments_api import PROBLEM, body, settled
 from tests.api.test_records_api import _wait, record_body
 from tests.api.test_staff_pages import _login

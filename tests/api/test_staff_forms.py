@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import Commitment, Record
 from api.validation import today_local
+from store.db import session_scope
+from store.models import Commitment, Record
 from tests.api.test_citizens_api import APPLICANT, _published_record
 from tests.api.test_staff_pages import _login
 

@@ -17,10 +17,10 @@ import uvicorn
 from playwright.async_api import Browser, Page
 from sqlmodel import func, select
 
-from activities.db import session_scope
-from activities.models import Complaint, Objection
 from api.app import create_app
 from api.validation import today_local
+from store.db import session_scope
+from store.models import Complaint, Objection
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import free_port
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import Browser, Page
 
-from activities.mailsink import MailSinkHandler
-from activities.models import Outbox
 from activities.notify import build_message, render
 from api.validation import today_local
+from dev.mailsink import MailSinkHandler
 from domain.settings import get_settings
+from store.models import Outbox
 from tests.browser.conftest import SCREENSHOTS
 
 SCRIPT = "<script>alert('x')</script>"

@@ -65,7 +65,7 @@ def test_commands_health_check_and_image_use_code_that_exists() -> None:
     assert f"127.0.0.1:{port}/healthz" in check and "/healthz" in paths
     worker = SERVICES["worker"]["command"]
     assert worker[:2] == ["python", "-m"] and hasattr(importlib.import_module(worker[2]), "_main")
-    assert "from activities.db import migrate" in SERVICES["migrate"]["command"][-1]
+    assert "from store.db import migrate" in SERVICES["migrate"]["command"][-1]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     for copied in re.findall(r"^COPY (\S+) ", dockerfile, flags=re.MULTILINE):
         assert (ROOT / copied).exists(), f"Dockerfile copies missing {copied}"

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from domain.calendar import TZ
-from domain.reports import LogEntry, compute, parse_period
+from domain.report import LogEntry, compute, parse_period
 
 Q4 = parse_period("2026Q4")
 DEPARTMENTS = {"a": "甲局", "b": "乙局"}
@@ -68,7 +68,7 @@ def test_period_keys_and_steps() -> None:
 
 def test_the_league_table_scores_what_applies_deducts_new_records_and_breaks_ties_by_rule() -> None:
     from domain.profiles import load_profile
-    from domain.reports import formula_zh, ranking
+    from domain.report import formula_zh, ranking
 
     depts = {"a": "甲局", "b": "乙局", "c": "丙局", "d": "丁局", "e": "戊局"}
     cases, log = {}, []

@@ -22,11 +22,11 @@ from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
 
-from activities.db import get_engine, session_scope
-from activities.models import AuditEvent, Commitment, Outbox
 from api import temporal_errors
 from api.validation import today_local
 from domain.messages import Actor, FulfilmentReport
+from store.db import get_engine, session_scope
+from store.models import AuditEvent, Commitment, Outbox
 from tests.faults.conftest import Stack, until
 from workflows.commitment import CommitmentWorkflow
 

@@ -1,4 +1,4 @@
-"""A busy office on its first day, over loopback against `make run`'s process (`python -m api.devserver`: web app
+"""A busy office on its first day, over loopback against `make run`'s process (`python -m dev.server`: web app
 and worker in one process), on SQLite and on PostgreSQL.
 
 50 verifications of 50 commitments and 20 verifications of one more commitment arrive at the same moment.
@@ -28,8 +28,8 @@ import pytest_asyncio
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from api.seed import USERS
 from api.validation import today_local
+from dev.seed import USERS
 from domain.settings import ROOT
 from tests.conftest import MailSink, free_port
 from tests.faults.conftest import Stack
@@ -81,7 +81,7 @@ class DevServer:
 
 def _spawn_devserver(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "api.devserver"], cwd=ROOT, env=env, stdout=out,
+        return subprocess.Popen([sys.executable, "-m", "dev.server"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
 
 

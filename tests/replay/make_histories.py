@@ -22,8 +22,6 @@ async def main() -> None:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/replay.db")
     from aiosmtpd.controller import Controller
 
-    from activities.db import migrate, session_scope
-    from activities.models import Department
     from domain.messages import (
         AcceptanceIn,
         ExplanationIn,
@@ -40,6 +38,8 @@ async def main() -> None:
         TriageIn,
         VerificationDecision,
     )
+    from store.db import migrate, session_scope
+    from store.models import Department
     from tests.conftest import MailSink, free_port
     from tests.workflows.harness import CREDIT, DEPT, harness_at, local
     from workflows.commitment import CommitmentWorkflow

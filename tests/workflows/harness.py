@@ -22,15 +22,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
-from activities.db import session_scope
-from activities.models import AuditEvent, Commitment, Complaint, DeadlineRow, Objection, Outbox, Record
-from activities.records import insert_record
+from activities.record import insert_record
 from activities.worker import build_worker
-from api.commitment_service import insert_commitment, start_commitment
-from api.record_service import start_record
+from api.services.commitment import insert_commitment, start_commitment
+from api.services.record import start_record
 from domain.calendar import TZ
 from domain.messages import Actor, ComplaintStart, ObjectionStart, Target
 from domain.profiles import load_profile
+from store.db import session_scope
+from store.models import AuditEvent, Commitment, Complaint, DeadlineRow, Objection, Outbox, Record
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 

@@ -14,12 +14,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import ActivityEnvironment
 
-from activities.calendar_activities import WAKE_CONCURRENCY, CaseWaker
-from activities.calendar_store import add_override
-from activities.db import session_scope
-from activities.models import DeadlineRow
+from activities.calendar_change import WAKE_CONCURRENCY, CaseWaker
 from domain.calendar import TZ
 from domain.messages import CalendarChangeProgress, FulfilmentReport
+from store.calendars import add_override
+from store.db import session_scope
+from store.models import DeadlineRow
 from tests.workflows.harness import DEPT, Harness, audit, deadline, eventually, harness_at, local, outbox
 from workflows.calendar_change import CalendarChangeWorkflow, calendar_change_id
 from workflows.commitment import CommitmentWorkflow

@@ -105,8 +105,8 @@ async def test_amendment_for_change_of_term_is_refused_lawful_one_is_approved(sm
         assert view.amended and view.due_at == local(2026, 11, 30, 23, 59, 59)
         row = commitment_row(cid)
         assert row.amended and row.due_date == date(2026, 11, 30) and row.title.endswith("（调整）")
-        from activities.db import session_scope
-        from activities.models import CommitmentVersion
+        from store.db import session_scope
+        from store.models import CommitmentVersion
 
         with session_scope() as s:
             old = s.exec(select(CommitmentVersion).where(CommitmentVersion.commitment_id == cid)).one()

@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 
-from activities.models import Outbox
 from activities.notify import build_message, render
+from store.models import Outbox
 from tests.workflows.harness import FailFirstAfterRunning, harness_at, local, outbox
 
 

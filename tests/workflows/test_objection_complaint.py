@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from activities.models import Commitment, Complaint, Objection, Record
 from domain.messages import (
     AcceptanceIn,
     FeedbackIn,
@@ -19,6 +18,7 @@ from domain.messages import (
     TriageIn,
     WithdrawalIn,
 )
+from store.models import Commitment, Complaint, Objection, Record
 from tests.workflows.harness import CREDIT, DEPT, audit, deadline, eventually, harness_at, local, row
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow

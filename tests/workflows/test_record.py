@@ -10,8 +10,6 @@ from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from activities.db import session_scope
-from activities.models import Commitment, Record
 from domain.messages import (
     ExplanationIn,
     MitigationIn,
@@ -20,6 +18,8 @@ from domain.messages import (
     RepairDecision,
     RepairRequest,
 )
+from store.db import session_scope
+from store.models import Commitment, Record
 from tests.workflows.harness import (
     CREDIT,
     DEPT,

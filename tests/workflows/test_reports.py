@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from activities.db import session_scope
-from activities.reports import department_report
+from activities.report import department_report
 from domain.messages import (
     ExplanationIn,
     FulfilmentReport,
@@ -18,8 +17,9 @@ from domain.messages import (
     TriageIn,
     VerificationDecision,
 )
-from domain.reports import parse_period
+from domain.report import parse_period
 from domain.settings import get_settings
+from store.db import session_scope
 from tests.workflows.harness import CREDIT, DEPT, eventually, harness_at, local
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow

@@ -1,4 +1,4 @@
-"""Monitoring figures (监测评价, processes.md §9), computed only from the append-only audit log.
+"""Monitoring figures (监测评价, ../shared/spec/processes.md §9), computed only from the append-only audit log.
 
 Every figure of a period counts events whose time falls inside the period, or reads a case's state as
 the log shows it at the period's end. Nothing written later is looked at, so a past period's report

@@ -1,11 +1,9 @@
 """Staff workspace: login with a session cookie (revoked on logout) and a CSRF token bound to the
 session; the work queue (what is due, overdue and waiting for me, sorted by due time); a form for every
-staff action, from the catalogue in `api.staff_actions`."""
+staff action, from the catalogue in `api.pages.staff_actions`."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from datetime import UTC, datetime
@@ -16,99 +14,41 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from activities.models import DeadlineRow
-from api.auth import actor_from_token, issue_token, revoke_session, session_id
-from api.case_facts import case_facts
+from api.auth import issue_token, revoke_session
 from api.deps import ClientDep, SessionDep
-from api.forms import form_errors
 from api.login import attempt
-from api.pages import templates
+from api.pages.case_facts import case_facts
+from api.pages.form_errors import form_errors
+from api.pages.session import (
+    CSRF,
+    SESSION,
+    checked_form,
+    csrf_ok,
+    csrf_token,
+    login_csrf_ok,
+    page_session_id,
+    secure_cookies,
+    session_actor,
+    with_csrf_cookie,
+)
+from api.pages.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
+from api.pages.templating import templates
+from api.pages.work_queue import my_queue
 from api.problems import Problem
 from api.queries import department_names, local_iso
 from api.scope import reads_in_full
-from api.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
 from api.validation import CaseId
-from api.work_queue import my_queue
 from domain.messages import CASE_TYPE_ZH, Actor
-from domain.settings import get_settings
+from store.models import DeadlineRow
 
 router = APIRouter(include_in_schema=False)
-SESSION, CSRF = "cx_session", "cx_csrf"
 CASE_ZH = CASE_TYPE_ZH
-
-
-def login_csrf_ok(request: Request, submitted: str) -> bool:
-    """Before login there is no session: the login form's token is double-submitted (cookie and field)."""
-    expected = request.cookies.get(CSRF, "")
-    return bool(expected) and hmac.compare_digest(expected, submitted)
-
-
-def page_session_id(request: Request) -> str | None:
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
-    try:
-        return session_id(token)
-    except Problem:
-        return None
-
-
-def csrf_token(request: Request) -> str:
-    """The signed-in session's CSRF token: an HMAC of its session id, so a token taken from another
-    session (or from before a logout) is worthless here."""
-    sid = page_session_id(request)
-    if sid is None:
-        return ""
-    return hmac.new(get_settings().secret_key.encode(), f"csrf:{sid}".encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_ok(request: Request, submitted: str) -> bool:
-    expected = csrf_token(request)
-    return bool(expected) and hmac.compare_digest(expected, submitted)
-
-
-async def checked_form(request: Request) -> dict[str, str]:
-    """The posted form, once its CSRF token is this session's."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    if not csrf_ok(request, form.get("csrf", "")):
-        raise Problem(400, "页面已过期，请刷新后重新提交")
-    return form
-
-
-def page_actor(request: Request, *roles: str) -> Actor | Response:
-    """The signed-in staff member if they hold one of `roles`; else the login redirect or a 404 page."""
-    actor = session_actor(request)
-    if actor is None:
-        return RedirectResponse("/login", status_code=303)
-    if actor.role not in roles:
-        return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": "页面"}, status_code=404)
-    return actor
-
-
-def session_actor(request: Request) -> Actor | None:
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
-    try:
-        return actor_from_token(token)
-    except Problem:
-        return None
-
-
-def _secure() -> bool:
-    """Cookies travel only over HTTPS wherever the site is served over HTTPS."""
-    return get_settings().public_base_url.startswith("https://")
-
-
-def _with_csrf(response: Response, token: str) -> Response:
-    response.set_cookie(CSRF, token, httponly=True, samesite="strict", secure=_secure(), max_age=8 * 3600)
-    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
-    return _with_csrf(templates.TemplateResponse(request, "pages/login.html.j2", {"csrf": token, "error": None}),
+    return with_csrf_cookie(templates.TemplateResponse(request, "pages/login.html.j2", {"csrf": token, "error": None}),
                       token)
 
 
@@ -117,19 +57,19 @@ async def login(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     token = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
     if not login_csrf_ok(request, str(form.get("csrf", ""))):
-        return _with_csrf(templates.TemplateResponse(
+        return with_csrf_cookie(templates.TemplateResponse(
             request, "pages/login.html.j2", {"csrf": token, "error": "页面已过期，请重新提交"}, status_code=400), token)
     result = attempt(session, request, str(form.get("username", "")), str(form.get("password", "")), via="page")
     user = result.user
     if user is None:
         assert result.refusal is not None
-        page = _with_csrf(templates.TemplateResponse(request, "pages/login.html.j2", {
+        page = with_csrf_cookie(templates.TemplateResponse(request, "pages/login.html.j2", {
             "csrf": token, "error": result.refusal.detail}, status_code=result.refusal.status), token)
         page.headers.update(result.headers())
         page.background = result.background()
         return page
     response = RedirectResponse("/staff", status_code=303)
-    response.set_cookie(SESSION, issue_token(user), httponly=True, samesite="lax", secure=_secure(),
+    response.set_cookie(SESSION, issue_token(user), httponly=True, samesite="lax", secure=secure_cookies(),
                         max_age=8 * 3600)
     response.delete_cookie(CSRF)  # signed in, forms carry the session's own token (csrf_token)
     return response

@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.db import session_scope
-from activities.models import Commitment, Complaint, Department, Objection, Record
 from domain.calendar import TZ
 from domain.messages import SYSTEM, Actor, BreachRecordRequest, CaseRef, ComplaintRecordRequest, RecordStart
 from domain.profiles import RuleProfile
 from domain.record import CATEGORIES, RecordState, publicity_ends, repair_possible_from
+from store.db import session_scope
+from store.models import Commitment, Complaint, Department, Objection, Record
 
 
 def record_title(category: str, department_name: str) -> str:

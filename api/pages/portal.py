@@ -7,16 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from sqlmodel import col, select
 
-from activities.calendar_store import load_calendar
-from activities.models import Commitment, DeadlineRow, Department, Record
-from activities.reports import department_reports
-from api.charts import columns
+from activities.report import department_reports
 from api.deps import SessionDep
+from api.pages.charts import columns
+from api.pages.session import session_actor
+from api.pages.templating import templates
 from api.queries import (
     commitment_detail,
     commitment_summary,
@@ -31,11 +29,10 @@ from api.scope import reads_in_full
 from api.validation import CaseId, today_local
 from domain.calendar import TZ
 from domain.commitment import STATE_LABELS_ZH
-from domain.reports import quarter_of
-from domain.settings import ROOT
+from domain.report import quarter_of
+from store.calendars import load_calendar
+from store.models import Commitment, DeadlineRow, Department, Record
 
-# Autoescape every template: Starlette's default only escapes *.html, and ours end in .j2.
-templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True))
 router = APIRouter(include_in_schema=False)
 
 
@@ -120,8 +117,6 @@ def department_page(request: Request, code: str, session: SessionDep) -> HTMLRes
         "records_public": sum(r.public for r in records),
         "records_repaired": sum(r.state == "repaired" for r in records),
     }
-    from api.staff_pages import session_actor  # the staff pages build on this module's templates
-
     actor = session_actor(request)
     staff_view = reads_in_full(actor, code)
     return templates.TemplateResponse(request, "pages/department.html.j2", {

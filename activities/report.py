@@ -9,16 +9,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.calendar_store import load_calendar
-from activities.db import session_scope
-from activities.models import AuditEvent, Commitment, Complaint, Department, Objection, Record
 from activities.notify import queue_notice_sync, render
 from domain.csv_export import csv_bytes
 from domain.events import Event
 from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
 from domain.profiles import load_profile
-from domain.reports import COUNTS, DEFINITIONS_ZH, LogEntry, Period, compute, formula_zh, parse_period, ranking
+from domain.report import COUNTS, DEFINITIONS_ZH, LogEntry, Period, compute, formula_zh, parse_period, ranking
 from domain.settings import get_settings
+from store.calendars import load_calendar
+from store.db import session_scope
+from store.models import AuditEvent, Commitment, Complaint, Department, Objection, Record
 
 CASE_MODELS: dict[str, Any] = {"commitment": Commitment, "record": Record, "objection": Objection,
                                "complaint": Complaint}

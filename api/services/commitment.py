@@ -15,12 +15,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.jurisdiction import department_profile
-from activities.models import Commitment, Milestone
 from domain.calendar import TZ
 from domain.commitment import CommitmentState
 from domain.messages import Actor, CommitmentStart, MilestoneSpec
 from domain.profiles import load_profile
 from domain.settings import get_settings
+from store.models import Commitment, Milestone
 from workflows.commitment import CommitmentWorkflow
 
 _INSERT_COMMITMENT = insert(Commitment).returning(col(Commitment.id))

@@ -16,16 +16,17 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.jurisdiction import department_profile
-from activities.models import Commitment, Complaint, Department, Objection, Record
-from api.code_mail import mail_code
 from api.problems import Problem, field_error
 from api.queries import deadlines_of, history_of, local_iso, profile_info
+from api.services.code_mail import mail_code
 from api.tracking import lookup_hashes, new_code
 from api.validation import Email, LongText, Name, Title
 from domain.calendar import TZ
+from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
 from domain.messages import ComplaintStart, ObjectionStart, Target
-from domain.objection import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS, OBJECTION_STATES_ZH, OUTCOMES_ZH
+from domain.objection import OBJECTION_STATES_ZH, OUTCOMES_ZH
 from domain.settings import get_settings
+from store.models import Commitment, Complaint, Department, Objection, Record
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from activities.reports import department_report
-from api.charts import bars
+from activities.report import department_report
 from api.deps import SessionDep
-from api.pages import templates
+from api.pages.charts import bars
+from api.pages.session import page_actor
+from api.pages.templating import templates
 from api.problems import Problem
 from api.routes.reports import official_archive, period_or_422
-from api.staff_pages import page_actor
 from domain.messages import Actor
 
 router = APIRouter(include_in_schema=False)

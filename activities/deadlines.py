@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlmodel import select
 from temporalio import activity
 
-from activities.calendar_store import load_calendar
-from activities.db import session_scope
-from activities.models import DeadlineRow
 from activities.notify import queue_notice_sync
 from domain.deadlines import project, schedule
 from domain.messages import CaseRef, DeadlineStatus, NoticeRequest, Plan, PlanRequest, QueuedNotice
+from store.calendars import load_calendar
+from store.db import session_scope
+from store.models import DeadlineRow
 
 
 @activity.defn

@@ -17,11 +17,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 
-from activities.calendar_store import load_calendar
-from activities.db import get_engine
-from activities.models import Commitment, Complaint, Department, IdempotencyRecord, Objection, Record
 from api import ratelimit
-from api.citizen_service import (
+from api.deps import ClientDep, SessionDep
+from api.idempotency import idempotent
+from api.pages.form_errors import field_messages, form_errors
+from api.pages.templating import templates
+from api.pages.track_view import day_zh, timeline
+from api.problems import Problem
+from api.routes.citizens import FeedbackBody, SupplementBody
+from api.services.citizen import (
     ComplaintIn,
     ObjectionIn,
     check_complaint,
@@ -33,18 +37,15 @@ from api.citizen_service import (
     find_by_code,
     objection_status,
 )
-from api.deps import ClientDep, SessionDep
-from api.idempotency import idempotent
-from api.pages import templates
-from api.problems import Problem, message_zh
-from api.routes.citizens import FeedbackBody, SupplementBody
 from api.temporal_errors import send_update
-from api.track_view import day_zh, timeline
 from api.validation import today_local
+from domain.complaint import COMPLAINT_TOPICS
 from domain.messages import FeedbackIn, SupplementIn, WithdrawalIn
-from domain.objection import COMPLAINT_TOPICS
 from domain.profiles import regulation_zh
 from domain.settings import get_settings
+from store.calendars import load_calendar
+from store.db import get_engine
+from store.models import Commitment, Complaint, Department, IdempotencyRecord, Objection, Record
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
 
@@ -54,31 +55,6 @@ router = APIRouter(include_in_schema=False)
 def _clean(form: dict[str, Any]) -> dict[str, Any]:
     """Empty optional fields mean 'not given'."""
     return {k: v for k, v in form.items() if isinstance(v, str) and v.strip() != ""}
-
-
-def field_messages(exc: ValidationError) -> dict[str, str]:
-    """Chinese messages keyed by the form field (the first part of the error's location)."""
-    out: dict[str, str] = {}
-    for e in exc.errors():
-        loc = e.get("loc", ())
-        out.setdefault(str(loc[0]) if loc else "form", message_zh(dict(e)))
-    return out
-
-
-def form_errors(err: ValidationError | Problem, names: set[str] | None = None) -> dict[str, str]:
-    """A refusal as messages by form field. With `names`, anything not about one of them goes to "form"
-    (shown at the top of the form)."""
-    if isinstance(err, ValidationError):
-        found = field_messages(err)
-    else:
-        found = {str(e["field"]).split(".")[0]: e["message"] for e in (err.errors or [])} or {"form": err.detail}
-    if names is None:
-        return found
-    out = {k: v for k, v in found.items() if k in names}
-    general = [v for k, v in found.items() if k not in names]
-    if general:
-        out["form"] = "；".join(general)
-    return out
 
 
 # --- filing: form → check your answers → file once → receipt (post/redirect/get) -----------------------------

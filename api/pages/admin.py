@@ -1,7 +1,7 @@
 """Admin pages: departments and users (admin), and the working-day calendar (admin, credit office) — an
 override, or a pasted State Council holiday notice, is previewed with every open deadline it moves
 ("此变更将影响 N 个未到期时限") before it is saved; saving re-projects the open deadlines and their parties
-are told (processes.md §1)."""
+are told (../shared/spec/processes.md §1)."""
 
 from __future__ import annotations
 
@@ -19,20 +19,21 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.models import Department
 from api.accounts import ROLE_LABELS, DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
 from api.deps import ClientDep, SessionDep
-from api.forms import form_errors
 from api.notice_import import preview as notice_preview
-from api.pages import templates
+from api.pages.form_errors import form_errors
+from api.pages.session import checked_form, csrf_token, page_actor
+from api.pages.templating import templates
 from api.problems import Problem
 from api.routes import calendar, calendar_notices
-from api.staff_pages import CASE_ZH, checked_form, csrf_token, page_actor
 from api.validation import CaseId
 from domain.calendar import TZ
+from domain.messages import CASE_TYPE_ZH as CASE_ZH
 from domain.messages import Actor
 from domain.profiles import available_profiles, regulation_zh
 from domain.settings import get_settings
+from store.models import Department
 
 router = APIRouter(include_in_schema=False)
 DONE = {"department": "已添加单位", "user": "已添加账号", "enabled": "已启用账号", "disabled": "已停用账号"}

@@ -13,15 +13,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from activities.models import Commitment, Complaint, Objection, Record
 from api.routes import citizens, commitments, records
 from domain.actions import ActionTable, Facts
 from domain.commitment import KINDS, Action
 from domain.commitment import RULES as COMMITMENT_RULES
+from domain.complaint import COMPLAINT_RULES, COMPLAINT_TOPICS, ComplaintAction
 from domain.messages import Actor
-from domain.objection import COMPLAINT_RULES, COMPLAINT_TOPICS, OBJECTION_RULES, ComplaintAction, ObjectionAction
+from domain.objection import OBJECTION_RULES, ObjectionAction
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
 from domain.record import RULES as RECORD_RULES
+from store.models import Commitment, Complaint, Objection, Record
 
 FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones"]
 Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]

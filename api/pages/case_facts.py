@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from activities.models import Commitment, Complaint, DeadlineRow, Milestone, Objection, Record
 from api.validation import today_local
 from domain.actions import Facts
 from domain.calendar import Receipt
@@ -20,6 +19,7 @@ from domain.commitment import AMENDMENT_PENDING, MILESTONE_OPEN, PAUSED
 from domain.objection import DEPARTMENT_LATE, FINDING_GIVEN
 from domain.profiles import load_profile
 from domain.record import EXPLAINED, RECTIFICATION_PENDING
+from store.models import Commitment, Complaint, DeadlineRow, Milestone, Objection, Record
 
 OPEN_DEADLINE = ("open", "paused")
 

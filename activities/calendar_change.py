@@ -15,9 +15,6 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.calendar_store import latest_version, load_calendar
-from activities.db import session_scope
-from activities.models import AuditEvent, DeadlineRow
 from activities.notify import queue_notice_sync
 from domain.calendar import Deadline
 from domain.deadlines import DeadlineSpec, replan
@@ -33,6 +30,9 @@ from domain.messages import (
     WakeGroup,
 )
 from domain.profiles import Reminders
+from store.calendars import latest_version, load_calendar
+from store.db import session_scope
+from store.models import AuditEvent, DeadlineRow
 
 WAKE_CONCURRENCY = 64  # signals in flight at once
 

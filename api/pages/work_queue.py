@@ -1,5 +1,5 @@
 """The staff work queue (等待我处理): every step a user may take now, derived from the processes' action tables
-(domain/actions.py) and the cases' facts (api/case_facts.py), each with the deadline it answers and how much of
+(domain/actions.py) and the cases' facts (api/pages/case_facts.py), each with the deadline it answers and how much of
 it is left in working days. Nothing here decides who may act: a step is listed exactly when the workflow would
 accept it."""
 
@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from activities.calendar_store import load_calendar
-from api.case_facts import case_facts
+from api.pages.case_facts import case_facts
+from api.pages.staff_actions import CASE_KINDS
 from api.queries import local_iso
-from api.staff_actions import CASE_KINDS
 from api.validation import today_local
 from domain.calendar import TZ
 from domain.deadlines import countdown_zh
 from domain.messages import Actor
+from store.calendars import load_calendar
 
 CASES_PER_KIND = 200  # newest first; a queue longer than this is a backlog the credit office sees in reports
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from activities.db import session_scope
-from activities.models import Outbox
 from activities.notify import deliver_now, queue_notice_sync
 from domain.messages import CaseRef, NoticeRequest
+from store.db import session_scope
+from store.models import Outbox
 
 TEMPLATE = "tracking_code"
 REDACTED = "（查询码已通过邮件发送，出于安全考虑此处不保存）"

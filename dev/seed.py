@@ -6,9 +6,9 @@ import secrets
 
 from sqlmodel import select
 
-from activities.db import session_scope
-from activities.models import Department, User
 from api.auth import hash_password
+from store.db import session_scope
+from store.models import Department, User
 
 DEPARTMENTS = [
     ("fgw", "市发展和改革委员会", "fgw@chengxin.localhost", "zfb-ducha@chengxin.localhost"),

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
-from activities.models import CalendarOverride, CalendarVersion, CalendarYear
 from domain.calendar import Override, WorkingCalendar
+from store.models import CalendarOverride, CalendarVersion, CalendarYear
 
 _cache: dict[int, WorkingCalendar] = {}
 

@@ -10,8 +10,10 @@ from sqlalchemy import Date, DateTime
 from sqlmodel import Session, SQLModel, select
 from temporalio import activity
 
-from activities.db import session_scope
-from activities.models import (
+from domain.events import Event
+from domain.messages import Transition
+from store.db import session_scope
+from store.models import (
     AuditEvent,
     Commitment,
     CommitmentVersion,
@@ -21,8 +23,6 @@ from activities.models import (
     Record,
     UTCDateTime,
 )
-from domain.events import Event
-from domain.messages import Transition
 
 CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record, "objection": Objection,
                                           "complaint": Complaint}

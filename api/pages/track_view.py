@@ -1,6 +1,6 @@
 """What the tracking and receipt pages say about a case, in plain words: a timeline of its steps (each with its
 date, its deadline and how it stands) and how each deadline was counted — no rule-profile codes, no calendar
-versions. Pure functions of the status dicts of api/citizen_service.py."""
+versions. Pure functions of the status dicts of api/services/citizen.py."""
 
 from __future__ import annotations
 

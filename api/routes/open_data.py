@@ -1,4 +1,4 @@
-"""Open data (processes.md §8): public commitments and records as CSV (UTF-8 with BOM, so spreadsheet
+"""Open data (../shared/spec/processes.md §8): public commitments and records as CSV (UTF-8 with BOM, so spreadsheet
 programs read the Chinese) and JSON, an Atom feed of new and changed public items, and an iCal feed of
 a department's upcoming deadlines (behind the department's feed token). Public data only: nothing
 about applicants or complainants is ever here."""
@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, col, select
 
-from activities.models import AuditEvent, Commitment, DeadlineRow, Department, Record
 from api.deps import SessionDep
 from api.problems import Problem
 from api.queries import commitment_summary, department_names, record_summary
@@ -21,6 +20,7 @@ from domain.csv_export import csv_bytes
 from domain.events import PUBLIC_EVENTS, Event
 from domain.messages import CASE_TYPE_ZH
 from domain.settings import get_settings
+from store.models import AuditEvent, Commitment, DeadlineRow, Department, Record
 
 router = APIRouter(tags=["open data"])
 

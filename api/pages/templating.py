@@ -1,0 +1,11 @@
+"""The pages' one Jinja2 environment (templates/), shared by every page module."""
+
+from __future__ import annotations
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from domain.settings import ROOT
+
+# Autoescape every template: Starlette's default only escapes *.html, and ours end in .j2.
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True))

@@ -1,0 +1,1 @@
+"""The embedded development setup of `make run`: the dev server, the SMTP sink, demo data."""
