@@ -7,9 +7,10 @@ published commitments and records in publicity, with the history naming roles ra
 
 from __future__ import annotations
 
+from domain.capabilities import Capability, roles_with
 from domain.messages import Actor
 
-READS_ALL = frozenset({"credit_office", "supervisor", "admin"})
+READS_ALL = frozenset(roles_with(Capability.read_all_cases))
 
 
 def reads_all(actor: Actor | None) -> bool:

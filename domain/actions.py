@@ -61,8 +61,8 @@ def extensions_left(message: str) -> Condition:
 
 
 def repair_date_reached(message: Callable[[date], str]) -> Condition:
-    """Repair only from the day the minimum publicity period allows (../shared/spec/processes.md §6); `message` words the
-    refusal for that day."""
+    """Repair only from the day the minimum publicity period allows (../shared/spec/processes.md §6); `message`
+    words the refusal for that day."""
 
     def check(f: Facts) -> Refusal | None:
         if f.repair_from is None or f.today >= f.repair_from:

@@ -29,6 +29,7 @@ from api.problems import Problem
 from api.routes import calendar, calendar_notices
 from api.validation import CaseId
 from domain.calendar import TZ
+from domain.capabilities import Capability
 from domain.messages import CASE_TYPE_ZH as CASE_ZH
 from domain.messages import Actor
 from domain.profiles import available_profiles, regulation_zh
@@ -59,7 +60,7 @@ def _admin_page(request: Request, session: SessionDep, message: str | None = Non
 @router.get("/admin", response_class=HTMLResponse)
 def admin_home(request: Request, session: SessionDep, done: str = "") -> Response:
     """`done` picks a fixed confirmation: nothing from the URL is echoed into the page."""
-    actor = page_actor(request, "admin")
+    actor = page_actor(request, Capability.manage_accounts)
     if not isinstance(actor, Actor):
         return actor
     return _admin_page(request, session, message=DONE.get(done))
@@ -79,7 +80,7 @@ async def _add_from_form(request: Request, session: SessionDep, which: str, mode
                          create: Callable[[Session, Any, str], object], secret: str | None = None) -> Response:
     """One admin form: validate, create, confirm — or the same page with Chinese messages (a password is
     never echoed back into it)."""
-    actor = page_actor(request, "admin")
+    actor = page_actor(request, Capability.manage_accounts)
     if not isinstance(actor, Actor):
         return actor
     form = await checked_form(request)
@@ -95,7 +96,7 @@ async def _add_from_form(request: Request, session: SessionDep, which: str, mode
 
 @router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)
 async def admin_user_active(request: Request, user_id: CaseId, session: SessionDep) -> Response:
-    actor = page_actor(request, "admin")
+    actor = page_actor(request, Capability.manage_accounts)
     if not isinstance(actor, Actor):
         return actor
     form = await checked_form(request)
@@ -122,7 +123,7 @@ def _calendar_page(request: Request, session: SessionDep, actor: Actor, *, form:
 async def calendar_page(request: Request, session: SessionDep, client: ClientDep,
                         version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                         affected: Annotated[int | None, Query(ge=0, le=10**9)] = None) -> Response:
-    actor = page_actor(request, "admin", "credit_office")
+    actor = page_actor(request, Capability.keep_calendar)
     if not isinstance(actor, Actor):
         return actor
     message = progress = None
@@ -155,7 +156,7 @@ async def _reprojection_line(client: Client, version: int) -> str:
 async def calendar_change(request: Request, session: SessionDep, client: ClientDep) -> Response:
     """First submit (`step=preview`) shows what would move; the confirm button (`step=save`) saves — only
     the change that was previewed: edited after the preview, it is previewed again."""
-    actor = page_actor(request, "admin", "credit_office")
+    actor = page_actor(request, Capability.keep_calendar)
     if not isinstance(actor, Actor):
         return actor
     form = await checked_form(request)
@@ -182,7 +183,7 @@ def _digest(text: str) -> str:
 async def calendar_notice(request: Request, session: SessionDep, client: ClientDep) -> Response:
     """Paste (`step=preview`) → check every day read, what was not read and the deadlines it moves → import
     (`step=save`) — only the text that was checked: edited after the check, it is checked again."""
-    actor = page_actor(request, "admin", "credit_office")
+    actor = page_actor(request, Capability.keep_calendar)
     if not isinstance(actor, Actor):
         return actor
     form = await checked_form(request)

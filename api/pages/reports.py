@@ -15,6 +15,7 @@ from api.pages.session import page_actor
 from api.pages.templating import templates
 from api.problems import Problem
 from api.routes.reports import official_archive, period_or_422
+from domain.capabilities import Capability
 from domain.messages import Actor
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +40,7 @@ def ranking_page(request: Request, session: SessionDep,
 
 @router.get("/staff/officials/{name}", response_class=HTMLResponse)
 def official_page(request: Request, name: str, session: SessionDep) -> Response:
-    actor = page_actor(request, "credit_office", "supervisor", "admin")
+    actor = page_actor(request, Capability.read_official_reports)
     if not isinstance(actor, Actor):
         return actor
     if len(name) > 100:

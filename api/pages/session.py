@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import actor_from_token, session_id
 from api.pages.templating import templates
 from api.problems import Problem
+from domain.capabilities import Capability, may
 from domain.messages import Actor
 from domain.settings import get_settings
 
@@ -56,12 +57,12 @@ async def checked_form(request: Request) -> dict[str, str]:
     return form
 
 
-def page_actor(request: Request, *roles: str) -> Actor | Response:
-    """The signed-in staff member if they hold one of `roles`; else the login redirect or a 404 page."""
+def page_actor(request: Request, capability: Capability) -> Actor | Response:
+    """The signed-in staff member if their role has `capability`; else the login redirect or a 404 page."""
     actor = session_actor(request)
     if actor is None:
         return RedirectResponse("/login", status_code=303)
-    if actor.role not in roles:
+    if not may(actor.role, capability):
         return templates.TemplateResponse(request, "pages/not_found.html.j2", {"what": "页面"}, status_code=404)
     return actor
 

@@ -38,6 +38,7 @@ from api.problems import Problem
 from api.queries import department_names, local_iso
 from api.scope import reads_in_full
 from api.validation import CaseId
+from domain.capabilities import Capability, may
 from domain.messages import CASE_TYPE_ZH, Actor
 from store.models import DeadlineRow
 
@@ -105,9 +106,9 @@ def work_queue(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
 def _workspace_links(actor: Actor) -> list[tuple[str, str]]:
     """What this user may start from the workspace: registering cases, keeping calendars, users."""
     links = [(f"/staff/{c.kind}/new", c.label) for c in CREATE_FORMS.values() if c.open_to(actor.role)]
-    if actor.role in ("admin", "credit_office"):
+    if may(actor.role, Capability.keep_calendar):
         links.append(("/admin/calendar", "工作日历"))
-    if actor.role == "admin":
+    if may(actor.role, Capability.manage_accounts):
         links.append(("/admin", "单位与用户"))
     return links
 

@@ -1,0 +1,36 @@
+"""Who may do what outside a case (../shared/spec/processes.md §10): the one table the API's role checks, the
+staff and admin pages and the workspace links all read. Case actions have their own tables (domain/actions.py
+and each process's RULES); this is the rest — keeping calendars, accounts, reports, the notice log."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    keep_calendar = "keep_calendar"  # working-day overrides, State Council notices
+    manage_accounts = "manage_accounts"  # departments and staff accounts
+    read_all_cases = "read_all_cases"  # every case in full, every department
+    read_reports = "read_reports"  # the monitoring reports of the workspace
+    read_official_reports = "read_official_reports"  # the archived quarterly reports, audit of every case
+    read_notices = "read_notices"  # the outbox: who was told what, and failed deliveries
+    read_personal_data = "read_personal_data"  # an applicant's name and contact (never the department concerned)
+
+
+CAPABILITIES: dict[Capability, tuple[str, ...]] = {
+    Capability.keep_calendar: ("admin", "credit_office"),
+    Capability.manage_accounts: ("admin",),
+    Capability.read_all_cases: ("credit_office", "supervisor", "admin"),
+    Capability.read_reports: ("department", "credit_office", "supervisor", "admin"),
+    Capability.read_official_reports: ("credit_office", "supervisor", "admin"),
+    Capability.read_notices: ("admin", "credit_office"),
+    Capability.read_personal_data: ("credit_office", "supervisor"),
+}
+
+
+def roles_with(capability: Capability) -> tuple[str, ...]:
+    return CAPABILITIES[capability]
+
+
+def may(role: str | None, capability: Capability) -> bool:
+    return role is not None and role in CAPABILITIES[capability]
