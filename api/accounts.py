@@ -83,11 +83,6 @@ def _audit(session: Session, case_type: str, case_id: int, action: Event, by: st
                            action=action.value, actor=by, role=role, reason=reason, at=datetime.now(UTC), data=data))
 
 
-def user_out(u: User) -> dict[str, Any]:
-    return {"id": u.id, "username": u.username, "role": u.role, "role_label": ROLE_LABELS.get(u.role, u.role),
-            "department": u.department_code, "email": u.email, "active": u.active}
-
-
 def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.username))))
 

@@ -91,7 +91,7 @@ def _calendar_import(args: argparse.Namespace) -> int:
     if notice.citation:
         print(f"通知：{notice.citation}")
     for f in festivals(notice):
-        print(f"{f['festival']}：放假 {'；'.join(f['holidays']) or '无'}；调休上班 {'、'.join(f['workdays']) or '无'}")
+        print(f"{f.festival}：放假 {'；'.join(f.holidays) or '无'}；调休上班 {'、'.join(f.workdays) or '无'}")
     for problem in notice.problems:
         print(f"未能识别：第 {problem.line} 行“{problem.text}”——{problem.reason}", file=sys.stderr)
     if notice.errors():

@@ -11,8 +11,9 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.problems import Problem
-from api.queries import local_iso
 from api.routes.calendar import affected_by, start_reprojection
+from api.schemas.calendar import AffectedDeadline, Festival, NoticeImported, NoticePreview
+from api.schemas.common import local_at
 from domain.calendar import Override
 from domain.holiday_notice import HolidayNotice, NoticeDay, parse_notice
 from store.calendars import load_calendar, save_version
@@ -43,12 +44,12 @@ def _ranges(days: list[NoticeDay]) -> list[str]:
             f"{day_zh(r[0])}至{day_zh(r[-1], r[-1].year != r[0].year)}，共{len(r)}天" for r in out]
 
 
-def festivals(notice: HolidayNotice) -> list[dict[str, Any]]:
+def festivals(notice: HolidayNotice) -> list[Festival]:
     """The notice as the admin checks it: per festival, its holiday ranges and its adjusted working days."""
     names = list(dict.fromkeys(d.festival for d in notice.days))
-    return [{"festival": name,
-             "holidays": _ranges([d for d in notice.days if d.festival == name and not d.working]),
-             "workdays": [day_zh(d.day) for d in notice.days if d.festival == name and d.working]}
+    return [Festival(festival=name,
+                     holidays=_ranges([d for d in notice.days if d.festival == name and not d.working]),
+                     workdays=[day_zh(d.day) for d in notice.days if d.festival == name and d.working])
             for name in names]
 
 
@@ -58,20 +59,24 @@ def refuse_unless_importable(notice: HolidayNotice) -> None:
                       errors=[{"field": "text", "message": e} for e in notice.errors()])
 
 
-def preview(session: Session, text: str) -> dict[str, Any]:
+def check(session: Session, text: str) -> NoticePreview:
     """What the notice says and what it would move ("此变更将影响 N 个未到期时限"); saves nothing."""
     notice = parse_notice(text)
-    moved: list[dict[str, Any]] = []
+    moved: list[AffectedDeadline] = []
     if not notice.errors():
         candidate = load_calendar(session).with_changes(overrides(notice), [notice.year or 0])
         moved = affected_by(session, candidate)
-    return {"title": notice.title, "citation": notice.citation, "year": notice.year,
-            "holidays": [d.day.isoformat() for d in notice.days if not d.working],
-            "workdays": [d.day.isoformat() for d in notice.days if d.working],
-            "festivals": festivals(notice),
-            "problems": [p.model_dump() for p in notice.problems],
-            "other_lines": notice.other_lines, "errors": notice.errors(),
-            "affected": len(moved), "message": f"此变更将影响 {len(moved)} 个未到期时限", "deadlines": moved}
+    return NoticePreview(title=notice.title, citation=notice.citation, year=notice.year,
+                         holidays=[d.day for d in notice.days if not d.working],
+                         workdays=[d.day for d in notice.days if d.working],
+                         festivals=festivals(notice), problems=notice.problems,
+                         other_lines=notice.other_lines, errors=notice.errors(),
+                         affected=len(moved), message=f"此变更将影响 {len(moved)} 个未到期时限", deadlines=moved)
+
+
+def preview(session: Session, text: str) -> dict[str, Any]:
+    """The check as the admin page and the CLI read it."""
+    return check(session, text).model_dump(mode="json")
 
 
 def save(session: Session, notice: HolidayNotice, by: str) -> tuple[CalendarVersion, int]:
@@ -84,11 +89,11 @@ def save(session: Session, notice: HolidayNotice, by: str) -> tuple[CalendarVers
     return version, len(moved)
 
 
-async def import_notice(session: Session, client: Client, text: str, by: str) -> dict[str, Any]:
+async def import_notice(session: Session, client: Client, text: str, by: str) -> NoticeImported:
     notice = parse_notice(text)
     version, affected = save(session, notice, by)
     reprojection = await start_reprojection(client, version.id or 0)
-    return {"version": version.id, "title": notice.title, "reason": notice.citation, "year": notice.year,
-            "holidays": sum(not d.working for d in notice.days), "workdays": sum(d.working for d in notice.days),
-            "created_by": by, "created_at": local_iso(version.created_at), "affected": affected,
-            "reprojection": reprojection}
+    return NoticeImported(version=version.id, title=notice.title, reason=notice.citation, year=notice.year,
+                          holidays=sum(not d.working for d in notice.days),
+                          workdays=sum(d.working for d in notice.days), created_by=by,
+                          created_at=local_at(version.created_at), affected=affected, reprojection=reprojection)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel import Session
 from temporalio.client import (
     WorkflowExecutionStatus,
@@ -126,13 +127,15 @@ def state_reader(session: Session, row: Any) -> StateReader:
 
 
 async def send_update(session: Session, row: Any, handle: WorkflowHandle, update: Any, arg: Any, key: str | None,
-                      caller: str) -> dict[str, Any]:
+                      caller: str) -> BaseModel:
     """Send an action on `row`'s case. An Idempotency-Key becomes the Update id, scoped to caller and action, so a
-    repeat returns the first outcome; the same key with another body is refused (422)."""
+    repeat returns the first outcome; the same key with another body is refused (422). The answer is the workflow's
+    view of the case (CommitmentView, RecordView, ...), the response model of the action's route."""
     if key:
         body = arg.model_dump(mode="json", exclude={"actor"})
         claim_action_key(session, caller, f"{handle.id}:{update.__name__}", key, body)
     update_id = f"{caller}:{update.__name__}:{key or uuid.uuid4().hex}"
     release(session)
     view = await run_update(handle, update, arg, update_id=update_id, read_state=state_reader(session, row))
-    return view.model_dump(mode="json")
+    assert isinstance(view, BaseModel)
+    return view

@@ -16,7 +16,15 @@ from api.auth import require
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem
-from api.queries import local_iso
+from api.schemas.calendar import (
+    AffectedDeadline,
+    CalendarPreview,
+    ComputedDeadline,
+    OverrideCreated,
+    OverrideOut,
+    Reprojection,
+)
+from api.schemas.common import Page, local, local_at
 from api.validation import Reason
 from domain.calendar import Override, WorkingCalendar
 from domain.deadlines import DeadlineSpec, deadline_moved, project
@@ -36,10 +44,10 @@ def _supported_year(value: date) -> date:
 Editor = Annotated[Actor, Depends(require("admin", "credit_office"))]
 
 
-@router.get("/deadline")
+@router.get("/deadline", response_model=ComputedDeadline)
 def deadline(session: SessionDep, start: Annotated[date, AfterValidator(_supported_year)],
              working_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
-             natural_days: Annotated[int | None, Query(ge=0, le=3650)] = None) -> dict[str, Any]:
+             natural_days: Annotated[int | None, Query(ge=0, le=3650)] = None) -> ComputedDeadline:
     if (working_days is None) == (natural_days is None):
         raise Problem(422, "须给出 working_days 或 natural_days 之一",
                       errors=[{"field": "working_days", "message": "须给出 working_days 或 natural_days 之一"}])
@@ -48,9 +56,9 @@ def deadline(session: SessionDep, start: Annotated[date, AfterValidator(_support
         d = cal.add_working_days(start, working_days, basis="按工作日计算", start_event="起算日")
     else:
         d = cal.add_natural_days(start, natural_days or 0, basis="按自然日计算（民法典第203条）", start_event="起算日")
-    return {"start": start.isoformat(), "working_days": working_days, "natural_days": natural_days,
-            "due_date": d.due_date.isoformat(), "due_at": d.due_at.isoformat(), "provisional": d.provisional,
-            "receipt": d.receipt.model_dump(mode="json"), "receipt_text": d.receipt.summary_zh()}
+    return ComputedDeadline(start=start, working_days=working_days, natural_days=natural_days, due_date=d.due_date,
+                            due_at=d.due_at, provisional=d.provisional, receipt=d.receipt,
+                            receipt_text=d.receipt.summary_zh())
 
 
 class OverrideIn(BaseModel):
@@ -67,19 +75,20 @@ def require_reason(body: OverrideIn) -> None:
                       errors=[{"field": "reason", "message": "必填（如国务院办公厅通知文号）"}])
 
 
-@router.get("/overrides")
+# A dict for the admin calendar page, which reads this endpoint; FastAPI checks it against the model.
+@router.get("/overrides", response_model=Page[OverrideOut])
 def overrides(session: SessionDep, actor: Editor) -> dict[str, Any]:
-    items = [{"version": v.id, "date": o.day.isoformat(), "kind": "workday" if o.working else "holiday",
-              "reason": o.reason, "created_by": v.created_by, "created_at": local_iso(v.created_at)}
+    items = [OverrideOut(version=v.id, date=o.day, kind="workday" if o.working else "holiday", reason=o.reason,
+                         created_by=v.created_by, created_at=local_at(v.created_at))
              for o, v in list_overrides(session)]
-    items += [{"version": v.id, "date": f"{y.year}-01-01", "kind": "year_confirmed", "reason": y.reason,
-               "created_by": v.created_by, "created_at": local_iso(v.created_at)}
+    items += [OverrideOut(version=v.id, date=date(y.year, 1, 1), kind="year_confirmed", reason=y.reason,
+                          created_by=v.created_by, created_at=local_at(v.created_at))
               for y, v in list_confirmed_years(session)]
-    items.sort(key=lambda i: int(i["version"] or 0), reverse=True)
-    return {"items": items, "total": len(items), "page": 1, "page_size": len(items)}
+    items.sort(key=lambda i: i.version or 0, reverse=True)
+    return Page[OverrideOut].whole(items).model_dump(mode="json")
 
 
-def affected_deadlines(session: Session, proposed: OverrideIn) -> list[dict[str, Any]]:
+def affected_deadlines(session: Session, proposed: OverrideIn) -> list[AffectedDeadline]:
     """Open deadlines whose due date would move if `proposed` were added."""
     current = load_calendar(session)
     if proposed.kind == "year_confirmed":
@@ -90,7 +99,7 @@ def affected_deadlines(session: Session, proposed: OverrideIn) -> list[dict[str,
     return affected_by(session, candidate)
 
 
-def affected_by(session: Session, candidate: WorkingCalendar) -> list[dict[str, Any]]:
+def affected_by(session: Session, candidate: WorkingCalendar) -> list[AffectedDeadline]:
     """Open deadlines that would move (a new date, or 暂定 set or cleared) on `candidate`."""
     current = load_calendar(session)
     moved = []
@@ -99,16 +108,18 @@ def affected_by(session: Session, candidate: WorkingCalendar) -> list[dict[str, 
         spec = DeadlineSpec.model_validate(row.spec)
         before, after = project(spec, current), project(spec, candidate)
         if deadline_moved(before, after):
-            moved.append({"case_type": row.case_type, "case_id": row.case_id, "key": row.key, "label": row.label,
-                          "department": row.department_code, "old_due_date": before.due_date.isoformat(),
-                          "new_due_date": after.due_date.isoformat(), "provisional": after.provisional})
+            moved.append(AffectedDeadline(case_type=row.case_type, case_id=row.case_id, key=row.key, label=row.label,
+                                          department=row.department_code, old_due_date=before.due_date,
+                                          new_due_date=after.due_date, provisional=after.provisional))
     return moved
 
 
-@router.post("/preview")
+# A dict for the admin calendar page, which reads this endpoint; FastAPI checks it against the model.
+@router.post("/preview", response_model=CalendarPreview)
 def preview(body: OverrideIn, session: SessionDep, actor: Editor) -> dict[str, Any]:
     moved = affected_deadlines(session, body)
-    return {"affected": len(moved), "message": f"此变更将影响 {len(moved)} 个未到期时限", "deadlines": moved}
+    return CalendarPreview(affected=len(moved), message=f"此变更将影响 {len(moved)} 个未到期时限",
+                           deadlines=moved).model_dump(mode="json")
 
 
 async def start_reprojection(client: Client, version: int) -> str:
@@ -122,16 +133,16 @@ async def start_reprojection(client: Client, version: int) -> str:
     return workflow_id
 
 
-@router.get("/reprojections/{version}")
+@router.get("/reprojections/{version}", response_model=Reprojection)
 async def reprojection_progress(version: Annotated[int, Path(ge=1, le=2**31 - 1)], client: ClientDep,
-                                actor: Editor) -> dict[str, Any]:
+                                actor: Editor) -> Reprojection:
     """How far the re-planning of a calendar version has come: the batch, the cases woken so far and the
     cases still to be woken (each the day before its first moved event)."""
     progress = await reprojection_status(client, version)
     if progress is None:
         raise Problem(404, f"日历版本 {version} 没有重新计算任务")
-    return {**progress.model_dump(mode="json"), "next_wake_at": local_iso(progress.next_wake_at),
-            "reprojection": calendar_change_id(version)}
+    return Reprojection(**{**progress.model_dump(), "next_wake_at": local(progress.next_wake_at)},
+                        reprojection=calendar_change_id(version))
 
 
 async def reprojection_status(client: Client, version: int) -> CalendarChangeProgress | None:
@@ -145,7 +156,7 @@ async def reprojection_status(client: Client, version: int) -> CalendarChangePro
         raise
 
 
-@router.post("/overrides", status_code=201)
+@router.post("/overrides", status_code=201, response_model=OverrideCreated)
 async def add(body: OverrideIn, session: SessionDep, client: ClientDep, actor: Editor,
               idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
     require_reason(body)
@@ -159,8 +170,8 @@ async def add(body: OverrideIn, session: SessionDep, client: ClientDep, actor: E
                                    datetime.now(UTC))
         session.commit()
         reprojection = await start_reprojection(client, version.id or 0)
-        return 201, {"version": version.id, "date": body.date.isoformat(), "kind": body.kind,
-                     "reason": body.reason, "created_by": actor.username, "created_at": local_iso(version.created_at),
-                     "affected": len(moved), "reprojection": reprojection}
+        return 201, OverrideCreated(version=version.id, date=body.date, kind=body.kind, reason=body.reason,
+                                    created_by=actor.username, created_at=local_at(version.created_at),
+                                    affected=len(moved), reprojection=reprojection)
 
     return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)

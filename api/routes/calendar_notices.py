@@ -10,8 +10,9 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
-from api.notice_import import import_notice, preview
+from api.notice_import import check, import_notice
 from api.routes.calendar import Editor
+from api.schemas.calendar import NoticeImported, NoticePreview
 from api.validation import plain_text
 
 router = APIRouter(prefix="/api/calendar/notices", tags=["calendar"])
@@ -22,14 +23,14 @@ class NoticeIn(BaseModel):
                     AfterValidator(plain_text)]
 
 
-@router.post("/preview")
-def notice_preview(body: NoticeIn, session: SessionDep, actor: Editor) -> dict[str, Any]:
+@router.post("/preview", response_model=NoticePreview)
+def notice_preview(body: NoticeIn, session: SessionDep, actor: Editor) -> NoticePreview:
     """Every holiday and adjusted working day read from the notice, what could not be read, and the open
     deadlines the import would move. Saves nothing."""
-    return preview(session, body.text)
+    return check(session, body.text)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=NoticeImported)
 async def notice_save(body: NoticeIn, session: SessionDep, client: ClientDep, actor: Editor,
                       idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
     """One calendar version citing the notice, holding all its days and confirming its year (no longer 暂定);

@@ -16,33 +16,37 @@ from api.authorize import authorize
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
-from api.queries import deadlines_of, history_of, local_iso, paginate, profile_info
-from api.services.citizen import (
-    ComplaintIn,
-    ObjectionIn,
-    code_mail_task,
-    complaint_status,
-    file_complaint,
-    file_objection,
-    find_by_code,
-    objection_status,
+from api.schemas.citizens import (
+    ComplaintFiled,
+    ComplaintListItem,
+    ComplaintStaffView,
+    ComplaintStatus,
+    ObjectionFiled,
+    ObjectionListItem,
+    ObjectionStaffView,
+    ObjectionStatus,
+    TrackedCase,
 )
+from api.schemas.common import Page
+from api.services.citizen import ComplaintIn, ObjectionIn, code_mail_task, file_complaint, file_objection, find_by_code
 from api.temporal_errors import send_update
 from api.validation import CaseId, LongText, Reason, Title
-from domain.complaint import COMPLAINT_RULES, COMPLAINT_STATES_ZH, ComplaintAction
+from domain.complaint import COMPLAINT_RULES, ComplaintAction
 from domain.messages import (
     AcceptanceIn,
     Actor,
+    ComplaintView,
     FeedbackIn,
     FindingIn,
     ObjectionDecisionIn,
+    ObjectionView,
     ResponseIn,
     ReviewIn,
     SupplementIn,
     TriageIn,
     WithdrawalIn,
 )
-from domain.objection import OBJECTION_RULES, OBJECTION_STATES_ZH, ObjectionAction
+from domain.objection import OBJECTION_RULES, ObjectionAction
 from store.models import Complaint, Department, Objection
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -113,14 +117,14 @@ class TrackBody(BaseModel):
     code: str = Field(min_length=1, max_length=100, description="查询码，大小写和短横线、空格均可")
 
 
-@router.post("/api/track")
-def track_by_body(request: Request, body: TrackBody, session: SessionDep) -> dict[str, Any]:
+@router.post("/api/track", response_model=TrackedCase)
+def track_by_body(request: Request, body: TrackBody, session: SessionDep) -> ObjectionStatus | ComplaintStatus:
     """Status of the objection or complaint of a tracking code sent in the body, so that it never appears in a
     URL (access logs, Referer). Same answer as the GET …/track/{tracking_code} endpoints, with `kind`."""
     objection = find_by_code(session, Objection, body.code)
     if objection is not None:
-        return objection_status(session, objection)  # type: ignore[arg-type]
-    return complaint_status(session, _by_code(request, session, Complaint, body.code))
+        return ObjectionStatus.build(session, objection)  # type: ignore[arg-type]
+    return ComplaintStatus.build(session, _by_code(request, session, Complaint, body.code))
 
 
 # --- objections ----------------------------------------------------------------------------------------
@@ -162,105 +166,97 @@ def _staff_rows(session: Session, actor: Actor, model: type[Objection] | type[Co
     return list(session.exec(query.order_by(col(model.id).desc())))
 
 
-@router.post("/api/objections", status_code=201)
+@router.post("/api/objections", status_code=201, response_model=ObjectionFiled)
 async def create_objection(request: Request, body: ObjectionIn, session: SessionDep, client: ClientDep,
                            idempotency_key: IdemKey = None) -> Any:
     return await _file_publicly(request, body, idempotency_key, lambda: file_objection(session, client, body))
 
 
-@router.get("/api/objections/track/{tracking_code}")
-def track_objection(request: Request, tracking_code: str, session: SessionDep) -> dict[str, Any]:
-    return objection_status(session, _by_code(request, session, Objection, tracking_code))
+@router.get("/api/objections/track/{tracking_code}", response_model=ObjectionStatus)
+def track_objection(request: Request, tracking_code: str, session: SessionDep) -> ObjectionStatus:
+    return ObjectionStatus.build(session, _by_code(request, session, Objection, tracking_code))
 
 
-@router.post("/api/objections/track/{tracking_code}/supplement")
+@router.post("/api/objections/track/{tracking_code}/supplement", response_model=ObjectionView)
 async def supplement(request: Request, tracking_code: str, body: SupplementBody, session: SessionDep,
-                     client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                     client: ClientDep, idempotency_key: IdemKey = None) -> ObjectionView:
     row = _by_code(request, session, Objection, tracking_code)
-    return await _act(session, client, row, ObjectionWorkflow.supplement,
+    return await _objection_act(session, client, row, ObjectionWorkflow.supplement,
                              SupplementIn(material=body.material), idempotency_key, "applicant")
 
 
-@router.post("/api/objections/track/{tracking_code}/withdrawal")
+@router.post("/api/objections/track/{tracking_code}/withdrawal", response_model=ObjectionView)
 async def withdraw(request: Request, tracking_code: str, body: WithdrawalBody, session: SessionDep,
-                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                   client: ClientDep, idempotency_key: IdemKey = None) -> ObjectionView:
     row = _by_code(request, session, Objection, tracking_code)
-    return await _act(session, client, row, ObjectionWorkflow.withdraw,
+    return await _objection_act(session, client, row, ObjectionWorkflow.withdraw,
                              WithdrawalIn(reason=body.reason), idempotency_key, "applicant")
 
 
 async def _act(session: Session, client: Client, row: Objection | Complaint, update: Any, arg: Any,
-               key: str | None, caller: str) -> dict[str, Any]:
+               key: str | None, caller: str) -> BaseModel:
     """An action on an objection or complaint: the Update of its workflow (`objection-{id}`, `complaint-{id}`)."""
     kind = "objection" if isinstance(row, Objection) else "complaint"
     return await send_update(session, row, client.get_workflow_handle(f"{kind}-{row.id}"), update, arg, key, caller)
+
+
+async def _objection_act(session: Session, client: Client, row: Objection, update: Any, arg: Any, key: str | None,
+                         caller: str) -> ObjectionView:
+    return ObjectionView.model_validate(await _act(session, client, row, update, arg, key, caller))
+
+
+async def _complaint_act(session: Session, client: Client, row: Complaint, update: Any, arg: Any, key: str | None,
+                         caller: str) -> ComplaintView:
+    return ComplaintView.model_validate(await _act(session, client, row, update, arg, key, caller))
 
 
 def _objection_for_staff(session: Session, objection_id: int, actor: Actor) -> Objection:
     return _for_staff(session, Objection, objection_id, actor, "异议")
 
 
-PERSONAL_DATA_ROLES = ("credit_office", "supervisor")  # never the department concerned (no retaliation), nor admins
-
-
-def _objection_staff_view(session: Session, row: Objection, actor: Actor) -> dict[str, Any]:
-    assert row.id is not None
-    personal = actor.role in PERSONAL_DATA_ROLES
-    return {"id": row.id, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state],
-            "target": {"type": row.target_type, "id": row.target_id}, "department": row.department_code,
-            "applicant_name": row.applicant_name if personal else None,
-            "applicant_email": row.applicant_email if personal else None,
-            "applicant_phone": row.applicant_phone if personal else None, "claim": row.claim, "reasons": row.reasons,
-            "supplements": row.supplements or [], "finding": row.finding, "department_late": row.department_late,
-            "outcome": row.outcome, "decision_reason": row.decision_reason, "correction": row.correction,
-            "submitted_at": local_iso(row.created_at), "profile": profile_info(row.profile_name, row.profile_version),
-            "deadlines": deadlines_of(session, "objection", row.id),
-            "history": history_of(session, "objection", row.id)}
-
-
-@router.get("/api/objections")
+@router.get("/api/objections", response_model=Page[ObjectionListItem])
 def list_objections(session: SessionDep, actor: CurrentActor, state: str | None = None,
                     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> Page[ObjectionListItem]:
     rows = _staff_rows(session, actor, Objection, state)
-    items = [{"id": r.id, "state": r.state, "state_label": OBJECTION_STATES_ZH[r.state], "target_type": r.target_type,
-              "target_id": r.target_id, "department": r.department_code, "department_late": r.department_late,
-              "submitted_at": local_iso(r.created_at)} for r in rows]
-    return paginate(items, page, page_size)
+    return Page[ObjectionListItem].of([ObjectionListItem.of(r) for r in rows], page, page_size)
 
 
-@router.get("/api/objections/{objection_id}")
+# A dict for the staff pages, which read this endpoint (api/pages/staff_actions.py); FastAPI checks it
+# against the model.
+@router.get("/api/objections/{objection_id}", response_model=ObjectionStaffView)
 def get_objection(objection_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
-    return _objection_staff_view(session, _objection_for_staff(session, objection_id, actor), actor)
+    row = _objection_for_staff(session, objection_id, actor)
+    return ObjectionStaffView.build(session, row, actor.role).model_dump(mode="json")
 
 
-@router.post("/api/objections/{objection_id}/acceptance")
+@router.post("/api/objections/{objection_id}/acceptance", response_model=ObjectionView)
 async def accept(objection_id: CaseId, body: AcceptanceBody, session: SessionDep, client: ClientDep,
-                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> ObjectionView:
     row = _objection_for_staff(session, objection_id, actor)
     authorize(OBJECTION_RULES, ObjectionAction.accept, actor, row.department_code)
-    return await _act(session, client, row, ObjectionWorkflow.accept,
+    return await _objection_act(session, client, row, ObjectionWorkflow.accept,
                              AcceptanceIn(actor=actor, accepted=body.accepted, needs_supplement=body.needs_supplement,
                                           reason=body.reason), idempotency_key, actor.username)
 
 
-@router.post("/api/objections/{objection_id}/verification")
+@router.post("/api/objections/{objection_id}/verification", response_model=ObjectionView)
 async def verify(objection_id: CaseId, body: FindingBody, session: SessionDep, client: ClientDep,
-                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> ObjectionView:
     row = _objection_for_staff(session, objection_id, actor)
     authorize(OBJECTION_RULES, ObjectionAction.verify, actor, row.department_code)
-    return await _act(session, client, row, ObjectionWorkflow.verify,
+    return await _objection_act(session, client, row, ObjectionWorkflow.verify,
                              FindingIn(actor=actor, finding=body.finding), idempotency_key, actor.username)
 
 
-@router.post("/api/objections/{objection_id}/decision")
+@router.post("/api/objections/{objection_id}/decision", response_model=ObjectionView)
 async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, client: ClientDep,
-                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> ObjectionView:
     row = _objection_for_staff(session, objection_id, actor)
     authorize(OBJECTION_RULES, ObjectionAction.decide, actor, row.department_code)
     if body.outcome == "corrected" and not body.correction:
         raise field_error("correction", "更正决定须写明更正内容")
-    return await _act(session, client, row, ObjectionWorkflow.decide,
+    return await _objection_act(session, client, row, ObjectionWorkflow.decide,
                              ObjectionDecisionIn(actor=actor, outcome=body.outcome, reason=body.reason,
                                                  correction=body.correction),
                              idempotency_key, actor.username)
@@ -269,22 +265,22 @@ async def decide(objection_id: CaseId, body: DecisionBody, session: SessionDep, 
 # --- complaints ----------------------------------------------------------------------------------------
 
 
-@router.post("/api/complaints", status_code=201)
+@router.post("/api/complaints", status_code=201, response_model=ComplaintFiled)
 async def create_complaint(request: Request, body: ComplaintIn, session: SessionDep, client: ClientDep,
                            idempotency_key: IdemKey = None) -> Any:
     return await _file_publicly(request, body, idempotency_key, lambda: file_complaint(session, client, body))
 
 
-@router.get("/api/complaints/track/{tracking_code}")
-def track_complaint(request: Request, tracking_code: str, session: SessionDep) -> dict[str, Any]:
-    return complaint_status(session, _by_code(request, session, Complaint, tracking_code))
+@router.get("/api/complaints/track/{tracking_code}", response_model=ComplaintStatus)
+def track_complaint(request: Request, tracking_code: str, session: SessionDep) -> ComplaintStatus:
+    return ComplaintStatus.build(session, _by_code(request, session, Complaint, tracking_code))
 
 
-@router.post("/api/complaints/track/{tracking_code}/feedback")
+@router.post("/api/complaints/track/{tracking_code}/feedback", response_model=ComplaintView)
 async def feedback(request: Request, tracking_code: str, body: FeedbackBody, session: SessionDep,
-                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                   client: ClientDep, idempotency_key: IdemKey = None) -> ComplaintView:
     row = _by_code(request, session, Complaint, tracking_code)
-    return await _act(session, client, row, ComplaintWorkflow.feedback,
+    return await _complaint_act(session, client, row, ComplaintWorkflow.feedback,
                              FeedbackIn(satisfied=body.satisfied, comment=body.comment), idempotency_key,
                              "complainant")
 
@@ -293,55 +289,50 @@ def _complaint_for_staff(session: Session, complaint_id: int, actor: Actor) -> C
     return _for_staff(session, Complaint, complaint_id, actor, "投诉")
 
 
-@router.get("/api/complaints")
+@router.get("/api/complaints", response_model=Page[ComplaintListItem])
 def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None = None,
                     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+                    page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> Page[ComplaintListItem]:
     rows = _staff_rows(session, actor, Complaint, state)
-    items = [{"id": r.id, "state": r.state, "state_label": COMPLAINT_STATES_ZH[r.state], "subject": r.subject,
-              "department": r.department_code, "anonymous": r.complainant_name is None,
-              "submitted_at": local_iso(r.created_at)} for r in rows]
-    return paginate(items, page, page_size)
+    return Page[ComplaintListItem].of([ComplaintListItem.of(r) for r in rows], page, page_size)
 
 
-@router.get("/api/complaints/{complaint_id}")
+# A dict for the staff pages, which read this endpoint (api/pages/staff_actions.py); FastAPI checks it
+# against the model.
+@router.get("/api/complaints/{complaint_id}", response_model=ComplaintStaffView)
 def get_complaint(complaint_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = _complaint_for_staff(session, complaint_id, actor)
-    personal = actor.role in PERSONAL_DATA_ROLES
-    return {**complaint_status(session, row), "description": row.description, "topic": row.topic,
-            "commitment_id": row.commitment_id, "complainant_name": row.complainant_name if personal else None,
-            "complainant_email": row.complainant_email if personal else None,
-            "history": history_of(session, "complaint", complaint_id)}
+    return ComplaintStaffView.build(session, row, actor.role).model_dump(mode="json")
 
 
-@router.post("/api/complaints/{complaint_id}/triage")
+@router.post("/api/complaints/{complaint_id}/triage", response_model=ComplaintView)
 async def triage(complaint_id: CaseId, body: TriageBody, session: SessionDep, client: ClientDep,
-                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> ComplaintView:
     row = _complaint_for_staff(session, complaint_id, actor)
     authorize(COMPLAINT_RULES, ComplaintAction.triage, actor, row.department_code)
     if body.department and session.get(Department, body.department) is None:
         raise field_error("department", f"单位 {body.department} 不存在")
-    return await _act(session, client, row, ComplaintWorkflow.triage,
+    return await _complaint_act(session, client, row, ComplaintWorkflow.triage,
                              TriageIn(actor=actor, dismiss=body.dismiss, department=body.department,
                                       reason=body.reason),
                              idempotency_key, actor.username)
 
 
-@router.post("/api/complaints/{complaint_id}/response")
+@router.post("/api/complaints/{complaint_id}/response", response_model=ComplaintView)
 async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep, client: ClientDep,
-                  actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                  actor: CurrentActor, idempotency_key: IdemKey = None) -> ComplaintView:
     row = _complaint_for_staff(session, complaint_id, actor)
     authorize(COMPLAINT_RULES, ComplaintAction.respond, actor, row.department_code)
-    return await _act(session, client, row, ComplaintWorkflow.respond,
+    return await _complaint_act(session, client, row, ComplaintWorkflow.respond,
                              ResponseIn(actor=actor, response=body.response, evidence=body.evidence),
                              idempotency_key, actor.username)
 
 
-@router.post("/api/complaints/{complaint_id}/review")
+@router.post("/api/complaints/{complaint_id}/review", response_model=ComplaintView)
 async def review(complaint_id: CaseId, body: ReviewBody, session: SessionDep, client: ClientDep,
-                 actor: CurrentActor, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                 actor: CurrentActor, idempotency_key: IdemKey = None) -> ComplaintView:
     row = _complaint_for_staff(session, complaint_id, actor)
     authorize(COMPLAINT_RULES, ComplaintAction.review, actor, row.department_code)
-    return await _act(session, client, row, ComplaintWorkflow.review,
+    return await _complaint_act(session, client, row, ComplaintWorkflow.review,
                              ReviewIn(actor=actor, substantiated=body.substantiated, reason=body.reason,
                                       severity=body.severity), idempotency_key, actor.username)

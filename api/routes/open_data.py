@@ -10,12 +10,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep
 from api.problems import Problem
 from api.queries import commitment_summary, department_names, record_summary
+from api.schemas.common import Listing
+from api.schemas.open_data import OpenCommitment, OpenRecord
 from domain.csv_export import csv_bytes
 from domain.events import PUBLIC_EVENTS, Event
 from domain.messages import CASE_TYPE_ZH
@@ -52,10 +54,10 @@ def commitments_csv(session: SessionDep) -> Response:
     return _csv(public_commitments(session), COMMITMENT_FIELDS, "commitments")
 
 
-@router.get("/open-data/commitments.json")
-def commitments_json(session: SessionDep) -> JSONResponse:
-    items = public_commitments(session)
-    return JSONResponse({"items": items, "total": len(items)})
+@router.get("/open-data/commitments.json", response_model=Listing[OpenCommitment])
+def commitments_json(session: SessionDep) -> Listing[OpenCommitment]:
+    items = [OpenCommitment.model_validate(i) for i in public_commitments(session)]
+    return Listing[OpenCommitment](items=items, total=len(items))
 
 
 @router.get("/open-data/records.csv")
@@ -63,10 +65,10 @@ def records_csv(session: SessionDep) -> Response:
     return _csv(public_records(session), RECORD_FIELDS, "records")
 
 
-@router.get("/open-data/records.json")
-def records_json(session: SessionDep) -> JSONResponse:
-    items = public_records(session)
-    return JSONResponse({"items": items, "total": len(items)})
+@router.get("/open-data/records.json", response_model=Listing[OpenRecord])
+def records_json(session: SessionDep) -> Listing[OpenRecord]:
+    items = [OpenRecord.model_validate(i) for i in public_records(session)]
+    return Listing[OpenRecord](items=items, total=len(items))
 
 
 def _atom_time(at: datetime) -> str:

@@ -17,7 +17,9 @@ from api.authorize import authorize, authorize_create
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
-from api.queries import department_names, list_records, record_detail, record_summary, record_tombstone
+from api.queries import department_names, list_records, record_detail, record_tombstone
+from api.schemas.common import Page
+from api.schemas.records import RecordCreated, RecordDetail, RecordSummary, RecordTombstone, summary_fields
 from api.scope import reads_in_full
 from api.services.record import record_workflow_id, start_record
 from api.temporal_errors import send_update
@@ -26,6 +28,7 @@ from domain.messages import (
     Actor,
     ExplanationIn,
     MitigationIn,
+    RecordView,
     RectificationDueIn,
     RectificationIn,
     RectificationVerdict,
@@ -109,13 +112,13 @@ def _authorized(session: Session, record_id: CaseId, actor: Actor, action: Recor
 
 
 async def _update(session: Session, client: ClientDep, row: Record, update: Any, arg: Any,
-                  key: str | None) -> dict[str, Any]:
+                  key: str | None) -> RecordView:
     assert row.id is not None
-    return await send_update(session, row, client.get_workflow_handle(record_workflow_id(row.id)), update, arg, key,
-                             arg.actor.username)
+    return RecordView.model_validate(await send_update(
+        session, row, client.get_workflow_handle(record_workflow_id(row.id)), update, arg, key, arg.actor.username))
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=RecordCreated)
 async def create_record(body: RecordCreate, actor: CurrentActor, session: SessionDep, client: ClientDep,
                         idempotency_key: IdemKey = None) -> Any:
     authorize_create(RULES, actor, body.subject_department)
@@ -140,26 +143,29 @@ async def create_record(body: RecordCreate, actor: CurrentActor, session: Sessio
             session.delete(row)
             session.commit()
             raise Problem(503, "流程引擎暂不可用，记录未保存，请稍后重试") from None
-        return 201, {**record_summary(row, department_names(session)), "url": f"/api/records/{row.id}"}
+        return 201, RecordCreated(**summary_fields(row, department_names(session)), url=f"/api/records/{row.id}")
 
     return await idempotent(idempotency_key, actor.username, body.model_dump(mode="json"), create)
 
 
 # Async on purpose: the page query and the (briefly cached) count take about a millisecond, less than the
 # thread hop a sync endpoint costs under load (bench/public_list_vs_bare.py: 0.17 → 0.38 of a bare endpoint).
-@router.get("")
+@router.get("", response_model=Page[RecordSummary])
 async def get_records(session: SessionDep, actor: OptionalActor, department: str | None = None,
                       state: str | None = None, severity: str | None = None,
                       q: Annotated[str | None, Query(max_length=100)] = None,
                       page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                      page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+                      page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> Page[RecordSummary]:
     rows, total = list_records(session, actor, department=department, state=state, severity=severity, q=q,
                                page=page, page_size=page_size)
     names = department_names(session)
-    return {"items": [record_summary(r, names) for r in rows], "total": total, "page": page, "page_size": page_size}
+    return Page[RecordSummary](items=[RecordSummary.of(r, names) for r in rows], total=total, page=page,
+                               page_size=page_size)
 
 
-@router.get("/{record_id}")
+# A dict for the staff pages, which read this endpoint (api/pages/staff_actions.py); FastAPI checks it
+# against the model.
+@router.get("/{record_id}", response_model=RecordDetail | RecordTombstone)
 def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
     row = _record(session, record_id)
     staff = reads_in_full(actor, row.department_code)
@@ -170,26 +176,26 @@ def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> 
     return record_detail(session, row, staff=staff)
 
 
-@router.post("/{record_id}/explanation")
+@router.post("/{record_id}/explanation", response_model=RecordView)
 async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
-                  client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                  client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.explain)
     return await _update(session, client, row, RecordWorkflow.explain,
                          ExplanationIn(actor=actor, explanation=body.explanation), idempotency_key)
 
 
-@router.post("/{record_id}/rectification")
+@router.post("/{record_id}/rectification", response_model=RecordView)
 async def rectification(record_id: CaseId, body: RectificationBody, actor: CurrentActor, session: SessionDep,
-                        client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                        client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.submit_rectification)
     return await _update(session, client, row, RecordWorkflow.submit_rectification,
                          RectificationIn(actor=actor, description=body.description, evidence=body.evidence),
                          idempotency_key)
 
 
-@router.post("/{record_id}/repair")
+@router.post("/{record_id}/repair", response_model=RecordView)
 async def repair(record_id: CaseId, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
-                 idempotency_key: IdemKey = None) -> dict[str, Any]:
+                 idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.request_repair)
     return await _update(session, client, row, RecordWorkflow.request_repair,
                          RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence),
@@ -204,43 +210,43 @@ def _yes(body: DecisionBody, name: str) -> bool:
     return body.yes
 
 
-@router.post("/{record_id}/rectification-verification")
+@router.post("/{record_id}/rectification-verification", response_model=RecordView)
 async def verify_rectification(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
-                               client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                               client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.verify_rectification)
     return await _update(session, client, row, RecordWorkflow.verify_rectification,
                          RectificationVerdict(actor=actor, accepted=_yes(body, "accepted"), reason=body.reason),
                          idempotency_key)
 
 
-@router.post("/{record_id}/repair-decision")
+@router.post("/{record_id}/repair-decision", response_model=RecordView)
 async def decide_repair(record_id: CaseId, body: DecisionBody, actor: CurrentActor, session: SessionDep,
-                        client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                        client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.decide_repair)
     return await _update(session, client, row, RecordWorkflow.decide_repair,
                          RepairDecision(actor=actor, approved=_yes(body, "approved"), reason=body.reason),
                          idempotency_key)
 
 
-@router.post("/{record_id}/mitigation")
+@router.post("/{record_id}/mitigation", response_model=RecordView)
 async def mitigation(record_id: CaseId, body: MitigationBody, actor: CurrentActor, session: SessionDep,
-                     client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                     client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.mitigate)
     return await _update(session, client, row, RecordWorkflow.mitigate,
                          MitigationIn(actor=actor, effect=body.effect, reason=body.reason), idempotency_key)
 
 
-@router.post("/{record_id}/severity")
+@router.post("/{record_id}/severity", response_model=RecordView)
 async def severity(record_id: CaseId, body: SeverityBody, actor: CurrentActor, session: SessionDep,
-                   client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                   client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.classify)
     return await _update(session, client, row, RecordWorkflow.classify,
                          SeverityIn(actor=actor, severity=body.severity, reason=body.reason), idempotency_key)
 
 
-@router.post("/{record_id}/rectification-deadline")
+@router.post("/{record_id}/rectification-deadline", response_model=RecordView)
 async def rectification_deadline(record_id: CaseId, body: DueBody, actor: CurrentActor, session: SessionDep,
-                                 client: ClientDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
+                                 client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.set_rectification_due)
     return await _update(session, client, row, RecordWorkflow.set_rectification_due,
                          RectificationDueIn(actor=actor, due_date=body.due_date, reason=body.reason), idempotency_key)

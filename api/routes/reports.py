@@ -12,7 +12,10 @@ from activities.report import department_report, report_csv
 from api.auth import require
 from api.deps import SessionDep
 from api.problems import field_error
-from api.queries import commitment_summary, department_names, record_summary
+from api.queries import department_names
+from api.schemas.commitments import CommitmentSummary
+from api.schemas.records import RecordSummary
+from api.schemas.reports import ArchiveSummary, DepartmentReport, OfficialArchive
 from api.validation import today_local
 from domain.messages import Actor
 from domain.report import Period, parse_period, quarter_of
@@ -32,10 +35,10 @@ def period_or_422(text: str | None) -> Period:
         raise field_error("period", str(err)) from None
 
 
-@router.get("/api/reports/departments")
-def departments_report(session: SessionDep, actor: Staff, period: PeriodParam = None) -> dict[str, Any]:
+@router.get("/api/reports/departments", response_model=DepartmentReport)
+def departments_report(session: SessionDep, actor: Staff, period: PeriodParam = None) -> DepartmentReport:
     """Figures per department for the period, ranked; `formula` states how the score is computed."""
-    return department_report(session, period_or_422(period))
+    return DepartmentReport.model_validate(department_report(session, period_or_422(period)))
 
 
 @router.get("/api/reports/departments.csv")
@@ -45,20 +48,26 @@ def departments_report_csv(session: SessionDep, actor: Staff, period: PeriodPara
                     headers={"Content-Disposition": f'attachment; filename="report-{p.key}.csv"'})
 
 
-def official_archive(session: Session, name: str) -> dict[str, Any]:
+def archive_of(session: Session, name: str) -> OfficialArchive:
     """Everything on record for a named official, across departments (staff only: the full view)."""
     names = department_names(session)
     commitments = session.exec(select(Commitment).where(Commitment.official == name).order_by(col(Commitment.id)))
     records = session.exec(select(Record).where(Record.official == name).order_by(col(Record.id)))
-    items = [commitment_summary(c, names) for c in commitments]
-    return {"official": name, "commitments": items, "records": [record_summary(r, names) for r in records],
-            "summary": {"commitments": len(items),
-                        "fulfilled": sum(c["state"] == "fulfilled" for c in items),
-                        "breached": sum(c["state"] == "breached" for c in items),
-                        "overdue_now": sum(c["state"] == "published" and c["overdue"] for c in items)}}
+    items = [CommitmentSummary.of(c, names) for c in commitments]
+    return OfficialArchive(official=name, commitments=items, records=[RecordSummary.of(r, names) for r in records],
+                           summary=ArchiveSummary(commitments=len(items),
+                                                  fulfilled=sum(c.state == "fulfilled" for c in items),
+                                                  breached=sum(c.state == "breached" for c in items),
+                                                  overdue_now=sum(c.state == "published" and c.overdue
+                                                                  for c in items)))
 
 
-@router.get("/api/officials/{name}")
+def official_archive(session: Session, name: str) -> dict[str, Any]:
+    """The archive as the official's page reads it (api/pages/reports.py)."""
+    return archive_of(session, name).model_dump(mode="json")
+
+
+@router.get("/api/officials/{name}", response_model=OfficialArchive)
 def official(name: Annotated[str, Path(min_length=1, max_length=100)], session: SessionDep,
-             actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))]) -> dict[str, Any]:
-    return official_archive(session, name)
+             actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))]) -> OfficialArchive:
+    return archive_of(session, name)

@@ -6,31 +6,30 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import col, select
 
 from api import login
-from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active, user_out
+from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
 from api.auth import CurrentActor, issue_token, oauth2, require, revoke_session, session_id
 from api.deps import ClientDep, SessionDep, release
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
-from api.queries import local_iso, paginate
 from api.recipients import official_addresses, shown_error, shown_recipient
-from api.routes.citizens import PERSONAL_DATA_ROLES
+from api.schemas.citizens import PERSONAL_DATA_ROLES
+from api.schemas.common import Page, local, local_at
+from api.schemas.system import AuditEntry, DepartmentOut, Health, NoticeOut, OpenDeadline, Token, UserOut
 from domain.calendar import TZ, end_of_day
-from domain.events import Event
 from domain.messages import Actor
-from domain.profiles import regulation_zh
 from store.models import AuditEvent, DeadlineRow, Department, Outbox
 
 router = APIRouter()
 
 
-@router.get("/healthz", tags=["system"])
+@router.get("/healthz", tags=["system"], response_model=Health)
 async def healthz(session: SessionDep, client: ClientDep) -> Any:
     failed = []
     try:
@@ -44,10 +43,10 @@ async def healthz(session: SessionDep, client: ClientDep) -> Any:
         failed.append("temporal")
     if failed:
         return problem_response(503, "不可用：" + "、".join(failed), failed=failed)
-    return {"status": "ok", "database": "ok", "temporal": "ok"}
+    return Health(status="ok", database="ok", temporal="ok")
 
 
-@router.post("/api/auth/token", tags=["auth"])
+@router.post("/api/auth/token", tags=["auth"], response_model=Token)
 def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Any:
     """A bearer token; 401 for a wrong password, 429 with Retry-After while the account or this client
     address is throttled after repeated failures (then even the right password is refused)."""
@@ -60,8 +59,8 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
                                     **result.refusal.extra)
         response.background = result.background()
         return response
-    return {"access_token": issue_token(user), "token_type": "bearer", "role": user.role,
-            "department": user.department_code or ""}
+    return Token(access_token=issue_token(user), token_type="bearer", role=user.role,
+                 department=user.department_code or "")
 
 
 @router.post("/api/auth/logout", status_code=204, tags=["auth"])
@@ -73,23 +72,18 @@ def logout(token: Annotated[str | None, Depends(oauth2)]) -> Response:
     return Response(status_code=204)
 
 
-def department_out(d: Department) -> dict[str, Any]:
-    return {"code": d.code, "name": d.name, "email": d.email, "supervisor_email": d.supervisor_email,
-            "profile": d.profile, "profile_label": regulation_zh(d.profile)}
+@router.get("/api/departments", tags=["departments"], response_model=Page[DepartmentOut])
+def departments(session: SessionDep) -> Page[DepartmentOut]:
+    rows = session.exec(select(Department).order_by(col(Department.code)))
+    return Page[DepartmentOut].whole([DepartmentOut.of(d) for d in rows])
 
 
-@router.get("/api/departments", tags=["departments"])
-def departments(session: SessionDep) -> dict[str, Any]:
-    rows = list(session.exec(select(Department).order_by(col(Department.code))))
-    return {"items": [department_out(d) for d in rows], "total": len(rows), "page": 1, "page_size": len(rows)}
-
-
-@router.post("/api/departments", status_code=201, tags=["departments"])
+@router.post("/api/departments", status_code=201, tags=["departments"], response_model=DepartmentOut)
 async def add_department(body: DepartmentIn, session: SessionDep,
                          actor: Annotated[Actor, Depends(require("admin"))],
                          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
     async def create() -> tuple[int, Any]:
-        return 201, department_out(create_department(session, body, actor.username))
+        return 201, DepartmentOut.of(create_department(session, body, actor.username))
 
     return await idempotent(idempotency_key, actor.username, body.model_dump(), create)
 
@@ -97,33 +91,32 @@ async def add_department(body: DepartmentIn, session: SessionDep,
 Admin = Annotated[Actor, Depends(require("admin"))]
 
 
-@router.get("/api/users", tags=["users"])
-def users(session: SessionDep, actor: Admin) -> dict[str, Any]:
-    rows = [user_out(u) for u in list_users(session)]
-    return {"items": rows, "total": len(rows), "page": 1, "page_size": len(rows)}
+@router.get("/api/users", tags=["users"], response_model=Page[UserOut])
+def users(session: SessionDep, actor: Admin) -> Page[UserOut]:
+    return Page[UserOut].whole([UserOut.of(u) for u in list_users(session)])
 
 
-@router.post("/api/users", status_code=201, tags=["users"])
-def add_user(body: UserIn, session: SessionDep, actor: Admin) -> dict[str, Any]:
-    return user_out(create_user(session, body, actor.username))
+@router.post("/api/users", status_code=201, tags=["users"], response_model=UserOut)
+def add_user(body: UserIn, session: SessionDep, actor: Admin) -> UserOut:
+    return UserOut.of(create_user(session, body, actor.username))
 
 
 class UserActive(BaseModel):
     active: bool
 
 
-@router.post("/api/users/{user_id}/active", tags=["users"])
+@router.post("/api/users/{user_id}/active", tags=["users"], response_model=UserOut)
 def user_active(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserActive, session: SessionDep,
-                actor: Admin) -> dict[str, Any]:
+                actor: Admin) -> UserOut:
     """Disable or re-enable an account; disabling revokes its tokens and page sessions at once."""
-    return user_out(set_user_active(session, user_id, body.active, actor.username))
+    return UserOut.of(set_user_active(session, user_id, body.active, actor.username))
 
 
-@router.get("/api/deadlines", tags=["deadlines"])
+@router.get("/api/deadlines", tags=["deadlines"], response_model=Page[OpenDeadline])
 def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | None = None,
                    due_before: date | None = None, overdue: bool | None = None,
                    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                   page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
+                   page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> Page[OpenDeadline]:
     query = select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"]))
     if actor.role == "department":
         if department and department != actor.department:
@@ -137,17 +130,14 @@ def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | N
         now = datetime.now(TZ)
         query = query.where(col(DeadlineRow.due_at) < now if overdue else col(DeadlineRow.due_at) >= now)
     rows = list(session.exec(query.order_by(col(DeadlineRow.due_at))))
-    items = [{"case_type": r.case_type, "case_id": r.case_id, "key": r.key, "label": r.label,
-              "department": r.department_code, "binds": r.binds, "due_at": local_iso(r.due_at),
-              "provisional": r.provisional, "status": r.status} for r in rows]
-    return paginate(items, page, page_size)
+    return Page[OpenDeadline].of([OpenDeadline.of(r) for r in rows], page, page_size)
 
 
-@router.get("/api/audit", tags=["audit"])
+@router.get("/api/audit", tags=["audit"], response_model=Page[AuditEntry])
 def audit(session: SessionDep,
           actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))],
           case: Annotated[str, Query(pattern=r"^[a-z_]{1,20}-\d{1,9}$", description="e.g. commitment-1")],
-          ) -> JSONResponse:
+          ) -> Page[AuditEntry]:
     """A case's audit trail. Admins read only accounts' trails (user-{id}: created, disabled, failed
     logins; user-0: failed logins of unknown names), not cases'."""
     case_type, _, case_id = case.rpartition("-")
@@ -155,18 +145,14 @@ def audit(session: SessionDep,
         raise Problem(403, "当前角色无权执行此操作")
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                  AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))
-    items = [{"id": e.id, "at": local_iso(e.at), "action": e.action,
-              "action_label": Event.label_of(e.action), "from_state": e.from_state,
-              "to_state": e.to_state, "actor": e.actor, "role": e.role, "reason": e.reason, "data": e.data}
-             for e in rows]
-    return JSONResponse({"items": items, "total": len(items), "page": 1, "page_size": len(items)})
+    return Page[AuditEntry].whole([AuditEntry.of(e) for e in rows])
 
 
-@router.get("/api/notices", tags=["notices"])
+@router.get("/api/notices", tags=["notices"], response_model=Page[NoticeOut])
 def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin", "credit_office"))],
             status: Literal["pending", "sending", "sent", "failed"] | None = None,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-            page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
+            page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> Page[NoticeOut]:
     """The outbox, for admins: what is waiting, what was sent, and what failed with which error.
     Citizens' addresses are masked unless the role may see personal data (the credit office)."""
     query = select(Outbox)
@@ -175,10 +161,10 @@ def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin"
     total = len(session.exec(query).all())
     rows = session.exec(query.order_by(col(Outbox.id).desc()).offset((page - 1) * page_size).limit(page_size))
     official, personal = official_addresses(session), actor.role in PERSONAL_DATA_ROLES
-    items = [{"id": o.id, "case": f"{o.case_type}-{o.case_id}", "event_key": o.event_key,
-              "recipient": shown_recipient(o.recipient, official, personal),
-              "template": o.template, "subject": o.subject, "status": o.status, "attempts": o.attempts,
-              "last_error": shown_error(o.last_error, o.recipient, official, personal),
-              "deliver_at": local_iso(o.deliver_at), "sent_at": local_iso(o.sent_at)}
+    items = [NoticeOut(id=o.id or 0, case=f"{o.case_type}-{o.case_id}", event_key=o.event_key,
+                       recipient=shown_recipient(o.recipient, official, personal),
+                       template=o.template, subject=o.subject, status=o.status, attempts=o.attempts,
+                       last_error=shown_error(o.last_error, o.recipient, official, personal),
+                       deliver_at=local_at(o.deliver_at), sent_at=local(o.sent_at))
              for o in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return Page[NoticeOut](items=items, total=total, page=page, page_size=page_size)

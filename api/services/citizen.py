@@ -17,14 +17,14 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.jurisdiction import department_profile
 from api.problems import Problem, field_error
-from api.queries import deadlines_of, history_of, local_iso, profile_info
+from api.schemas.citizens import ComplaintFiled, ComplaintStatus, ObjectionFiled, ObjectionStatus
 from api.services.code_mail import mail_code
 from api.tracking import lookup_hashes, new_code
 from api.validation import Email, LongText, Name, Title
 from domain.calendar import TZ
 from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
 from domain.messages import ComplaintStart, ObjectionStart, Target
-from domain.objection import OBJECTION_STATES_ZH, OUTCOMES_ZH
+from domain.objection import OBJECTION_STATES_ZH
 from domain.settings import get_settings
 from store.models import Commitment, Complaint, Department, Objection, Record
 from workflows.complaint import ComplaintWorkflow
@@ -101,7 +101,8 @@ async def file_objection(session: Session, client: Client, body: ObjectionIn) ->
     oid = await _register(session, client, row, ObjectionWorkflow.run, lambda new_id: ObjectionStart(
         objection_id=new_id, target=target, received_on=now.astimezone(TZ).date(),
         applicant_email=body.applicant_email, profile=profile), "objection")
-    return {"id": oid, "tracking_code": code, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state]}
+    return ObjectionFiled(id=oid, tracking_code=code, state=row.state,
+                          state_label=OBJECTION_STATES_ZH[row.state]).model_dump(mode="json")
 
 
 def check_objection(session: Session, body: ObjectionIn) -> None:
@@ -134,8 +135,8 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
         complaint_id=new_id, department=body.department, subject=body.subject,
         received_on=now.astimezone(TZ).date(), complainant_email=body.complainant_email,
         commitment_id=body.commitment_id, profile=profile), "complaint")
-    return {"id": kid, "tracking_code": code, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
-            "anonymous": body.complainant_name is None}
+    return ComplaintFiled(id=kid, tracking_code=code, state=row.state, state_label=COMPLAINT_STATES_ZH[row.state],
+                          anonymous=body.complainant_name is None).model_dump(mode="json")
 
 
 def code_mail_task(body: ObjectionIn | ComplaintIn, filed: dict[str, Any]) -> BackgroundTask | None:
@@ -156,36 +157,10 @@ def find_by_code(session: Session, model: type[Objection] | type[Complaint], cod
                 session.exec(select(model).where(col(model.tracking_hash).in_(lookup_hashes(code)))).first())
 
 
-def _public_history(session: Session, case_type: str, case_id: int) -> list[dict[str, Any]]:
-    return [{"at": h["at"], "action": h["action"], "action_label": h["action_label"], "to_state": h["to_state"]}
-            for h in history_of(session, case_type, case_id)]
-
-
 def objection_status(session: Session, row: Objection) -> dict[str, Any]:
-    """What the holder of the code sees: status, deadlines with receipts, the decision — no personal data."""
-    assert row.id is not None
-    return {
-        "kind": "objection", "id": row.id, "state": row.state, "state_label": OBJECTION_STATES_ZH[row.state],
-        "target": {"type": row.target_type, "id": row.target_id}, "submitted_at": local_iso(row.created_at),
-        "profile": profile_info(row.profile_name, row.profile_version),
-        "deadlines": deadlines_of(session, "objection", row.id),
-        "decision": {"outcome": row.outcome, "outcome_label": OUTCOMES_ZH.get(row.outcome or ""),
-                     "reason": row.decision_reason, "correction": row.correction} if row.outcome else None,
-        "history": _public_history(session, "objection", row.id),
-    }
+    """What the holder of the code sees (api/schemas/citizens.py), as the pages read it."""
+    return ObjectionStatus.build(session, row).model_dump(mode="json")
 
 
 def complaint_status(session: Session, row: Complaint) -> dict[str, Any]:
-    assert row.id is not None
-    dept = session.get(Department, row.department_code)
-    return {
-        "kind": "complaint", "id": row.id, "state": row.state, "state_label": COMPLAINT_STATES_ZH[row.state],
-        "department": row.department_code, "department_name": dept.name if dept else None,
-        "subject": row.subject, "submitted_at": local_iso(row.created_at),
-        "profile": profile_info(row.profile_name, row.profile_version),
-        "deadlines": deadlines_of(session, "complaint", row.id),
-        "response": row.response, "review_reason": row.review_reason, "feedback": row.feedback,
-        "reopened": row.reopened, "record_id": row.record_id,
-        "can_rate": row.state in ("substantiated", "unsubstantiated"),
-        "history": _public_history(session, "complaint", row.id),
-    }
+    return ComplaintStatus.build(session, row).model_dump(mode="json")
