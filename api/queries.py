@@ -80,6 +80,7 @@ def commitment_summary(row: Commitment, departments: dict[str, str] | None = Non
         "due_date": row.due_date.isoformat(), "state": row.state, "state_label": STATE_LABELS_ZH[row.state],
         "overdue": row.overdue, "amended": row.amended, "official": row.official,
         "objection_pending": row.objection_pending, "correction_note": row.correction_note,
+        "status_decision": row.status_decision,  # a decided objection's corrected or revoked public status
         "published_at": local_iso(row.published_at),
     }
 

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.case import CaseWorkflow
+from workflows.commitment_objection import decide_on_commitment
 from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
 from workflows.record import RecordWorkflow
 
@@ -50,6 +51,9 @@ APPLICANT = Actor(username="applicant", role="public")
 # workflow.patched() id: a profile that runs the forward and decision periods as deadlines (上海: 2 WD to forward,
 # 5 WD to decide) gets their clocks. Objections started before replay without them.
 FORWARD_AND_DECISION_CLOCKS = "objection-forward-and-decision-deadlines"
+# workflow.patched() id: a corrected/revoked decision on a commitment replaces its public status and revokes the
+# record its breach opened (workflows/commitment_objection.py). Before, only a note was written on the row.
+COMMITMENT_STATUS_FROM_OBJECTION = "objection-changes-commitment-status"
 
 
 @workflow.defn
@@ -187,9 +191,9 @@ class ObjectionWorkflow(CaseWorkflow):
                              data={"outcome": req.outcome})
             for clock in self._open_clocks():
                 await clock.close("met")
-            if req.outcome != "upheld":
-                await self._apply_to_target(req)
-            await self._tell_applicant("decided", f"异议处理决定：{OUTCOMES_ZH[req.outcome]}。{req.reason}")
+            told = await self._apply_to_target(req) if req.outcome != "upheld" else ""
+            await self._tell_applicant("decided", f"异议处理决定：{OUTCOMES_ZH[req.outcome]}。{req.reason}"
+                                       + (f"。{told}" if told else ""))
             await self._end(S.closed, Event.closed, SYSTEM, "异议办结")
         return self.view()
 
@@ -293,8 +297,9 @@ class ObjectionWorkflow(CaseWorkflow):
         await self._notify("forwarded", "case_update", [f"department:{self.department}"],
                            event_label=f"收到信用信息异议，请在{period.working_days}个工作日内核实并提交核实意见")
 
-    async def _apply_to_target(self, req: ObjectionDecisionIn) -> None:
-        """Correct or revoke the disputed case; a record's own workflow applies it (and tells its holders)."""
+    async def _apply_to_target(self, req: ObjectionDecisionIn) -> str:
+        """Correct or revoke the disputed case; a record's own workflow applies it (and tells its holders), a
+        commitment's status changes (workflows/commitment_objection.py). Returns more for the applicant."""
         target = self.start.target
         period = self.start.profile.periods.get("correction_after_revocation")
         if period is not None:
@@ -310,7 +315,11 @@ class ObjectionWorkflow(CaseWorkflow):
         outcome = ObjectionOutcome(objection_id=self.start.objection_id, outcome=req.outcome, reason=req.reason,
                                    correction=req.correction, actor=req.actor)
         applied = False
-        if target.case_type == "record":
+        told = ""
+        if target.case_type == "commitment" and workflow.patched(COMMITMENT_STATUS_FROM_OBJECTION):
+            told = await decide_on_commitment(self, req)
+            applied = True
+        elif target.case_type == "record":
             try:
                 await workflow.get_external_workflow_handle_for(RecordWorkflow.run, f"record-{target.case_id}").signal(
                     RecordWorkflow.apply_objection_outcome, outcome)
@@ -323,6 +332,7 @@ class ObjectionWorkflow(CaseWorkflow):
             await self._notify("target_changed", "case_update", [f"department:{self.department}"], event_label=text)
         if clock is not None:
             await clock.close("met")
+        return told
 
     async def _end(self, state: str, action: Event, actor: Actor, reason: str) -> None:
         await self._move(action, actor, state, reason, {"closed_at": workflow.now().isoformat()})
