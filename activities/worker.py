@@ -24,6 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.calendar_change import CaseWaker, newest_calendar_version, replan_open_deadlines
+from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
@@ -45,7 +46,7 @@ WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWor
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
-    newest_calendar_version, replan_open_deadlines,
+    newest_calendar_version, replan_open_deadlines, commitment_facts,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 

@@ -86,7 +86,7 @@ class Rule:
     states: frozenset[str]
     when: tuple[Condition, ...] = ()
     first: tuple[Condition, ...] = ()
-    deadline: str | None = None
+    deadline: str | tuple[str, ...] | None = None
     queued: bool = True
     queued_for: frozenset[str] | None = None  # roles whose queue lists it (default: every role in `roles`)
     state_message: str | None = None  # the refusal for a wrong state, "{state}" is its label
@@ -96,17 +96,19 @@ class Rule:
 
     def answers(self, deadline_key: str) -> bool:
         """Is `deadline_key` (e.g. "verification-7") the deadline this action meets? `deadline` names the key,
-        or the key before a "-<sequence number>" of a deadline that is started again."""
+        or the key before a "-<sequence number>" of a deadline that is started again; a tuple names each key a
+        profile may run for the step (e.g. henan's total period, shanghai's decision period)."""
         if self.deadline is None:
             return False
-        if deadline_key == self.deadline:
+        keys = (self.deadline,) if isinstance(self.deadline, str) else self.deadline
+        if deadline_key in keys:
             return True
         head, _, tail = deadline_key.rpartition("-")
-        return head == self.deadline and tail.isdigit()
+        return head in keys and tail.isdigit()
 
 
 def rule(action: str, label: str, roles: Iterable[str], states: Iterable[Any], *, when: Iterable[Condition] = (),
-         first: Iterable[Condition] = (), deadline: str | None = None, queued: bool = True,
+         first: Iterable[Condition] = (), deadline: str | tuple[str, ...] | None = None, queued: bool = True,
          queued_for: Iterable[str] | None = None, state_message: str | None = None) -> Rule:
     return Rule(action, label, frozenset(roles), frozenset(str(s) for s in states), tuple(when), tuple(first),
                 deadline, queued, None if queued_for is None else frozenset(queued_for), state_message)

@@ -66,6 +66,8 @@ class Event(StrEnum):
     extended = "extended", "延期", PUBLIC
     milestone_done = "milestone_done", "节点完成", PUBLIC
     milestone_overdue = "milestone_overdue", "节点逾期", PUBLIC
+    commitment_status_corrected = "commitment_status_corrected", "经异议更正承诺状态", PUBLIC
+    commitment_status_revoked = "commitment_status_revoked", "经异议撤销承诺状态", PUBLIC
 
     # --- dishonesty record (workflows/record.py) ---------------------------------------------------------------
     explained = "explained", "书面说明原因", PUBLIC

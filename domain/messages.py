@@ -314,6 +314,26 @@ class ObjectionOutcome(BaseModel):
     source: str = ""  # who decided it, e.g. "投诉（编号 3）复核"; default: the objection
 
 
+class CommitmentStatusDecision(BaseModel):
+    """Sent to a commitment's workflow: a decided objection corrects or revokes its public status."""
+
+    objection_id: int
+    outcome: Literal["corrected", "revoked"]
+    reason: str
+    correction: str = ""
+    disputed: str  # the status the objection disputed, as the public saw it (e.g. 未践诺)
+    record_id: int | None = None  # the dishonesty record its breach opened, revoked with it
+    actor: Actor
+
+
+class CommitmentFacts(BaseModel):
+    """What an objection's decision needs to know of the disputed commitment (read by an activity)."""
+
+    state: str
+    overdue: bool
+    record_id: int | None = None
+
+
 class ObjectionView(BaseModel):
     objection_id: int
     state: str

@@ -43,12 +43,12 @@ OS = ObjectionState
 FINDING_GIVEN, DEPARTMENT_LATE = "finding_given", "department_late"
 
 OBJECTION_RULES = ActionTable("objection", "信用信息异议", OBJECTION_STATES_ZH, [
-    rule(ObjectionAction.accept, "受理审查", ("credit_office",), {OS.submitted}, deadline="acceptance"),
+    rule(ObjectionAction.accept, "受理审查", ("credit_office",), {OS.submitted}, deadline=("acceptance", "forward")),
     rule(ObjectionAction.verify, "提交核实意见", ("department",), {OS.verifying},
          when=[flag_clear(FINDING_GIVEN, "已提交核实意见")], deadline="source-verification"),
     rule(ObjectionAction.decide, "作出决定", ("credit_office",), {OS.verifying},
          when=[either_flag((FINDING_GIVEN, DEPARTMENT_LATE), "信息提供单位尚未核实，核实期限届满前不能直接决定")],
-         deadline="total"),
+         deadline=("total", "decision")),
     rule(ObjectionAction.supplement, "补正材料", ("public",), {OS.awaiting_supplement}, deadline="supplement"),
     rule(ObjectionAction.withdraw, "撤回异议", ("public",), {OS.submitted, OS.awaiting_supplement, OS.accepted,
                                                              OS.verifying}, queued=False),

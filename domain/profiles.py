@@ -68,6 +68,12 @@ class RuleProfile(BaseModel):
         except KeyError:
             raise KeyError(f"profile {self.name} has no period {key!r}") from None
 
+    def tracked(self, key: str) -> Period | None:
+        """The period as a deadline the product runs; None where this profile has no such period or keeps it
+        as information only (`informational`), so one workflow serves every jurisdiction."""
+        period = self.periods.get(key)
+        return None if period is None or period.informational is not None else period
+
 
 def available_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))

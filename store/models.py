@@ -84,6 +84,7 @@ class Commitment(SQLModel, table=True):
     record_id: int | None = None  # the dishonesty record its breach created
     objection_pending: bool = False  # 异议处理中
     correction_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status_decision: dict[str, Any] | None = _json()  # a decided objection's corrected public status
 
 
 class Record(SQLModel, table=True):

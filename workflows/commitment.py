@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         CommitmentState,
         unlawful_reason,
     )
+    from domain.commitment_status import STATUS_EVENTS, decision_zh, status_changes
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event
     from domain.messages import (
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         BreachRecordRequest,
         CaseRef,
         CommitmentStart,
+        CommitmentStatusDecision,
         CommitmentView,
         DeadlineState,
         ExtensionRequest,
@@ -315,6 +317,18 @@ class CommitmentWorkflow(CaseWorkflow):
             raise refuse("没有这个节点", "NotFound", field="seq")
         if req.seq in self.milestones_done:
             raise refuse("该节点已完成", "InvalidState", state=self.state)
+
+    @workflow.signal
+    async def apply_status_decision(self, decision: CommitmentStatusDecision) -> None:
+        """A decided objection corrects or revokes this commitment's public status (workflows/objection.py sends
+        it while this workflow runs; once it has ended the objection writes the same change itself)."""
+        await workflow.wait_condition(lambda: self.created)
+        async with self.lock:
+            text = decision_zh(decision)
+            await self.journal.write(STATUS_EVENTS[decision.outcome], decision.actor, reason=text,
+                                     changes=status_changes(decision))
+            await self._notify("status_decision", "case_update", [f"department:{self.start.department}"],
+                               event_label=text)
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.case import CaseWorkflow
+from workflows.commitment_objection import decide_on_commitment
 from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
 from workflows.record import RecordWorkflow
 
@@ -47,6 +48,12 @@ S = ObjectionState
 # what a decision writes on the disputed case when its own workflow does not apply it (see _apply_to_target)
 TARGET_EVENTS = {"corrected": Event.objection_corrected, "revoked": Event.objection_revoked}
 APPLICANT = Actor(username="applicant", role="public")
+# workflow.patched() id: a profile that runs the forward and decision periods as deadlines (上海: 2 WD to forward,
+# 5 WD to decide) gets their clocks. Objections started before replay without them.
+FORWARD_AND_DECISION_CLOCKS = "objection-forward-and-decision-deadlines"
+# workflow.patched() id: a corrected/revoked decision on a commitment replaces its public status and revokes the
+# record its breach opened (workflows/commitment_objection.py). Before, only a note was written on the row.
+COMMITMENT_STATUS_FROM_OBJECTION = "objection-changes-commitment-status"
 
 
 @workflow.defn
@@ -69,6 +76,8 @@ class ObjectionWorkflow(CaseWorkflow):
         self.total_clock: DeadlineClock | None = None
         self.supplement_clock: DeadlineClock | None = None
         self.verify_clock: DeadlineClock | None = None
+        self.forward_clock: DeadlineClock | None = None
+        self.decision_clock: DeadlineClock | None = None
 
     @workflow.run
     async def run(self, start: ObjectionStart) -> str:
@@ -101,8 +110,9 @@ class ObjectionWorkflow(CaseWorkflow):
                 await self.acceptance_clock.close("met")
             if req.needs_supplement:
                 await self._move(Event.supplement_requested, req.actor, S.awaiting_supplement, req.reason)
-                if self.total_clock and not self.total_clock.paused:
-                    await self.total_clock.pause("awaiting_supplement")
+                for paused in (self.total_clock, self.forward_clock):
+                    if paused and not paused.paused:
+                        await paused.pause("awaiting_supplement")
                 period = self.start.profile.period("supplement_window")
                 self.supplement_clock = DeadlineClock(
                     self.case,
@@ -137,8 +147,9 @@ class ObjectionWorkflow(CaseWorkflow):
             self.supplements.append(req.material)
             await self._move(Event.supplemented, APPLICANT, S.submitted, "申请人补正材料",
                              {"supplements": list(self.supplements)})
-            if self.total_clock and self.total_clock.paused:
-                await self.total_clock.resume()
+            for paused in (self.total_clock, self.forward_clock):
+                if paused and paused.paused:
+                    await paused.resume()
             period = self.start.profile.period("objection_acceptance")
             self.acceptance_clock = self._credit_office_clock(f"acceptance-{self.journal.seq}", "异议受理期限",
                                                               period.basis, "补正材料", period.working_days)
@@ -160,6 +171,7 @@ class ObjectionWorkflow(CaseWorkflow):
             if self.verify_clock:
                 await self.verify_clock.close("met")
             await self._move(Event.verified, req.actor, self.state, "信息提供单位核实", {"finding": req.finding})
+            await self._start_decision_clock("收到核实意见")
             await self._notify("verified", "case_update", ["credit_office"],
                                event_label="信息提供单位已提交核实意见，请作出决定")
         return self.view()
@@ -179,9 +191,9 @@ class ObjectionWorkflow(CaseWorkflow):
                              data={"outcome": req.outcome})
             for clock in self._open_clocks():
                 await clock.close("met")
-            if req.outcome != "upheld":
-                await self._apply_to_target(req)
-            await self._tell_applicant("decided", f"异议处理决定：{OUTCOMES_ZH[req.outcome]}。{req.reason}")
+            told = await self._apply_to_target(req) if req.outcome != "upheld" else ""
+            await self._tell_applicant("decided", f"异议处理决定：{OUTCOMES_ZH[req.outcome]}。{req.reason}"
+                                       + (f"。{told}" if told else ""))
             await self._end(S.closed, Event.closed, SYSTEM, "异议办结")
         return self.view()
 
@@ -206,7 +218,8 @@ class ObjectionWorkflow(CaseWorkflow):
     # --- helpers -----------------------------------------------------------------------------------
 
     def _clocks(self) -> list[DeadlineClock | None]:
-        return [self.acceptance_clock, self.total_clock, self.supplement_clock, self.verify_clock]
+        return [self.acceptance_clock, self.total_clock, self.supplement_clock, self.verify_clock,
+                self.forward_clock, self.decision_clock]
 
     async def _tell_applicant(self, event: str, text: str) -> None:
         await self._notify(event, "case_update", [f"email:{self.start.applicant_email}"], event_label=text,
@@ -252,8 +265,26 @@ class ObjectionWorkflow(CaseWorkflow):
             self.total_clock = self._credit_office_clock("total", "异议处理总时限", total.basis, "收到异议申请",
                                                          total.working_days)
             await self.total_clock.start()
+        forward = self.start.profile.tracked("objection_forward")
+        if forward is not None and workflow.patched(FORWARD_AND_DECISION_CLOCKS):
+            # from receipt until the objection is forwarded (on acceptance); paused while awaiting a supplement
+            self.forward_clock = self._credit_office_clock("forward", "转送信息提供单位期限", forward.basis,
+                                                           "收到异议申请", forward.working_days)
+            await self.forward_clock.start()
+
+    async def _start_decision_clock(self, start_event: str) -> None:
+        """The platform's own decision period runs from the source department's finding (or from the end of its
+        verification period, when it did not answer) until the decision."""
+        period = self.start.profile.tracked("objection_platform_check")
+        if period is None or self.decision_clock is not None or not workflow.patched(FORWARD_AND_DECISION_CLOCKS):
+            return
+        self.decision_clock = self._credit_office_clock("decision", "异议处理决定期限", period.basis, start_event,
+                                                        period.working_days)
+        await self.decision_clock.start()
 
     async def _forward(self, actor: Actor) -> None:
+        if self.forward_clock:
+            await self.forward_clock.close("met")
         await self._move(Event.forwarded, actor, S.verifying, "转信息提供单位核实")
         period = self.start.profile.period("objection_source_verify")
         self.verify_clock = DeadlineClock(
@@ -266,8 +297,9 @@ class ObjectionWorkflow(CaseWorkflow):
         await self._notify("forwarded", "case_update", [f"department:{self.department}"],
                            event_label=f"收到信用信息异议，请在{period.working_days}个工作日内核实并提交核实意见")
 
-    async def _apply_to_target(self, req: ObjectionDecisionIn) -> None:
-        """Correct or revoke the disputed case; a record's own workflow applies it (and tells its holders)."""
+    async def _apply_to_target(self, req: ObjectionDecisionIn) -> str:
+        """Correct or revoke the disputed case; a record's own workflow applies it (and tells its holders), a
+        commitment's status changes (workflows/commitment_objection.py). Returns more for the applicant."""
         target = self.start.target
         period = self.start.profile.periods.get("correction_after_revocation")
         if period is not None:
@@ -283,7 +315,11 @@ class ObjectionWorkflow(CaseWorkflow):
         outcome = ObjectionOutcome(objection_id=self.start.objection_id, outcome=req.outcome, reason=req.reason,
                                    correction=req.correction, actor=req.actor)
         applied = False
-        if target.case_type == "record":
+        told = ""
+        if target.case_type == "commitment" and workflow.patched(COMMITMENT_STATUS_FROM_OBJECTION):
+            told = await decide_on_commitment(self, req)
+            applied = True
+        elif target.case_type == "record":
             try:
                 await workflow.get_external_workflow_handle_for(RecordWorkflow.run, f"record-{target.case_id}").signal(
                     RecordWorkflow.apply_objection_outcome, outcome)
@@ -296,6 +332,7 @@ class ObjectionWorkflow(CaseWorkflow):
             await self._notify("target_changed", "case_update", [f"department:{self.department}"], event_label=text)
         if clock is not None:
             await clock.close("met")
+        return told
 
     async def _end(self, state: str, action: Event, actor: Actor, reason: str) -> None:
         await self._move(action, actor, state, reason, {"closed_at": workflow.now().isoformat()})
@@ -317,6 +354,7 @@ class ObjectionWorkflow(CaseWorkflow):
                                  data={"department": self.department}, changes={"department_late": True})
         await self._notify("department_late", "case_update", ["credit_office"],
                            event_label="信息提供单位逾期未核实，请信用办直接作出决定")
+        await self._start_decision_clock("信息提供单位核实期限届满")
 
     async def _on_credit_office_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async with self.lock:

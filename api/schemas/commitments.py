@@ -13,6 +13,19 @@ from domain.commitment import KINDS, STATE_LABELS_ZH
 from store.models import Commitment, CommitmentVersion, Milestone
 
 
+class StatusDecision(BaseModel):
+    """A decided objection's corrected or revoked public status (domain/commitment_status.py)."""
+
+    outcome: str
+    outcome_label: str
+    status_label: str
+    disputed_label: str
+    reason: str
+    correction: str | None
+    objection_id: int
+    record_id: int | None
+
+
 class CommitmentSummary(BaseModel):
     id: int
     department: str
@@ -28,6 +41,7 @@ class CommitmentSummary(BaseModel):
     official: str | None
     objection_pending: bool
     correction_note: str | None
+    status_decision: StatusDecision | None  # a decided objection's corrected or revoked public status
     published_at: datetime | None
 
     @classmethod
@@ -45,7 +59,7 @@ def summary_fields(row: Commitment, departments: dict[str, str] | None) -> dict[
             "due_date": row.due_date, "state": row.state, "state_label": STATE_LABELS_ZH[row.state],
             "overdue": row.overdue, "amended": row.amended, "official": row.official,
             "objection_pending": row.objection_pending, "correction_note": row.correction_note,
-            "published_at": local(row.published_at)}
+            "status_decision": row.status_decision, "published_at": local(row.published_at)}
 
 
 class CommitmentCreated(CommitmentSummary):

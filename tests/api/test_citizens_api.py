@@ -55,7 +55,11 @@ async def test_objection_marks_record_then_revocation_removes_it_from_public(api
     # henan marks on receipt
     await _wait(api, rid, lambda d: d["objection_pending"] is True)
     assert "异议处理中" in (await api.get(f"/records/{rid}")).text
-    tracked = (await api.get(f"/api/objections/track/{code}")).json()
+    for _ in range(400):  # the mark is written before the workflow plans its deadlines
+        tracked = (await api.get(f"/api/objections/track/{code}")).json()
+        if tracked["deadlines"]:
+            break
+        await asyncio.sleep(0.05)
     assert "张三" not in str(tracked) and "zhangsan" not in str(tracked)
     assert any(d["key"] == "acceptance" for d in tracked["deadlines"])
 

@@ -160,3 +160,24 @@ async def test_complaint_satisfied_feedback_closes(smtp_sink) -> None:
         view = await k.execute_update(ComplaintWorkflow.feedback, FeedbackIn(satisfied=True))
         assert view.state == "closed"
         assert row(Record, view.record_id).severity == "serious"
+
+
+async def test_shanghai_forward_and_decision_deadlines_escalate_and_close(smtp_sink) -> None:
+    """上海市社会信用条例第36条: 2 WD from receipt to forward, 5 WD from the finding to the decision."""
+    async with harness_at(local(2026, 10, 8, 9)) as h:
+        rid = await _published_record(h)
+        oid, o = await h.objection("record", rid, profile="shanghai")
+        await h.env.sleep(timedelta(minutes=1))
+        # Thu 10-08 + 2 WD: 10-09, and 10-10 (an adjusted working Saturday)
+        assert deadline(oid, "forward", "objection").due_at == local(2026, 10, 10, 23, 59, 59)
+        await h.sleep_until(local(2026, 10, 12, 10))  # not forwarded in time: the credit office is escalated
+        late = [e for e in audit(oid, "objection") if e.action == "escalation_due"]
+        assert {e.data["deadline"] for e in late} == {"acceptance", "forward"}
+        await o.execute_update(ObjectionWorkflow.accept, AcceptanceIn(actor=CREDIT, accepted=True))
+        assert deadline(oid, "forward", "objection").status == "met"
+        await o.execute_update(ObjectionWorkflow.verify, FindingIn(actor=DEPT, finding="信息有误"))
+        decision = deadline(oid, "decision", "objection")  # Mon 10-12 + 5 WD → Mon 10-19
+        assert decision.due_at == local(2026, 10, 19, 23, 59, 59) and decision.status == "open"
+        await o.execute_update(ObjectionWorkflow.decide, ObjectionDecisionIn(actor=CREDIT, outcome="upheld",
+                                                                            reason="信息准确"))
+        assert deadline(oid, "decision", "objection").status == "met"
