@@ -9,7 +9,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from activities.worker import connect_client
-from api import admin_pages, forms, open_data, openapi_doc, pages, problems, report_pages, staff_pages
+from api import (
+    admin_pages,
+    forms,
+    home_page,
+    open_data,
+    openapi_doc,
+    page_errors,
+    pages,
+    problems,
+    report_pages,
+    staff_pages,
+)
 from api.bodylimit import BodyLimitMiddleware
 from api.routes import calendar, calendar_notices, citizens, commitments, devmail, records, reports, system
 from api.security_headers import SecurityHeadersMiddleware
@@ -32,11 +43,13 @@ def create_app() -> FastAPI:
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
     problems.install(app)
+    page_errors.install(app)  # after problems: pages get a zh-CN HTML error page instead of JSON
     openapi_doc.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
-    for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, pages, forms, open_data,
+    for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, home_page, pages, forms,
+                   open_data,
                    report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
