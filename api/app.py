@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from activities.worker import connect_client
 from api import (
     admin_pages,
+    docs_pages,
     forms,
     home_page,
     open_data,
@@ -40,11 +41,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Chengxin 政务诚信", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served from local assets by api.docs_pages
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
     problems.install(app)
     page_errors.install(app)  # after problems: pages get a zh-CN HTML error page instead of JSON
     openapi_doc.install(app)
+    docs_pages.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
