@@ -73,3 +73,29 @@ async def test_home_page_shows_the_state_of_things_and_the_way_on(site: str, bro
     await page.locator("a[href$='department=fgw&figure=commitments_made']").first.click()  # a figure opens its cases
     assert "共 2 件" in await page.locator(".figure-banner").inner_text()
     await context.close()
+
+
+async def test_api_docs_render_with_no_internet(site: str, browser: Browser) -> None:
+    """Swagger UI draws the API from local assets alone: every request elsewhere is refused and none is made."""
+    context = await browser.new_context()
+    outside: list[str] = []
+
+    async def only_local(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(site):
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    await context.route("**/*", only_local)
+    page = await context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    await page.goto(f"{site}/docs")
+    await page.locator(".swagger-ui .info .title").wait_for(timeout=20_000)
+    assert "Chengxin" in await page.locator(".swagger-ui .info .title").inner_text()
+    assert await page.locator(".opblock").count() > 10  # the operations are listed
+    await page.set_viewport_size({"width": 1366, "height": 900})
+    await page.screenshot(path=str(SCREENSHOTS / "home-docs-1366.png"))
+    assert outside == [] and not [c for c in console if "Content Security Policy" in c], (outside, console)
+    await context.close()
