@@ -13,8 +13,18 @@ from activities.notify import queue_notice_sync, render
 from domain.csv_export import csv_bytes
 from domain.events import Event
 from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
-from domain.profiles import load_profile
-from domain.report import COUNTS, DEFINITIONS_ZH, LogEntry, Period, compute, formula_zh, parse_period, ranking
+from domain.profiles import Ranking, load_profile
+from domain.report import (
+    COUNTS,
+    DEFINITIONS_ZH,
+    Figures,
+    LogEntry,
+    Period,
+    compute,
+    formula_zh,
+    parse_period,
+    ranking,
+)
 from domain.settings import get_settings
 from store.calendars import load_calendar
 from store.db import session_scope
@@ -32,6 +42,15 @@ def department_report(session: Session, period: Period) -> dict[str, Any]:
 
 def department_reports(session: Session, periods: list[Period]) -> list[dict[str, Any]]:
     """Reports of several periods from one read of the log (the department page's trend)."""
+    figures, rule = department_figures(session, periods)
+    return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
+             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
+             "definitions": DEFINITIONS_ZH, "items": ranking(figs)}
+            for p, figs in zip(periods, figures, strict=True)]
+
+
+def department_figures(session: Session, periods: list[Period]) -> tuple[list[list[Figures]], Ranking]:
+    """Each period's figures per department (with the ids of the cases behind each count), and the rule."""
     departments = {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
     cases: dict[tuple[str, int], str] = {}
     for case_type, model in CASE_MODELS.items():
@@ -49,11 +68,7 @@ def department_reports(session: Session, periods: list[Period]) -> list[dict[str
     events = [LogEntry(e.case_type, e.case_id, e.action, e.to_state, e.at, e.data or {}) for e in rows]
     severities = {rid: severity for rid, severity in session.exec(select(Record.id, Record.severity)) if rid}
     rule = load_profile(get_settings().default_profile).ranking
-    return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
-             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
-             "definitions": DEFINITIONS_ZH,
-             "items": ranking(compute(p, departments, cases, events, severities, rule))}
-            for p in periods]
+    return [compute(p, departments, cases, events, severities, rule) for p in periods], rule
 
 
 def report_csv(report: dict[str, Any]) -> bytes:

@@ -13,6 +13,9 @@ from api import openapi_doc, problems
 from api.bodylimit import BodyLimitMiddleware
 from api.pages import admin as admin_pages
 from api.pages import citizen_forms as forms
+from api.pages import docs as docs_pages
+from api.pages import errors as page_errors
+from api.pages import home as home_page
 from api.pages import portal as pages
 from api.pages import reports as report_pages
 from api.pages import staff as staff_pages
@@ -34,15 +37,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Chengxin 政务诚信", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served from local assets by api.pages.docs
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
     problems.install(app)
+    page_errors.install(app)  # after problems: pages get a zh-CN HTML error page instead of JSON
     openapi_doc.install(app)
+    docs_pages.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
-    for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, pages, forms, open_data,
-                   report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
+    # /staff/officials before /staff/{kind}/{id}
+    for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, home_page, pages, forms,
+                   open_data, report_pages, staff_pages, admin_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

@@ -43,8 +43,12 @@ def _count(session: Session, query: Any, public_key: tuple[Any, ...] | None) -> 
 
 
 def list_commitments(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
-                     q: str | None, page: int, page_size: int) -> tuple[list[Commitment], int]:
+                     q: str | None, page: int, page_size: int,
+                     ids: list[int] | None = None) -> tuple[list[Commitment], int]:
+    """`ids`: only these commitments (the cases behind a figure of the ranking)."""
     query = select(Commitment)
+    if ids is not None:
+        query = query.where(col(Commitment.id).in_(ids))
     if not reads_all(actor):
         visible = col(Commitment.state) != CommitmentState.draft
         if (own := own_department(actor)) is not None:
@@ -59,7 +63,8 @@ def list_commitments(session: Session, actor: Actor | None, *, department: str |
     if q:
         like = f"%{q}%"
         query = query.where(or_(col(Commitment.title).like(like), col(Commitment.content).like(like)))
-    total = _count(session, query, ("commitment", department, state, q) if actor is None else None)
+    key = ("commitment", department, state, q, None if ids is None else tuple(ids))
+    total = _count(session, query, key if actor is None else None)
     rows = session.exec(query.order_by(col(Commitment.id).desc()).offset((page - 1) * page_size).limit(page_size))
     return list(rows), total
 
@@ -74,10 +79,13 @@ def department_names(session: Session) -> dict[str, str]:
 
 
 def list_records(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
-                 severity: str | None, q: str | None, page: int, page_size: int) -> tuple[list[Record], int]:
+                 severity: str | None, q: str | None, page: int, page_size: int,
+                 ids: list[int] | None = None) -> tuple[list[Record], int]:
     """The public sees records in publicity only (never minor, never after repair or expiry); a department also
-    its own department's other records (api/scope.py)."""
+    its own department's other records (api/scope.py). `ids`: only these (the cases behind a figure)."""
     query = select(Record)
+    if ids is not None:
+        query = query.where(col(Record.id).in_(ids))
     if not reads_all(actor):
         visible: ColumnElement[bool] = col(Record.public).is_(True)
         if (own := own_department(actor)) is not None:
@@ -91,7 +99,8 @@ def list_records(session: Session, actor: Actor | None, *, department: str | Non
         query = query.where(Record.severity == severity)
     if q:
         query = query.where(col(Record.facts).like(f"%{q}%"))
-    total = _count(session, query, ("record", department, state, severity, q) if actor is None else None)
+    total = _count(session, query, ("record", department, state, severity, q, None if ids is None else tuple(ids))
+                   if actor is None else None)
     rows = session.exec(query.order_by(col(Record.id).desc()).offset((page - 1) * page_size).limit(page_size))
     return list(rows), total
 

@@ -11,13 +11,11 @@ from domain.settings import get_settings
 
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
           "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-# FastAPI's /docs (Swagger UI) and /redoc load their bundles from a CDN and start them with an inline
-# script; they show only the OpenAPI document, never user data, so only these paths get the relaxed policy.
-DOCS_CDN = "https://cdn.jsdelivr.net"
-DOCS_POLICY = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
-               f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com; "
-               "font-src 'self' https://fonts.gstatic.com; "
-               "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src 'self' blob:; "
+# /docs (Swagger UI) and /redoc load their bundles from /docs-assets (api/pages/docs.py, no CDN) and start
+# them with an inline script; they show only the OpenAPI document, never user data, so only these paths
+# get the relaxed policy.
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; worker-src 'self' blob:; "
                "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 TRACKING_PREFIXES = ("/track", "/api/track", "/api/objections/track/", "/api/complaints/track/", "/filed/",

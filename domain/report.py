@@ -92,12 +92,16 @@ class Period:
         return parse_period(str(self.first_day.year - n))
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # no record predates 2000 (api/validation.EARLIEST_DECISION); no plan runs past 2100
+
+
 def parse_period(text: str) -> Period:
     """'2026Q4', '2026-11' or '2026'; a ValueError with a Chinese message otherwise."""
     text = text.strip().upper()
     year_text = text[:4]
-    if not (year_text.isdigit() and 1900 <= int(year_text) <= 9998):
-        raise ValueError("期间格式应为 2026Q4（季度）、2026-11（月）或 2026（年），年份在 1900 至 9998 之间")
+    if not (year_text.isdigit() and FIRST_YEAR <= int(year_text) <= LAST_YEAR):
+        raise ValueError("期间格式应为 2026Q4（季度）、2026-11（月）或 2026（年），"
+                         f"年份在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
     if m := re.fullmatch(r"(\d{4})Q([1-4])", text):
         year, quarter = int(m[1]), int(m[2])
         first = date(year, 3 * quarter - 2, 1)
@@ -141,6 +145,12 @@ class Figures:
     name: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     rule: Ranking = field(default_factory=Ranking)
+    cases: dict[str, list[int]] = field(default_factory=dict)  # count → the ids of the cases it counted
+
+    def add(self, count: str, case_id: int) -> None:
+        """Count a case, and remember which: every figure links to the cases behind it."""
+        self.counts[count] += 1
+        self.cases.setdefault(count, []).append(case_id)
 
     def rate(self, good: int, *others: int) -> float | None:
         total = good + sum(others)
@@ -245,46 +255,45 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
         fig = out.get(dept)
         if fig is None:
             continue
-        c = fig.counts
         if case_type == "commitment":
             for i, e in enumerate(evs):
                 if not inside(e):
                     continue
                 if e.action == Event.published:
-                    c["commitments_made"] += 1
+                    fig.add("commitments_made", case_id)
                 elif e.action == Event.breached:
-                    c["breached"] += 1
+                    fig.add("breached", case_id)
                 elif e.action == Event.verified_accepted:
                     reports = [r for r in evs[:i] if r.action == Event.fulfilment_reported]
                     late = bool(reports) and _flag_at(evs, reports[-1].at, "overdue")
-                    c["fulfilled_late" if late else "fulfilled_on_time"] += 1
+                    fig.add("fulfilled_late" if late else "fulfilled_on_time", case_id)
             if _state_at(evs, end) == "published" and _flag_at(evs, end, "overdue"):
-                c["overdue_at_end"] += 1
+                fig.add("overdue_at_end", case_id)
         elif case_type in ("objection", "complaint"):
             answer = Event.decided if case_type == "objection" else Event.responded
             answers = [e for e in evs if e.action == answer]
             for e in evs:
                 if inside(e) and e.action == Event.submitted:
-                    c[f"{case_type}s_received"] += 1
+                    fig.add(f"{case_type}s_received", case_id)
             if answers and inside(answers[0]):  # a case counts once, when first answered
-                c["answered_late" if _missed_before(evs, answers[0].at) else "answered_on_time"] += 1
+                fig.add("answered_late" if _missed_before(evs, answers[0].at) else "answered_on_time", case_id)
         elif case_type == "record":
             for e in evs:
                 if not inside(e):
                     continue
                 if e.action == Event.created:
-                    c["records_opened"] += 1
+                    fig.add("records_opened", case_id)
                     severity = _severity_at(evs, end, (severities or {}).get(case_id, "general"))
                     if severity in ("general", "serious"):
-                        c[f"records_opened_{severity}"] += 1
+                        fig.add(f"records_opened_{severity}", case_id)
                 elif e.action == Event.rectification_verified:
-                    c["rectified"] += 1
+                    fig.add("rectified", case_id)
                 elif e.action == Event.repaired:
-                    c["repaired"] += 1
+                    fig.add("repaired", case_id)
             open_at_end = _state_at(evs, end) not in ("rectified", "repair_requested", "repaired",
                                                       "repair_rejected", "expired", "revoked")
             if open_at_end and _flag_at(evs, end, "rectification_overdue"):
-                c["rectification_overdue_at_end"] += 1
+                fig.add("rectification_overdue_at_end", case_id)
     return sorted(out.values(), key=Figures.order)
 
 

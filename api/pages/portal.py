@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from activities.report import department_reports
 from api.deps import SessionDep
+from api.pages import list_filters
 from api.pages.charts import columns
 from api.pages.session import session_actor
 from api.pages.templating import templates
@@ -36,30 +37,23 @@ from store.models import Commitment, DeadlineRow, Department, Record
 router = APIRouter(include_in_schema=False)
 
 
-def _portal(request: Request, session: SessionDep, q: str | None, department: str | None, state: str | None,
-            page: int) -> HTMLResponse:
-    rows, total = list_commitments(session, None, department=department or None, state=state or None, q=q or None,
-                                   page=page, page_size=20)
+@router.get("/commitments", response_class=HTMLResponse)
+def commitments_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
+                     department: Annotated[str | None, Query(max_length=50)] = None,
+                     state: Annotated[str | None, Query(max_length=50)] = None,
+                     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                     period: Annotated[str | None, Query(max_length=10)] = None,
+                     figure: Annotated[str | None, Query(max_length=50)] = None) -> HTMLResponse:
+    """政务承诺 list; with `figure` and `period` (a link from /ranking), exactly the cases behind that figure."""
     names = department_names(session)
+    filters = list_filters.checked(session, "commitment", names, department, state, figure, period)
+    rows, total = list_commitments(session, None, department=department or None, state=state or None, q=q or None,
+                                   page=page, page_size=20, ids=filters.ids)
     return templates.TemplateResponse(request, "pages/portal.html.j2", {
         "items": [commitment_summary(r, names) for r in rows], "total": total, "page": page,
         "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "state": state or "",
         "departments": names, "states": {k: v for k, v in STATE_LABELS_ZH.items() if k != "draft"},
-    })
-
-
-@router.get("/", response_class=HTMLResponse)
-def portal(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
-           department: str | None = None, state: str | None = None,
-           page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
-    return _portal(request, session, q, department, state, page)
-
-
-@router.get("/commitments", response_class=HTMLResponse)
-def commitments_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
-                     department: str | None = None, state: str | None = None,
-                     page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
-    return _portal(request, session, q, department, state, page)
+        **filters.context(names)})
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
@@ -73,13 +67,20 @@ def commitment_page(request: Request, commitment_id: CaseId, session: SessionDep
 
 @router.get("/records", response_class=HTMLResponse)
 def records_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
-                 department: str | None = None, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
-    rows, total = list_records(session, None, department=department or None, state=None, severity=None,
-                               q=q or None, page=page, page_size=20)
+                 department: Annotated[str | None, Query(max_length=50)] = None,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                 period: Annotated[str | None, Query(max_length=10)] = None,
+                 figure: Annotated[str | None, Query(max_length=50)] = None) -> HTMLResponse:
+    """失信记录 in publicity; with `figure` and `period`, the records behind that figure of /ranking (of
+    which only those in publicity are shown, the others counted)."""
     names = department_names(session)
+    filters = list_filters.checked(session, "record", names, department, None, figure, period)
+    rows, total = list_records(session, None, department=department or None, state=None, severity=None,
+                               q=q or None, page=page, page_size=20, ids=filters.ids)
     return templates.TemplateResponse(request, "pages/records.html.j2", {
         "items": [record_summary(r, names) for r in rows], "total": total, "page": page,
-        "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "departments": names})
+        "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "departments": names,
+        **filters.context(names)})
 
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)

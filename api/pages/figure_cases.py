@@ -1,0 +1,69 @@
+"""The cases behind a figure of the ranking: every count and rate on /ranking links to the public list
+filtered by period, department and figure, and that list holds exactly the cases the figure counted
+(the ids come from the same computation, domain.report.compute)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from activities.report import department_figures
+from api.problems import field_error
+from api.routes.reports import period_or_422
+from domain.report import Period
+
+# figure → (the list it opens: commitments or records, what the list holds, the counts it joins)
+FIGURES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "commitments_made": ("commitment", "本期公开的承诺", ("commitments_made",)),
+    "fulfilled_on_time": ("commitment", "本期按期践诺的承诺", ("fulfilled_on_time",)),
+    "fulfilled_late": ("commitment", "本期逾期践诺的承诺", ("fulfilled_late",)),
+    "breached": ("commitment", "本期认定未践诺的承诺", ("breached",)),
+    "overdue_at_end": ("commitment", "期末仍逾期未报告履行的承诺", ("overdue_at_end",)),
+    "on_time_rate": ("commitment", "计算按期践诺率的承诺（按期践诺、逾期践诺、未践诺）",
+                     ("fulfilled_on_time", "fulfilled_late", "breached")),
+    "records_opened": ("record", "本期新增的失信记录", ("records_opened",)),
+    "deductions": ("record", "本期新增、计入扣分的一般和严重失信记录",
+                   ("records_opened_general", "records_opened_serious")),
+    "rectified": ("record", "本期整改核验通过的失信记录", ("rectified",)),
+    "rectification_overdue_at_end": ("record", "期末逾期未整改的失信记录", ("rectification_overdue_at_end",)),
+    "rectification_rate": ("record", "计算整改率的失信记录（整改完成、期末逾期未整改）",
+                           ("rectified", "rectification_overdue_at_end")),
+    "repaired": ("record", "本期完成信用修复的失信记录", ("repaired",)),
+}
+KIND_FIGURES = {kind: [f for f, (k, _, _) in FIGURES.items() if k == kind] for kind in ("commitment", "record")}
+
+
+@dataclass(frozen=True)
+class FigureCases:
+    """The cases one figure counted: `ids` in the order counted, once each."""
+
+    figure: str
+    label: str
+    period: Period
+    department: str | None
+    ids: list[int]
+
+
+def figure_cases(session: Session, kind: str, figure: str, period_text: str | None,
+                 department: str | None) -> FigureCases:
+    """The ids behind `figure` of the period (default: this quarter), for one department or all; a 422 for a
+    figure this list does not show or a bad period."""
+    if figure not in KIND_FIGURES[kind]:
+        raise field_error("figure", "不是本列表可以筛选的指标")
+    period = period_or_422(period_text)
+    _, label, counts = FIGURES[figure]
+    figures, _ = department_figures(session, [period])
+    ids: dict[int, None] = {}  # ordered, once each
+    for f in figures[0]:
+        if department and f.department != department:
+            continue
+        for count in counts:
+            ids.update(dict.fromkeys(f.cases.get(count, [])))
+    return FigureCases(figure, label, period, department, list(ids))
+
+
+def figure_link(kind: str, figure: str, period: str, department: str) -> str:
+    """The list of the cases behind a figure of the ranking page."""
+    path = "/commitments" if kind == "commitment" else "/records"
+    return f"{path}?period={period}&department={department}&figure={figure}"
