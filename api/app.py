@@ -19,7 +19,19 @@ from api.pages import home as home_page
 from api.pages import portal as pages
 from api.pages import reports as report_pages
 from api.pages import staff as staff_pages
-from api.routes import calendar, calendar_notices, citizens, commitments, devmail, open_data, records, reports, system
+from api.routes import (
+    calendar,
+    calendar_notices,
+    commitments,
+    complaints,
+    devmail,
+    objections,
+    open_data,
+    records,
+    reports,
+    system,
+    tracking,
+)
 from api.security_headers import SecurityHeadersMiddleware
 from domain.keycheck import require_secret_key
 from domain.settings import ROOT, get_settings
@@ -48,8 +60,8 @@ def create_app() -> FastAPI:
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     # /staff/officials before /staff/{kind}/{id}
-    for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, home_page, pages, forms,
-                   open_data, report_pages, staff_pages, admin_pages, devmail):
+    for module in (system, commitments, records, tracking, objections, complaints, calendar, calendar_notices,
+                   reports, home_page, pages, forms, open_data, report_pages, staff_pages, admin_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

@@ -17,6 +17,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from api.problems import Problem
+from domain.capabilities import Capability, may
 from domain.messages import Actor
 from domain.settings import get_settings
 from store.db import get_engine, session_scope
@@ -111,11 +112,11 @@ async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)])
     return actor
 
 
-def require(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
-    """Dependency: the caller must hold one of `roles`."""
+def require(capability: Capability) -> Callable[[Actor], Awaitable[Actor]]:
+    """Dependency: the caller's role must have `capability` (domain/capabilities.py)."""
 
     async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        if actor.role not in roles:
+        if not may(actor.role, capability):
             raise Problem(403, "当前角色无权执行此操作")
         return actor
 

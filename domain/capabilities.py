@@ -12,9 +12,12 @@ class Capability(StrEnum):
     manage_accounts = "manage_accounts"  # departments and staff accounts
     read_all_cases = "read_all_cases"  # every case in full, every department
     read_reports = "read_reports"  # the monitoring reports of the workspace
-    read_official_reports = "read_official_reports"  # the archived quarterly reports, audit of every case
+    read_official_reports = "read_official_reports"  # the archived quarterly reports of every official
+    read_audit = "read_audit"  # the audit trail of a case or of an account
+    read_case_audit = "read_case_audit"  # ... of a case (admins read only accounts' trails)
     read_notices = "read_notices"  # the outbox: who was told what, and failed deliveries
-    read_personal_data = "read_personal_data"  # an applicant's name and contact (never the department concerned)
+    read_personal_data = "read_personal_data"  # an applicant's name and contact: never the department concerned
+    # (no retaliation), nor admins
 
 
 CAPABILITIES: dict[Capability, tuple[str, ...]] = {
@@ -23,6 +26,8 @@ CAPABILITIES: dict[Capability, tuple[str, ...]] = {
     Capability.read_all_cases: ("credit_office", "supervisor", "admin"),
     Capability.read_reports: ("department", "credit_office", "supervisor", "admin"),
     Capability.read_official_reports: ("credit_office", "supervisor", "admin"),
+    Capability.read_audit: ("credit_office", "supervisor", "admin"),
+    Capability.read_case_audit: ("credit_office", "supervisor"),
     Capability.read_notices: ("admin", "credit_office"),
     Capability.read_personal_data: ("credit_office", "supervisor"),
 }

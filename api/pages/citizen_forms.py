@@ -24,7 +24,8 @@ from api.pages.form_errors import field_messages, form_errors
 from api.pages.templating import templates
 from api.pages.track_view import day_zh, timeline
 from api.problems import Problem
-from api.routes.citizens import FeedbackBody, SupplementBody
+from api.routes.complaints import FeedbackBody
+from api.routes.objections import SupplementBody
 from api.services.citizen import (
     ComplaintIn,
     ObjectionIn,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from api.routes import citizens, commitments, records
+from api.routes import commitments, complaints, objections, records
 from domain.actions import ActionTable, Facts
 from domain.commitment import KINDS, Action
 from domain.commitment import RULES as COMMITMENT_RULES
@@ -173,7 +173,7 @@ RECORD = CaseKind(
 OBJECTION = CaseKind(
     kind="objections", case_type="objection", label="异议", id_param="objection_id", model=Objection,
     rules=OBJECTION_RULES,
-    read=citizens.get_objection,
+    read=objections.get_objection,
     title=lambda o: f"异议 {o['id']}（{o['target']['type']} {o['target']['id']}）",
     row_title=lambda r: r.claim[:40],
     facts=lambda o: [("异议对象", f"{o['target']['type']} {o['target']['id']}"), ("信息提供单位", o["department"]),
@@ -182,14 +182,14 @@ OBJECTION = CaseKind(
                      ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"]),
                      ("适用规则", o["profile"]["label"])],
     actions=(
-        StaffAction("acceptance", ObjectionAction.accept, citizens.accept, citizens.AcceptanceBody,
+        StaffAction("acceptance", ObjectionAction.accept, objections.accept, objections.AcceptanceBody,
                     (FormField("needs_supplement", "要求补正材料", "select",
                                {"false": "否", "true": "是，要求申请人补正"}),
                      FormField("reason", "说明（不予受理或要求补正时必填）", "textarea"),
                      FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"}))),
-        StaffAction("verification", ObjectionAction.verify, citizens.verify, citizens.FindingBody,
+        StaffAction("verification", ObjectionAction.verify, objections.verify, objections.FindingBody,
                     (FormField("finding", "核实意见", "textarea", required=True),)),
-        StaffAction("decision", ObjectionAction.decide, citizens.decide, citizens.DecisionBody,
+        StaffAction("decision", ObjectionAction.decide, objections.decide, objections.DecisionBody,
                     (FormField("outcome", "决定", "select",
                                {"upheld": "维持原信息", "corrected": "更正", "revoked": "撤销"}, required=True),
                      FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED)),
@@ -199,7 +199,7 @@ OBJECTION = CaseKind(
 COMPLAINT = CaseKind(
     kind="complaints", case_type="complaint", label="投诉", id_param="complaint_id", model=Complaint,
     rules=COMPLAINT_RULES,
-    read=citizens.get_complaint,
+    read=complaints.get_complaint,
     title=lambda c: f"投诉 {c['id']}：{c['subject']}", row_title=lambda r: r.subject,
     facts=lambda c: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
                      ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
@@ -207,13 +207,13 @@ COMPLAINT = CaseKind(
                      ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"]),
                      ("适用规则", c["profile"]["label"])],
     actions=(
-        StaffAction("triage", ComplaintAction.triage, citizens.triage, citizens.TriageBody,
+        StaffAction("triage", ComplaintAction.triage, complaints.triage, complaints.TriageBody,
                     (FormField("department", "改派单位代码（不改派则留空）"),
                      FormField("reason", "说明（不予受理时必填）", "textarea"),
                      FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"}))),
-        StaffAction("response", ComplaintAction.respond, citizens.respond, citizens.ResponseBody,
+        StaffAction("response", ComplaintAction.respond, complaints.respond, complaints.ResponseBody,
                     (FormField("response", "答复", "textarea", required=True), EVIDENCE)),
-        StaffAction("review", ComplaintAction.review, citizens.review, citizens.ReviewBody,
+        StaffAction("review", ComplaintAction.review, complaints.review, complaints.ReviewBody,
                     (FormField("severity", "属实时的严重程度", "select", SEVERITIES, default="general"),
                      REASON_REQUIRED,
                      FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"}))),

@@ -27,6 +27,7 @@ from api.schemas.calendar import (
 from api.schemas.common import Page, local, local_at
 from api.validation import Reason
 from domain.calendar import Override, WorkingCalendar
+from domain.capabilities import Capability
 from domain.deadlines import DeadlineSpec, deadline_moved, project
 from domain.messages import Actor, CalendarChangeProgress
 from domain.settings import get_settings
@@ -41,7 +42,7 @@ def _supported_year(value: date) -> date:
     if not 2000 <= value.year <= 2100:
         raise ValueError("日期须在 2000 至 2100 年之间")
     return value
-Editor = Annotated[Actor, Depends(require("admin", "credit_office"))]
+Editor = Annotated[Actor, Depends(require(Capability.keep_calendar))]
 
 
 @router.get("/deadline", response_model=ComputedDeadline)

@@ -17,12 +17,13 @@ from api.schemas.commitments import CommitmentSummary
 from api.schemas.records import RecordSummary
 from api.schemas.reports import ArchiveSummary, DepartmentReport, OfficialArchive
 from api.validation import today_local
+from domain.capabilities import Capability
 from domain.messages import Actor
 from domain.report import Period, parse_period, quarter_of
 from store.models import Commitment, Record
 
 router = APIRouter(tags=["reports"])
-Staff = Annotated[Actor, Depends(require("department", "credit_office", "supervisor", "admin"))]
+Staff = Annotated[Actor, Depends(require(Capability.read_reports))]
 PeriodParam = Annotated[str | None, Query(max_length=10, description="2026Q4、2026-11 或 2026；默认本季度")]
 
 
@@ -69,5 +70,5 @@ def official_archive(session: Session, name: str) -> dict[str, Any]:
 
 @router.get("/api/officials/{name}", response_model=OfficialArchive)
 def official(name: Annotated[str, Path(min_length=1, max_length=100)], session: SessionDep,
-             actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))]) -> OfficialArchive:
+             actor: Annotated[Actor, Depends(require(Capability.read_official_reports))]) -> OfficialArchive:
     return archive_of(session, name)

@@ -19,10 +19,10 @@ from api.deps import ClientDep, SessionDep, release
 from api.idempotency import idempotent
 from api.problems import Problem, problem_response
 from api.recipients import official_addresses, shown_error, shown_recipient
-from api.schemas.citizens import PERSONAL_DATA_ROLES
 from api.schemas.common import Page, local, local_at
 from api.schemas.system import AuditEntry, DepartmentOut, Health, NoticeOut, OpenDeadline, Token, UserOut
 from domain.calendar import TZ, end_of_day
+from domain.capabilities import Capability, may
 from domain.messages import Actor
 from store.models import AuditEvent, DeadlineRow, Department, Outbox
 
@@ -80,7 +80,7 @@ def departments(session: SessionDep) -> Page[DepartmentOut]:
 
 @router.post("/api/departments", status_code=201, tags=["departments"], response_model=DepartmentOut)
 async def add_department(body: DepartmentIn, session: SessionDep,
-                         actor: Annotated[Actor, Depends(require("admin"))],
+                         actor: Annotated[Actor, Depends(require(Capability.manage_accounts))],
                          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
     async def create() -> tuple[int, Any]:
         return 201, DepartmentOut.of(create_department(session, body, actor.username))
@@ -88,7 +88,7 @@ async def add_department(body: DepartmentIn, session: SessionDep,
     return await idempotent(idempotency_key, actor.username, body.model_dump(), create)
 
 
-Admin = Annotated[Actor, Depends(require("admin"))]
+Admin = Annotated[Actor, Depends(require(Capability.manage_accounts))]
 
 
 @router.get("/api/users", tags=["users"], response_model=Page[UserOut])
@@ -135,13 +135,13 @@ def open_deadlines(session: SessionDep, actor: CurrentActor, department: str | N
 
 @router.get("/api/audit", tags=["audit"], response_model=Page[AuditEntry])
 def audit(session: SessionDep,
-          actor: Annotated[Actor, Depends(require("credit_office", "supervisor", "admin"))],
+          actor: Annotated[Actor, Depends(require(Capability.read_audit))],
           case: Annotated[str, Query(pattern=r"^[a-z_]{1,20}-\d{1,9}$", description="e.g. commitment-1")],
           ) -> Page[AuditEntry]:
     """A case's audit trail. Admins read only accounts' trails (user-{id}: created, disabled, failed
     logins; user-0: failed logins of unknown names), not cases'."""
     case_type, _, case_id = case.rpartition("-")
-    if actor.role == "admin" and case_type != "user":
+    if case_type != "user" and not may(actor.role, Capability.read_case_audit):
         raise Problem(403, "当前角色无权执行此操作")
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
                                                  AuditEvent.case_id == int(case_id)).order_by(col(AuditEvent.id)))
@@ -149,7 +149,7 @@ def audit(session: SessionDep,
 
 
 @router.get("/api/notices", tags=["notices"], response_model=Page[NoticeOut])
-def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin", "credit_office"))],
+def notices(session: SessionDep, actor: Annotated[Actor, Depends(require(Capability.read_notices))],
             status: Literal["pending", "sending", "sent", "failed"] | None = None,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1,
             page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> Page[NoticeOut]:
@@ -160,7 +160,7 @@ def notices(session: SessionDep, actor: Annotated[Actor, Depends(require("admin"
         query = query.where(Outbox.status == status)
     total = len(session.exec(query).all())
     rows = session.exec(query.order_by(col(Outbox.id).desc()).offset((page - 1) * page_size).limit(page_size))
-    official, personal = official_addresses(session), actor.role in PERSONAL_DATA_ROLES
+    official, personal = official_addresses(session), may(actor.role, Capability.read_personal_data)
     items = [NoticeOut(id=o.id or 0, case=f"{o.case_type}-{o.case_id}", event_key=o.event_key,
                        recipient=shown_recipient(o.recipient, official, personal),
                        template=o.template, subject=o.subject, status=o.status, attempts=o.attempts,

@@ -19,11 +19,10 @@ from api.schemas.common import (
     local_at,
     public_history,
 )
+from domain.capabilities import Capability, may
 from domain.complaint import COMPLAINT_STATES_ZH
 from domain.objection import OBJECTION_STATES_ZH, OUTCOMES_ZH
 from store.models import Complaint, Department, Objection
-
-PERSONAL_DATA_ROLES = ("credit_office", "supervisor")  # never the department concerned (no retaliation), nor admins
 
 
 class ObjectionFiled(BaseModel):
@@ -109,7 +108,7 @@ TrackedCase = Annotated[ObjectionStatus | ComplaintStatus, Field(discriminator="
 
 
 class ObjectionStaffView(BaseModel):
-    """An objection as staff see it; the applicant's contact details only for PERSONAL_DATA_ROLES (else null)."""
+    """An objection as staff see it; contact details only with the read_personal_data capability (else null)."""
 
     id: int
     state: str
@@ -135,7 +134,7 @@ class ObjectionStaffView(BaseModel):
     @classmethod
     def build(cls, session: Session, row: Objection, role: str) -> ObjectionStaffView:
         assert row.id is not None
-        personal = role in PERSONAL_DATA_ROLES
+        personal = may(role, Capability.read_personal_data)
         return cls(id=row.id, state=row.state, state_label=OBJECTION_STATES_ZH[row.state],
                    target=CaseRef(type=row.target_type, id=row.target_id), department=row.department_code,
                    applicant_name=row.applicant_name if personal else None,
@@ -148,7 +147,7 @@ class ObjectionStaffView(BaseModel):
 
 
 class ComplaintStaffView(BaseModel):
-    """The tracking view with the full history, the complaint's text and (for PERSONAL_DATA_ROLES) who filed it."""
+    """The tracking view with the full history, the complaint's text and (with read_personal_data) who filed it."""
 
     kind: Literal["complaint"]
     id: int
@@ -176,7 +175,7 @@ class ComplaintStaffView(BaseModel):
     @classmethod
     def build(cls, session: Session, row: Complaint, role: str) -> ComplaintStaffView:
         assert row.id is not None
-        personal = role in PERSONAL_DATA_ROLES
+        personal = may(role, Capability.read_personal_data)
         return cls(**ComplaintStatus.build(session, row).model_dump(exclude={"history"}),
                    history=history(session, "complaint", row.id), description=row.description, topic=row.topic,
                    commitment_id=row.commitment_id, complainant_name=row.complainant_name if personal else None,
