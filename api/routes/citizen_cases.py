@@ -14,6 +14,7 @@ from temporalio.client import Client
 from api import ratelimit
 from api.idempotency import idempotent
 from api.problems import Problem
+from api.scope import own_department, reads_in_full
 from api.services.citizen import code_mail_task, find_by_code
 from api.temporal_errors import send_update
 from domain.messages import (
@@ -59,15 +60,15 @@ def for_staff(session: Session, model: type[Objection] | type[Complaint], case_i
     row = cast(Objection | Complaint | None, session.get(model, case_id))
     if row is None:
         raise Problem(404, f"{what} {case_id} 不存在")
-    if actor.role == "department" and actor.department != row.department_code:
+    if not reads_in_full(actor, row.department_code):
         raise Problem(403, f"不能查看或办理其他单位的{what}")
     return row
 
 
 def staff_rows(session: Session, actor: Actor, model: type[Objection] | type[Complaint], state: str | None) -> list:
     query = select(model)
-    if actor.role == "department":
-        query = query.where(model.department_code == actor.department)
+    if (own := own_department(actor)) is not None:
+        query = query.where(model.department_code == own)
     if state:
         query = query.where(model.state == state)
     return list(session.exec(query.order_by(col(model.id).desc())))
