@@ -71,7 +71,9 @@ class ObjectionStatus(BaseModel):
                    history=public_history(session, "objection", row.id))
 
 
-class ComplaintStatus(BaseModel):
+class ComplaintFields(BaseModel):
+    """What the holder of the code and staff both see of a complaint (each adds its own history)."""
+
     kind: Literal["complaint"]
     id: int
     state: str
@@ -88,6 +90,9 @@ class ComplaintStatus(BaseModel):
     reopened: bool
     record_id: int | None
     can_rate: bool
+
+
+class ComplaintStatus(ComplaintFields):
     history: list[PublicHistoryEntry]
 
     @classmethod
@@ -146,25 +151,9 @@ class ObjectionStaffView(BaseModel):
                    deadlines=deadlines(session, "objection", row.id), history=history(session, "objection", row.id))
 
 
-class ComplaintStaffView(BaseModel):
+class ComplaintStaffView(ComplaintFields):
     """The tracking view with the full history, the complaint's text and (with read_personal_data) who filed it."""
 
-    kind: Literal["complaint"]
-    id: int
-    state: str
-    state_label: str
-    department: str
-    department_name: str | None
-    subject: str
-    submitted_at: datetime
-    profile: Profile
-    deadlines: list[Deadline]
-    response: str | None
-    review_reason: str | None
-    feedback: str | None
-    reopened: bool
-    record_id: int | None
-    can_rate: bool
     history: list[HistoryEntry]
     description: str
     topic: str
