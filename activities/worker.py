@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from activities.calendar_activities import CaseWaker, newest_calendar_version, replan_open_deadlines
 from activities.db import ACTIVITY_THREADS
 from activities.deadline_activities import plan_deadline, set_deadline_status
+from activities.followers import mail_followers
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.records import objections_open_on, open_breach_record, open_complaint_record
 from activities.reports import first_working_day_after, queue_quarterly_report
@@ -45,7 +46,7 @@ WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWor
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
-    newest_calendar_version, replan_open_deadlines,
+    newest_calendar_version, replan_open_deadlines, mail_followers,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from activities.worker import connect_client
-from api import admin_pages, forms, open_data, openapi_doc, pages, problems, report_pages, staff_pages
+from api import admin_pages, follow_pages, forms, open_data, openapi_doc, pages, problems, report_pages, staff_pages
 from api.bodylimit import BodyLimitMiddleware
 from api.routes import calendar, calendar_notices, citizens, commitments, devmail, records, reports, system
 from api.security_headers import SecurityHeadersMiddleware
@@ -37,7 +37,8 @@ def create_app() -> FastAPI:
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     for module in (system, commitments, records, citizens, calendar, calendar_notices, reports, pages, forms, open_data,
-                   report_pages, staff_pages, admin_pages, devmail):  # /staff/officials before /staff/{kind}/{id}
+                   report_pages, staff_pages, admin_pages, follow_pages,
+                   devmail):  # /staff/officials before /staff/{kind}/{id}
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app
