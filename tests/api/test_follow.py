@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from activities.db import session_scope
 from activities.models import Follower, Outbox
+from tests.api.test_citizens_api import APPLICANT, _published_record
 from tests.api.test_commitments_api import body, settled
 from tests.conftest import MailSink
 
@@ -124,6 +125,45 @@ async def test_follow_confirm_one_mail_per_change_and_unsubscribe(api, tokens, s
     await asyncio.sleep(0.5)
     assert _outbox_recipients(":resumed") == {WITNESS}
     assert not await _change_mails(smtp_sink, FAN, subject)
+
+
+async def test_a_record_follower_is_told_of_an_objection_on_it(api, tokens, smtp_sink) -> None:
+    """The 异议处理中 mark is written on the record by the objection's workflow: its followers hear of it."""
+    rid = await _published_record(api, tokens)
+    assert "关注此记录" in (await api.get(f"/records/{rid}")).text
+    await _follow(api, smtp_sink, "record", rid, FAN)
+    r = await api.post("/api/objections", json={"target_type": "record", "target_id": rid, **APPLICANT,
+                                                 "claim": "有误", "reasons": "理由"})
+    assert r.status_code in (200, 201, 202), r.text
+    subject = f"【关注】失信记录 {rid}：异议处理中"
+    await smtp_sink.wait_for(lambda m: FAN in str(m["To"]) and str(m["Subject"]) == subject)
+    await asyncio.sleep(0.5)
+    assert len(await _change_mails(smtp_sink, FAN, subject)) == 1
+    assert not [m for m in smtp_sink.to(FAN) if "提交" in str(m["Subject"])]  # the objection itself is not public
+
+
+async def test_a_deadline_moved_by_a_calendar_change_is_told_to_followers(api, tokens, smtp_sink) -> None:
+    """The calendar batch writes 时限调整 on many cases at once, outside their workflows: it mails their
+    followers too."""
+    from datetime import date
+
+    from api.validation import today_local
+    from tests.api.test_calendar_reprojection import _working_days
+
+    cid = (await api.post("/api/commitments", json=body(), headers=tokens["fgw"])).json()["id"]
+    await settled(api, cid, {}, lambda c: c["state"] == "published" and c["deadlines"])
+    await _follow(api, smtp_sink, "commitment", cid, FAN)
+    r = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "已办结"}, headers=tokens["fgw"])
+    assert r.status_code == 200, r.text
+    detail = await settled(api, cid, {}, lambda c: any(d["key"].startswith("verification") for d in c["deadlines"]))
+    due = next(d for d in detail["deadlines"] if d["key"].startswith("verification"))  # counted in working days
+    first_day = _working_days(due["receipt"], today_local(), date.fromisoformat(due["due_at"][:10]))[0]
+    r = await api.post("/api/calendar/overrides", headers=tokens["admin"],
+                       json={"date": first_day, "kind": "holiday", "reason": "测试：临时放假"})
+    assert r.status_code == 201, r.text
+    subject = f"【关注】政务承诺 {cid}：时限调整"
+    [mail] = await smtp_sink.wait_for(lambda m: FAN in str(m["To"]) and str(m["Subject"]) == subject)
+    assert "因节假日安排调整" in _text(mail) and mail["List-Unsubscribe"]
 
 
 async def test_follow_form_refuses_bad_input_and_tells_nobody_who_follows(api, tokens, smtp_sink) -> None:
