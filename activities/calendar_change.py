@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.followers import queue_follower_mail
 from activities.notify import queue_notice_sync
 from domain.calendar import Deadline
 from domain.deadlines import DeadlineSpec, replan
@@ -27,6 +28,7 @@ from domain.messages import (
     CaseRef,
     NoticeRequest,
     QueuedNotice,
+    Transition,
     WakeGroup,
 )
 from domain.profiles import Reminders
@@ -48,6 +50,7 @@ def newest_calendar_version() -> int:
 def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
     """Idempotent: a retry finds the rows already on the version and the audit keys already written."""
     moved_by_party: dict[str, list[dict[str, object]]] = defaultdict(list)
+    moved_events: list[Transition] = []  # each one a public change: the case's followers are told
     wake: dict[str, tuple[datetime, datetime]] = {}  # workflow id → (wake at, its next event)
     with session_scope() as session:
         after_cal = load_calendar(session, req.version)
@@ -73,6 +76,10 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
                 continue
             reason = moved_reason(row.label, r.before, r.after)
             key = f"calendar-{req.version}:{row.key}"
+            moved_events.append(Transition(
+                case=CaseRef(case_type=row.case_type, case_id=row.case_id), event_key=key,
+                action=Event.deadline_moved.value, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
+                at=req.at))
             if (row.case_type, row.case_id, key) not in logged:
                 session.add(AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
                                        action=Event.deadline_moved.value, actor=SYSTEM.username, role=SYSTEM.role,
@@ -92,6 +99,8 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
             event_key=f"calendar-{req.version}:deadlines-moved:{party}", template="deadlines_moved",
             recipients=[party], at=req.at,
             context={"version": req.version, "items": items, "count": len(items)}))
+    for t in moved_events:
+        notices += queue_follower_mail(t)
     return CalendarReplanResult(version=req.version, reprojected=reprojected,
                                 moved=sum(len(i) for i in moved_by_party.values()),
                                 wake=wake_groups(wake), notices=notices)

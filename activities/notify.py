@@ -112,6 +112,9 @@ def build_message(row: Outbox) -> EmailMessage:
     msg["Subject"] = one_line(row.subject)
     msg["Date"] = format_datetime(row.created_at)
     msg["Message-ID"] = f"<outbox-{row.id}.{row.case_type}-{row.case_id}@chengxin>"
+    if row.list_unsubscribe:  # a follower's mail: one click in the mail program unsubscribes (RFC 2369, 8058)
+        msg["List-Unsubscribe"] = f"<{row.list_unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(row.text)
     msg.add_alternative(row.html, subtype="html")
     return msg

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from activities.calendar_change import CaseWaker, newest_calendar_version, replan_open_deadlines
 from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
+from activities.followers import mail_followers
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
@@ -46,7 +47,7 @@ WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWor
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
-    newest_calendar_version, replan_open_deadlines, commitment_facts,
+    newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 

@@ -114,3 +114,9 @@ class Event(StrEnum):
 
 PUBLIC_EVENTS = frozenset(e for e in Event if e.public)
 _BY_VALUE: dict[str, Event] = {e.value: e for e in Event}
+
+
+def is_public_change(action: str, to_state: str | None) -> bool:
+    """A change the public sees on an item's page: every change of state, and the PUBLIC events (what the
+    Atom feeds list and followers are mailed about)."""
+    return to_state is not None or action in PUBLIC_EVENTS

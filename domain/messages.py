@@ -21,7 +21,8 @@ class Actor(BaseModel):
 SYSTEM = Actor(username="system", role="system")
 
 
-CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉"}
+CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉",
+                "follower": "关注"}  # a follower's confirmation mail is filed under its follow (api/pages/follow.py)
 
 
 class CaseRef(BaseModel):

@@ -268,6 +268,7 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_at: datetime | None = _tz()
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    list_unsubscribe: str | None = Field(default=None, max_length=500)  # a follower's mail: its unsubscribe link
 
 
 class CalendarVersion(SQLModel, table=True):
@@ -331,3 +332,21 @@ class StaffSession(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     revoked_at: datetime | None = _tz()
+
+
+class Follower(SQLModel, table=True):
+    """Someone who follows a public commitment, record or department by e-mail (no account). The address is
+    personal data: only the change mails use it, no page shows it; lookups go by its keyed hash. A follow
+    counts once confirmed (double opt-in) and until unsubscribed; the nonces make old links die with it."""
+
+    __table_args__ = (UniqueConstraint("target_type", "target_id", "email_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: str = Field(max_length=20)  # commitment | record | department
+    target_id: str = Field(max_length=32)  # a case id, or a department code
+    email: str = Field(max_length=254)
+    email_hash: str = Field(max_length=64, index=True)
+    confirm_nonce: str = Field(max_length=32)  # renewed by every follow request: only the newest link confirms
+    unsubscribe_nonce: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    confirmed_at: datetime | None = _tz()
+    unsubscribed_at: datetime | None = _tz()

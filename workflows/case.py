@@ -44,7 +44,7 @@ class CaseWorkflow:
         self.finished = False  # set once a final state's clocks are closed and its notices queued
         self.lock = asyncio.Lock()
         self.notifier = Notifier()
-        self.journal = CaseJournal(case)
+        self.journal = CaseJournal(case, self.notifier)
 
     def _clocks(self) -> list[DeadlineClock | None]:
         """Each case type lists its deadline clocks (None where not started)."""

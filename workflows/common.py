@@ -21,11 +21,12 @@ with workflow.unsafe.imports_passed_through():
     # modules touch the database and SMTP, so they are passed through, never re-imported in the sandbox.
     from activities.calendar_change import newest_calendar_version
     from activities.deadlines import plan_deadline, set_deadline_status
+    from activities.followers import FOLLOWED_CASES, mail_followers
     from activities.notify import queue_failure_alert, queue_notice, send_notice
     from activities.transitions import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
-    from domain.events import Event
+    from domain.events import Event, is_public_change
     from domain.messages import (
         Actor,
         CaseRef,
@@ -66,6 +67,9 @@ ALERT_ACTIVITY = ActivityOptions(  # queueing the admins' alert about a failed n
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                              maximum_attempts=40),
 )
+# workflow.patched() id: a public change of a commitment or record mails its followers. Histories recorded
+# before replay without it.
+MAIL_FOLLOWERS = "mail-followers-of-a-public-change"
 # workflow.patched() id: a notice that failed for good alerts the admins. Histories recorded before replay
 # without it (their failed notices were only logged).
 ALERT_WHEN_A_NOTICE_FAILS = "alert-admins-when-a-notice-fails"
@@ -122,21 +126,28 @@ class Notifier:
 class CaseJournal:
     """Appends transitions in order: a sequence number makes each audit key unique and replay-stable."""
 
-    def __init__(self, case: CaseRef) -> None:
+    def __init__(self, case: CaseRef, notifier: Notifier | None = None) -> None:
         self.case = case
         self.seq = 0
+        self.notifier = notifier  # with one, a public change mails the item's followers
 
     async def write(self, action: Event, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
                     reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:
         self.seq += 1
-        await workflow.execute_activity(
-            apply_transition,
-            Transition(case=self.case, event_key=f"{self.seq:04d}:{action.value}", action=action.value,
+        t = Transition(case=self.case, event_key=f"{self.seq:04d}:{action.value}", action=action.value,
                        from_state=from_state,
                        to_state=to_state, actor=actor, reason=reason, at=workflow.now(), data=data or {},
-                       changes=changes or {}),
-            **DB_ACTIVITY,
-        )
+                       changes=changes or {})
+        await workflow.execute_activity(apply_transition, t, **DB_ACTIVITY)
+        await self.tell_followers(t)
+
+    async def tell_followers(self, t: Transition) -> None:
+        """After a public change of a commitment or record is written: one mail per follower, delivered like
+        every notice (the activity decides who follows and whether the item is public)."""
+        if self.notifier is None or t.case.case_type not in FOLLOWED_CASES \
+                or not is_public_change(t.action, t.to_state) or not workflow.patched(MAIL_FOLLOWERS):
+            return
+        self.notifier.deliver(await workflow.execute_activity(mail_followers, t, **DB_ACTIVITY))
 
 
 EventHandler = Callable[["DeadlineClock", ScheduledEvent], Awaitable[None]]

@@ -229,14 +229,12 @@ class ObjectionWorkflow(CaseWorkflow):
         """Write on the disputed case's row and audit trail (keys carry this objection's id and sequence)."""
         self.journal.seq += 1
         target = self.start.target
-        await workflow.execute_activity(
-            apply_transition,
-            Transition(case=CaseRef(case_type=target.case_type, case_id=target.case_id, department=target.department),
+        t = Transition(case=CaseRef(case_type=target.case_type, case_id=target.case_id, department=target.department),
                        event_key=f"objection-{self.start.objection_id}:{self.journal.seq:04d}:{action.value}",
                        action=action.value, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
-                       at=workflow.now(), data={"objection_id": self.start.objection_id}, changes=changes),
-            **DB_ACTIVITY,
-        )
+                       at=workflow.now(), data={"objection_id": self.start.objection_id}, changes=changes)
+        await workflow.execute_activity(apply_transition, t, **DB_ACTIVITY)
+        await self.journal.tell_followers(t)  # the disputed item's followers see its 异议处理中 mark come and go
 
     async def _mark(self, on: bool) -> None:
         """Mark the target; unmarking leaves the mark while another objection on it is still open."""

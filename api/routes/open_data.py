@@ -79,12 +79,35 @@ def _atom_time(at: datetime) -> str:
 def feed(session: SessionDep) -> Response:
     """New public items and every change a public page shows: transitions, extensions, pauses, moved
     deadlines, the 异议处理中 mark, corrections (reminders and internal steps left out)."""
+    return _atom(session, None)
+
+
+@router.get("/feeds/departments/{code}.atom")
+def department_feed(code: str, session: SessionDep) -> Response:
+    """The same feed, of one department's commitments and records only."""
+    dept = session.get(Department, code)
+    if dept is None:
+        raise Problem(404, "单位不存在")
+    return _atom(session, dept)
+
+
+def _atom(session: Session, dept: Department | None) -> Response:
     base = get_settings().public_base_url
-    public_commitments_ids = set(session.exec(select(Commitment.id).where(Commitment.state != "draft")).all())
-    public_record_ids = set(session.exec(select(Record.id).where(col(Record.public).is_(True))).all())
-    events = session.exec(select(AuditEvent).where(col(AuditEvent.to_state).is_not(None)
-                                                   | col(AuditEvent.action).in_([e.value for e in PUBLIC_EVENTS]))
-                          .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(500))
+    commitments, records = select(Commitment.id).where(Commitment.state != "draft"), \
+        select(Record.id).where(col(Record.public).is_(True))
+    if dept is not None:
+        commitments = commitments.where(Commitment.department_code == dept.code)
+        records = records.where(Record.department_code == dept.code)
+    public_commitments_ids = set(session.exec(commitments).all())
+    public_record_ids = set(session.exec(records).all())
+    query = select(AuditEvent).where(col(AuditEvent.to_state).is_not(None)
+                                     | col(AuditEvent.action).in_([e.value for e in PUBLIC_EVENTS]))
+    if dept is not None:  # in the query: the newest 500 of the site may hold none of this department's
+        query = query.where(((col(AuditEvent.case_type) == "commitment")
+                             & col(AuditEvent.case_id).in_(public_commitments_ids))
+                            | ((col(AuditEvent.case_type) == "record")
+                               & col(AuditEvent.case_id).in_(public_record_ids)))
+    events = session.exec(query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(500))
     entries = []
     public = {("commitment", i) for i in public_commitments_ids} | {("record", i) for i in public_record_ids}
     for e in events:
@@ -100,9 +123,13 @@ def feed(session: SessionDep) -> Response:
         if len(entries) >= 50:
             break
     updated = _atom_time(datetime.now(UTC))
+    self_path, title, page = "/feed.atom", "政务诚信专栏：新增与变更", "/"
+    if dept is not None:
+        self_path, title, page = f"/feeds/departments/{dept.code}.atom", f"{dept.name}：新增与变更", \
+            f"/departments/{dept.code}"
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-           f"<id>{escape(base)}/feed.atom</id><title>政务诚信专栏：新增与变更</title>"
-           f'<link href="{escape(base)}/"/><link rel="self" href="{escape(base)}/feed.atom"/>'
+           f"<id>{escape(base + self_path)}</id><title>{escape(title)}</title>"
+           f'<link href="{escape(base + page)}"/><link rel="self" href="{escape(base + self_path)}"/>'
            f"<updated>{updated}</updated><author><name>政务诚信平台</name></author>{''.join(entries)}</feed>")
     return Response(xml.encode("utf-8"), media_type="application/atom+xml; charset=utf-8")
 
