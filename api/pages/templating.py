@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
+from api.pages.track_view import plain_receipt
 from domain.settings import ROOT
 
 # Autoescape every template: Starlette's default only escapes *.html, and ours end in .j2.
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True))
+# Public pages explain a deadline in sentences, without calendar versions or profile jargon (staff pages keep
+# the full receipt text).
+templates.env.filters["plain_receipt"] = plain_receipt
