@@ -12,6 +12,7 @@ from temporalio import activity
 
 from domain.events import Event
 from domain.messages import Transition
+from store import attachments
 from store.db import session_scope
 from store.models import (
     AuditEvent,
@@ -88,6 +89,9 @@ def apply_transition(t: Transition) -> bool:
 
 def _side_effects(session: Session, t: Transition) -> None:
     """Rows that belong to a transition besides the case row (kept in the same transaction)."""
+    if t.data.get("attachments"):  # the step's files become the case's with the step, or not at all
+        attachments.bind(session, t.data["attachments"], case_type=t.case.case_type, case_id=t.case.case_id,
+                         step=t.action, event_key=t.event_key, at=t.at)
     if t.action == Event.milestone_done:
         m = session.exec(select(Milestone).where(
             Milestone.commitment_id == t.case.case_id, Milestone.seq == t.data["seq"])).one()

@@ -21,6 +21,7 @@ from api.pages import portal as pages
 from api.pages import reports as report_pages
 from api.pages import staff as staff_pages
 from api.routes import (
+    attachments,
     calendar,
     calendar_notices,
     commitments,
@@ -57,13 +58,16 @@ def create_app() -> FastAPI:
     page_errors.install(app)  # after problems: pages get a zh-CN HTML error page instead of JSON
     openapi_doc.install(app)
     docs_pages.install(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    settings = get_settings()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES,
+                       multipart_bytes=settings.attachment_max_files * settings.attachment_max_mb * 1024 * 1024
+                       + MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     # /staff/officials before /staff/{kind}/{id}
     for module in (system, commitments, records, tracking, objections, complaints, calendar, calendar_notices,
-                   reports, home_page, pages, forms, open_data, report_pages, staff_pages, admin_pages, follow_pages,
-                   devmail):
+                   reports, attachments, home_page, pages, forms, open_data, report_pages, staff_pages, admin_pages,
+                   follow_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

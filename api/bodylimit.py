@@ -7,8 +7,15 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM, TITLES, TOO_LARGE_DETAIL
+from domain.settings import get_settings
 
 TOO_LARGE = "chengxin.body_too_large"
+
+
+def files_too_large_detail() -> str:
+    settings = get_settings()
+    return (f"上传内容过大：每个文件不超过 {settings.attachment_max_mb} MB，"
+            f"每次不超过 {settings.attachment_max_files} 个文件")
 
 
 class _TooLarge(Exception):
@@ -16,17 +23,26 @@ class _TooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`max_bytes` for every body; `multipart_bytes` for a multipart/form-data body (evidence files: at most
+    ATTACHMENT_MAX_FILES of ATTACHMENT_MAX_MB each, plus the form's fields). Starlette spools each file part to
+    disk above 1 MB, so neither limit is memory held."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, multipart_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_bytes = multipart_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.multipart_bytes if multipart else self.max_bytes
+        detail = files_too_large_detail() if multipart else TOO_LARGE_DETAIL
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, detail)
             return
         received = 0
         started = False
@@ -36,8 +52,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    scope[TOO_LARGE] = True  # FastAPI turns a failed body read into 400: the handler maps it
+                if received > limit:
+                    scope[TOO_LARGE] = detail  # FastAPI turns a failed body read into 400: the handler maps it
                     raise _TooLarge
             return message
 
@@ -51,11 +67,11 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, detail)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, detail: str) -> None:
         body = json.dumps({"type": "about:blank", "title": TITLES[413], "status": 413,
-                           "detail": TOO_LARGE_DETAIL}, ensure_ascii=False).encode()
+                           "detail": detail}, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

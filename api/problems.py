@@ -18,7 +18,7 @@ log = logging.getLogger("chengxin.api")
 TOO_LARGE_DETAIL = "请求内容过大（上限 1 MB）"
 
 TITLES = {400: "请求格式错误", 401: "未登录或登录已失效", 403: "无权访问", 404: "未找到", 405: "方法不允许",
-          409: "当前状态不允许此操作", 413: "内容过大", 422: "输入有误", 429: "请求过于频繁",
+          409: "当前状态不允许此操作", 413: "内容过大", 415: "文件类型不支持", 422: "输入有误", 429: "请求过于频繁",
           500: "服务器内部错误", 503: "服务暂不可用"}
 
 PYDANTIC_ZH = {
@@ -123,8 +123,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if request.scope.get("chengxin.body_too_large"):  # a chunked body ran over the limit mid-read
-            return problem_response(413, TOO_LARGE_DETAIL)
+        too_large = request.scope.get("chengxin.body_too_large")
+        if too_large:  # a chunked body ran over the limit mid-read
+            return problem_response(413, too_large if isinstance(too_large, str) else TOO_LARGE_DETAIL)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "错误")
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:  # Starlette names only the first route of the path; name them all

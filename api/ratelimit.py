@@ -35,7 +35,8 @@ SUBMISSION = Limit("submission", 10, 3600, "提交过于频繁")  # filings per 
 TRACKING_MISS = Limit("tracking_miss", 20, 600, "错误的查询码过多")  # wrong codes per client per 10 minutes
 LOGIN_ACCOUNT = Limit("login_account", 5, 900, "该账号登录失败次数过多")  # failed logins per account
 LOGIN_CLIENT = Limit("login_client", 20, 900, "登录失败次数过多")  # failed logins per client address
-LIMITS = {x.bucket: x for x in (SUBMISSION, TRACKING_MISS, LOGIN_ACCOUNT, LOGIN_CLIENT)}
+UPLOAD = Limit("upload", 30, 3600, "上传过于频繁")  # uploads without an account per client per hour
+LIMITS = {x.bucket: x for x in (SUBMISSION, TRACKING_MISS, LOGIN_ACCOUNT, LOGIN_CLIENT, UPLOAD)}
 
 
 def client_key(request: Request) -> str:

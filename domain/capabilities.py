@@ -16,6 +16,7 @@ class Capability(StrEnum):
     read_audit = "read_audit"  # the audit trail of a case or of an account
     read_case_audit = "read_case_audit"  # ... of a case (admins read only accounts' trails)
     read_notices = "read_notices"  # the outbox: who was told what, and failed deliveries
+    publish_evidence = "publish_evidence"  # make a department's evidence file public on a public case
     read_personal_data = "read_personal_data"  # an applicant's name and contact: never the department concerned
     # (no retaliation), nor admins
 
@@ -29,6 +30,7 @@ CAPABILITIES: dict[Capability, tuple[str, ...]] = {
     Capability.read_audit: ("credit_office", "supervisor", "admin"),
     Capability.read_case_audit: ("credit_office", "supervisor"),
     Capability.read_notices: ("admin", "credit_office"),
+    Capability.publish_evidence: ("credit_office",),
     Capability.read_personal_data: ("credit_office", "supervisor"),
 }
 

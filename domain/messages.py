@@ -25,6 +25,20 @@ CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objecti
                 "follower": "关注"}  # a follower's confirmation mail is filed under its follow (api/pages/follow.py)
 
 
+class AttachmentRef(BaseModel):
+    """An uploaded file as a workflow knows it: its id and the hash of its bytes, never the bytes."""
+
+    id: str
+    sha256: str
+
+
+def evidence_data(refs: list[AttachmentRef], data: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The audit event's data with the step's files, which the transition binds to the case (store/attachments)."""
+    if not refs:
+        return data
+    return {**(data or {}), "attachments": [r.model_dump() for r in refs]}
+
+
 class CaseRef(BaseModel):
     case_type: str
     case_id: int
@@ -60,6 +74,7 @@ class FulfilmentReport(BaseModel):
     actor: Actor
     report: str
     evidence: list[str] = Field(default_factory=list)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class VerificationDecision(BaseModel):
@@ -104,6 +119,7 @@ class MilestoneDone(BaseModel):
     actor: Actor
     seq: int
     note: str = ""
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class CommitmentView(BaseModel):
@@ -195,12 +211,14 @@ class RecordStart(BaseModel):
 class ExplanationIn(BaseModel):
     actor: Actor
     explanation: str
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class RectificationIn(BaseModel):
     actor: Actor
     description: str
     evidence: list[str] = Field(default_factory=list)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class RectificationVerdict(BaseModel):
@@ -213,6 +231,7 @@ class RepairRequest(BaseModel):
     actor: Actor
     commitment_letter: str
     evidence: list[str] = Field(default_factory=list)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class RepairDecision(BaseModel):
@@ -286,6 +305,7 @@ class AcceptanceIn(BaseModel):
 
 class SupplementIn(BaseModel):
     material: str
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class FindingIn(BaseModel):
@@ -363,6 +383,7 @@ class ResponseIn(BaseModel):
     actor: Actor
     response: str
     evidence: list[str] = Field(default_factory=list)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class ReviewIn(BaseModel):

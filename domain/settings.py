@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     default_profile: str = "henan"
     # Directory where the embedded SMTP sink stores messages; enables /dev/mail when set.
     dev_mail_dir: str | None = None
+    # Evidence files: bytes in the database (every replica and worker sees them) unless a shared directory is
+    # named here; limits per file and per step.
+    attachment_dir: str | None = None
+    attachment_max_mb: int = 20
+    attachment_max_files: int = 10
 
 
 @lru_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.settings import get_settings
@@ -350,3 +350,43 @@ class Follower(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     confirmed_at: datetime | None = _tz()
     unsubscribed_at: datetime | None = _tz()
+
+
+class Blob(SQLModel, table=True):
+    """The bytes of an evidence file, once per content (sha256): in `blob_chunk` rows, or in ATTACHMENT_DIR."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    stored_in: str = Field(max_length=8)  # db | dir
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class BlobChunk(SQLModel, table=True):
+    """A slice of a blob (store/blobs.py CHUNK bytes), so no file is ever read or written whole."""
+
+    __tablename__ = "blob_chunk"
+    sha256: str = Field(primary_key=True, foreign_key="blob.sha256", max_length=64)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """One uploaded file: its safe name and real type, who uploaded it and, once the step that carries it is
+    written, the case and step it belongs to. Unbound rows are an upload not (yet) used by any step."""
+
+    __table_args__ = (Index("ix_attachment_case", "case_type", "case_id"),)
+    id: str = Field(primary_key=True, max_length=32)  # random: before it is bound, knowing it is the claim
+    sha256: str = Field(foreign_key="blob.sha256", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    uploaded_by: str = Field(max_length=64)  # a staff username, or "public"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    case_type: str | None = Field(default=None, max_length=20)
+    case_id: int | None = None
+    step: str | None = Field(default=None, max_length=40)  # domain/attachments.py EVIDENCE_STEPS key
+    event_key: str | None = Field(default=None, max_length=120)  # the audit event it came with
+    bound_at: datetime | None = _tz()
+    public: bool = False  # made public by the credit office (department evidence on a public case only)
+    public_by: str | None = Field(default=None, max_length=64)
+    public_at: datetime | None = _tz()

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         PublishRequest,
         ResumeRequest,
         VerificationDecision,
+        evidence_data,
     )
 
 from workflows.case import CaseWorkflow
@@ -134,7 +135,8 @@ class CommitmentWorkflow(CaseWorkflow):
         async with self._acting(self._check_report, req):
             await self.journal.write(Event.fulfilment_reported, req.actor, from_state=self.state,
                                      to_state=S.fulfilment_reported, reason="报告履行情况",
-                                     changes={"report": req.report, "evidence": req.evidence})
+                                     changes={"report": req.report, "evidence": req.evidence},
+                                     data=evidence_data(req.attachments))
             self.state = S.fulfilment_reported
             period = self.start.profile.period("fulfilment_verification")
             self.verify_clock = DeadlineClock(
@@ -304,7 +306,8 @@ class CommitmentWorkflow(CaseWorkflow):
             self._check_milestone(req)
             self.milestones_done.add(req.seq)
             await self.journal.write(Event.milestone_done, req.actor, from_state=self.state,
-                                     reason=req.note or "节点完成", data={"seq": req.seq})
+                                     reason=req.note or "节点完成",
+                                     data=evidence_data(req.attachments, {"seq": req.seq}))
             clock = self.milestone_clocks.get(req.seq)
             if clock:
                 await clock.close("met")

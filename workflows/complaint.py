@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ResponseIn,
         ReviewIn,
         TriageIn,
+        evidence_data,
     )
 
 from workflows.case import CaseWorkflow
@@ -99,7 +100,8 @@ class ComplaintWorkflow(CaseWorkflow):
     async def respond(self, req: ResponseIn) -> ComplaintView:
         async with self._acting(self._check_respond, req):
             await self._move(Event.responded, req.actor, S.responded, "单位答复",
-                             {"response": req.response, "response_evidence": req.evidence})
+                             {"response": req.response, "response_evidence": req.evidence},
+                             evidence_data(req.attachments))
             await self._next_clock("complaint_review", "信用办审核期限", "单位答复", "credit_office")
             await self._notify("responded", "case_update", ["credit_office"], event_label="责任单位已答复投诉，请审核")
         return self.view()

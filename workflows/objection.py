@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         SupplementIn,
         Transition,
         WithdrawalIn,
+        evidence_data,
     )
     from domain.objection import (
         DEPARTMENT_LATE,
@@ -146,7 +147,7 @@ class ObjectionWorkflow(CaseWorkflow):
                 await self.supplement_clock.close("met")
             self.supplements.append(req.material)
             await self._move(Event.supplemented, APPLICANT, S.submitted, "申请人补正材料",
-                             {"supplements": list(self.supplements)})
+                             {"supplements": list(self.supplements)}, evidence_data(req.attachments))
             for paused in (self.total_clock, self.forward_clock):
                 if paused and paused.paused:
                     await paused.resume()

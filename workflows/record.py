@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         RepairDecision,
         RepairRequest,
         SeverityIn,
+        evidence_data,
     )
     from domain.record import (
         APPROVAL_NEEDS_REPAIR_DATE,
@@ -131,7 +132,8 @@ class RecordWorkflow(CaseWorkflow):
     async def explain(self, req: ExplanationIn) -> RecordView:
         async with self._acting(self._check_explain, req):
             self.explained = True
-            await self._move(Event.explained, req.actor, S.rectifying, "书面说明原因", {"explanation": req.explanation})
+            await self._move(Event.explained, req.actor, S.rectifying, "书面说明原因", {"explanation": req.explanation},
+                             evidence_data(req.attachments))
             if self.explanation_clock:
                 await self.explanation_clock.close("met")
             await self._notify("explained", "case_update", ["credit_office"], event_label="责任单位已书面说明原因")
@@ -148,7 +150,8 @@ class RecordWorkflow(CaseWorkflow):
         async with self._acting(self._check_rectification, req):
             self.rectification_pending = True
             await self._move(Event.rectification_submitted, req.actor, S.rectifying, "提交整改材料",
-                             {"rectification": req.description, "rectification_evidence": req.evidence})
+                             {"rectification": req.description, "rectification_evidence": req.evidence},
+                             evidence_data(req.attachments))
             period = self.start.profile.period("rectification_verification")
             self.verification_clock = DeadlineClock(
                 self.case,
@@ -198,7 +201,7 @@ class RecordWorkflow(CaseWorkflow):
     async def request_repair(self, req: RepairRequest) -> RecordView:
         async with self._acting(self._check_repair_request, req):
             await self._move(Event.repair_requested, req.actor, S.repair_requested, "申请信用修复",
-                             {"commitment_letter": req.commitment_letter})
+                             {"commitment_letter": req.commitment_letter}, evidence_data(req.attachments))
             acceptance = self.start.profile.period("repair_acceptance")
             decision = self.start.profile.period("repair_decision")
             self.repair_clock = DeadlineClock(
