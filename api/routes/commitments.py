@@ -16,9 +16,11 @@ from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import commitment_detail, department_names, list_commitments
+from api.schemas.attachments import AttachmentIds
 from api.schemas.commitments import CommitmentCreated, CommitmentDetail, CommitmentSummary
 from api.schemas.common import Page
 from api.scope import reads_in_full
+from api.services.attachments import claim, listed
 from api.services.commitment import discard_unstarted, insert_commitment, start_commitment, workflow_id
 from api.temporal_errors import send_update
 from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
@@ -70,6 +72,7 @@ class CommitmentCreate(BaseModel):
 class FulfilmentIn(BaseModel):
     report: LongText  # type: ignore[valid-type]
     evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 class VerificationIn(BaseModel):
@@ -102,6 +105,7 @@ class ExtensionIn(BaseModel):
 
 class MilestoneDoneIn(BaseModel):
     note: Reason = ""  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 def _visible(session: Session, commitment_id: CaseId, actor: Actor | None) -> Commitment:
@@ -193,7 +197,8 @@ async def get_commitments(session: SessionDep, actor: OptionalActor, department:
 @router.get("/{commitment_id}", response_model=CommitmentDetail)
 def get_commitment(commitment_id: CaseId, session: SessionDep, actor: OptionalActor) -> dict[str, Any]:
     row = _visible(session, commitment_id, actor)
-    return commitment_detail(session, row, staff=reads_in_full(actor, row.department_code))
+    detail = commitment_detail(session, row, staff=reads_in_full(actor, row.department_code))
+    return {**detail, "attachments": listed(session, "commitment", commitment_id, actor)}
 
 
 @router.post("/{commitment_id}/publish", response_model=CommitmentView)
@@ -208,8 +213,11 @@ async def publish(commitment_id: CaseId, actor: CurrentActor, session: SessionDe
 async def report_fulfilment(commitment_id: CaseId, body: FulfilmentIn, actor: CurrentActor, session: SessionDep,
                             client: ClientDep, idempotency_key: IdemKey = None) -> CommitmentView:
     row = _authorized(session, commitment_id, actor, Action.report_fulfilment)
+    files = claim(session, body.attachments, actor, case_type="commitment", case_id=commitment_id,
+                  step="fulfilment_reported")
     return await _update(session, client, row, CommitmentWorkflow.report_fulfilment,
-                         FulfilmentReport(actor=actor, report=body.report, evidence=body.evidence), idempotency_key)
+                         FulfilmentReport(actor=actor, report=body.report, evidence=body.evidence, attachments=files),
+                         idempotency_key)
 
 
 @router.post("/{commitment_id}/verification", response_model=CommitmentView)
@@ -273,5 +281,7 @@ async def complete_milestone(commitment_id: CaseId, seq: int, body: MilestoneDon
                              session: SessionDep, client: ClientDep,
                              idempotency_key: IdemKey = None) -> CommitmentView:
     row = _authorized(session, commitment_id, actor, Action.complete_milestone)
+    files = claim(session, body.attachments, actor, case_type="commitment", case_id=commitment_id,
+                  step="milestone_done")
     return await _update(session, client, row, CommitmentWorkflow.complete_milestone,
-                         MilestoneDone(actor=actor, seq=seq, note=body.note), idempotency_key)
+                         MilestoneDone(actor=actor, seq=seq, note=body.note, attachments=files), idempotency_key)

@@ -15,6 +15,7 @@ from api.authorize import authorize
 from api.deps import ClientDep, SessionDep
 from api.problems import field_error
 from api.routes.citizen_cases import IdemKey, act, by_code, file_publicly, for_staff, staff_rows
+from api.schemas.attachments import AttachmentIds
 from api.schemas.citizens import (
     ComplaintFiled,
     ComplaintListItem,
@@ -22,6 +23,7 @@ from api.schemas.citizens import (
     ComplaintStatus,
 )
 from api.schemas.common import Page
+from api.services.attachments import claim, listed
 from api.services.citizen import ComplaintIn, file_complaint
 from api.validation import CaseId, LongText, Reason, Title
 from domain.complaint import COMPLAINT_RULES, ComplaintAction
@@ -53,6 +55,7 @@ class TriageBody(BaseModel):
 class ResponseBody(BaseModel):
     response: LongText  # type: ignore[valid-type]
     evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 class ReviewBody(BaseModel):
@@ -108,7 +111,8 @@ def list_complaints(session: SessionDep, actor: CurrentActor, state: str | None 
 @router.get("/api/complaints/{complaint_id}", response_model=ComplaintStaffView)
 def get_complaint(complaint_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = _complaint_for_staff(session, complaint_id, actor)
-    return ComplaintStaffView.build(session, row, actor.role).model_dump(mode="json")
+    return {**ComplaintStaffView.build(session, row, actor.role).model_dump(mode="json"),
+            "attachments": listed(session, "complaint", complaint_id, actor)}
 
 
 @router.post("/api/complaints/{complaint_id}/triage", response_model=ComplaintView)
@@ -129,8 +133,10 @@ async def respond(complaint_id: CaseId, body: ResponseBody, session: SessionDep,
                   actor: CurrentActor, idempotency_key: IdemKey = None) -> ComplaintView:
     row = _complaint_for_staff(session, complaint_id, actor)
     authorize(COMPLAINT_RULES, ComplaintAction.respond, actor, row.department_code)
+    files = claim(session, body.attachments, actor, case_type="complaint", case_id=complaint_id, step="responded")
     return await _complaint_act(session, client, row, ComplaintWorkflow.respond,
-                             ResponseIn(actor=actor, response=body.response, evidence=body.evidence),
+                             ResponseIn(actor=actor, response=body.response, evidence=body.evidence,
+                                        attachments=files),
                              idempotency_key, actor.username)
 
 

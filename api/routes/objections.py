@@ -15,6 +15,7 @@ from api.authorize import authorize
 from api.deps import ClientDep, SessionDep
 from api.problems import field_error
 from api.routes.citizen_cases import IdemKey, act, by_code, file_publicly, for_staff, staff_rows
+from api.schemas.attachments import AttachmentIds
 from api.schemas.citizens import (
     ObjectionFiled,
     ObjectionListItem,
@@ -22,6 +23,7 @@ from api.schemas.citizens import (
     ObjectionStatus,
 )
 from api.schemas.common import Page
+from api.services.attachments import claim, listed
 from api.services.citizen import ObjectionIn, file_objection
 from api.validation import CaseId, LongText, Reason
 from domain.messages import (
@@ -42,6 +44,7 @@ router = APIRouter(tags=["objections & complaints"])
 
 class SupplementBody(BaseModel):
     material: LongText  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 class WithdrawalBody(BaseModel):
@@ -92,8 +95,9 @@ def track_objection(request: Request, tracking_code: str, session: SessionDep) -
 async def supplement(request: Request, tracking_code: str, body: SupplementBody, session: SessionDep,
                      client: ClientDep, idempotency_key: IdemKey = None) -> ObjectionView:
     row = by_code(request, session, Objection, tracking_code)
+    files = claim(session, body.attachments, None, case_type="objection", case_id=row.id, step="supplemented")
     return await _objection_act(session, client, row, ObjectionWorkflow.supplement,
-                             SupplementIn(material=body.material), idempotency_key, "applicant")
+                             SupplementIn(material=body.material, attachments=files), idempotency_key, "applicant")
 
 
 @router.post("/api/objections/track/{tracking_code}/withdrawal", response_model=ObjectionView)
@@ -118,7 +122,8 @@ def list_objections(session: SessionDep, actor: CurrentActor, state: str | None 
 @router.get("/api/objections/{objection_id}", response_model=ObjectionStaffView)
 def get_objection(objection_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = _objection_for_staff(session, objection_id, actor)
-    return ObjectionStaffView.build(session, row, actor.role).model_dump(mode="json")
+    return {**ObjectionStaffView.build(session, row, actor.role).model_dump(mode="json"),
+            "attachments": listed(session, "objection", objection_id, actor)}
 
 
 @router.post("/api/objections/{objection_id}/acceptance", response_model=ObjectionView)

@@ -18,9 +18,11 @@ from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
 from api.queries import department_names, list_records, record_detail, record_tombstone
+from api.schemas.attachments import AttachmentIds
 from api.schemas.common import Page
 from api.schemas.records import RecordCreated, RecordDetail, RecordSummary, RecordTombstone, summary_fields
 from api.scope import reads_in_full
+from api.services.attachments import claim, listed
 from api.services.record import record_workflow_id, start_record
 from api.temporal_errors import send_update
 from api.validation import CaseId, DecisionDate, FutureDate, LongText, Name, Reason, Title
@@ -60,16 +62,20 @@ class RecordCreate(BaseModel):
 
 class ExplanationBody(BaseModel):
     explanation: LongText  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 class RectificationBody(BaseModel):
     description: LongText  # type: ignore[valid-type]
     evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 class RepairBody(BaseModel):
     commitment_letter: LongText  # type: ignore[valid-type]
     evidence: list[Title] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    attachments: AttachmentIds = Field(default_factory=list, max_length=50,
+                                       description="须含签署的信用承诺书扫描件等（POST /api/attachments 返回的 id）")
 
 
 class DecisionBody(BaseModel):
@@ -173,33 +179,37 @@ def get_record(record_id: CaseId, session: SessionDep, actor: OptionalActor) -> 
         if row.state in ("repaired", "expired") and row.published_at is not None:
             return record_tombstone(row, department_names(session))
         raise Problem(404, f"失信记录 {record_id} 不存在")
-    return record_detail(session, row, staff=staff)
+    return {**record_detail(session, row, staff=staff), "attachments": listed(session, "record", record_id, actor)}
 
 
 @router.post("/{record_id}/explanation", response_model=RecordView)
 async def explain(record_id: CaseId, body: ExplanationBody, actor: CurrentActor, session: SessionDep,
                   client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.explain)
+    files = claim(session, body.attachments, actor, case_type="record", case_id=record_id, step="explained")
     return await _update(session, client, row, RecordWorkflow.explain,
-                         ExplanationIn(actor=actor, explanation=body.explanation), idempotency_key)
+                         ExplanationIn(actor=actor, explanation=body.explanation, attachments=files), idempotency_key)
 
 
 @router.post("/{record_id}/rectification", response_model=RecordView)
 async def rectification(record_id: CaseId, body: RectificationBody, actor: CurrentActor, session: SessionDep,
                         client: ClientDep, idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.submit_rectification)
+    files = claim(session, body.attachments, actor, case_type="record", case_id=record_id,
+                  step="rectification_submitted")
     return await _update(session, client, row, RecordWorkflow.submit_rectification,
-                         RectificationIn(actor=actor, description=body.description, evidence=body.evidence),
-                         idempotency_key)
+                         RectificationIn(actor=actor, description=body.description, evidence=body.evidence,
+                                         attachments=files), idempotency_key)
 
 
 @router.post("/{record_id}/repair", response_model=RecordView)
 async def repair(record_id: CaseId, body: RepairBody, actor: CurrentActor, session: SessionDep, client: ClientDep,
                  idempotency_key: IdemKey = None) -> RecordView:
     row = _authorized(session, record_id, actor, RecordAction.request_repair)
+    files = claim(session, body.attachments, actor, case_type="record", case_id=record_id, step="repair_requested")
     return await _update(session, client, row, RecordWorkflow.request_repair,
-                         RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence),
-                         idempotency_key)
+                         RepairRequest(actor=actor, commitment_letter=body.commitment_letter, evidence=body.evidence,
+                                       attachments=files), idempotency_key)
 
 
 def _yes(body: DecisionBody, name: str) -> bool:

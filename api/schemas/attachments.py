@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from domain.attachments import evidence_step
 from store.models import Attachment
+
+AttachmentIds = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+    Field(max_length=50,
+          description="POST /api/attachments 返回的文件 id（每步最多 ATTACHMENT_MAX_FILES 个）")]
 
 
 class AttachmentOut(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from api.schemas.attachments import AttachmentOut
 from api.schemas.common import (
     CaseRef,
     Deadline,
@@ -114,6 +115,7 @@ TrackedCase = Annotated[ObjectionStatus | ComplaintStatus, Field(discriminator="
 
 class ObjectionStaffView(BaseModel):
     """An objection as staff see it; contact details only with the read_personal_data capability (else null)."""
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="调用者可下载的证明材料")
 
     id: int
     state: str
@@ -153,6 +155,7 @@ class ObjectionStaffView(BaseModel):
 
 class ComplaintStaffView(ComplaintFields):
     """The tracking view with the full history, the complaint's text and (with read_personal_data) who filed it."""
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="调用者可下载的证明材料")
 
     history: list[HistoryEntry]
     description: str

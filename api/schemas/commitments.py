@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from api.schemas.attachments import AttachmentOut
 from api.schemas.common import Deadline, HistoryEntry, Profile, deadlines, history, local, local_at
 from domain.commitment import KINDS, STATE_LABELS_ZH
 from store.models import Commitment, CommitmentVersion, Milestone
@@ -96,6 +97,7 @@ class VersionOut(BaseModel):
 
 
 class CommitmentDetail(CommitmentSummary):
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="调用者可下载的证明材料")
     content: str
     profile: Profile
     created_at: datetime

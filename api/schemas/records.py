@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from api.schemas.attachments import AttachmentOut
 from api.schemas.common import Deadline, HistoryEntry, Profile, deadlines, history, local, local_at
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, STATE_LABELS_ZH, repair_opens_zh
 from store.models import Record
@@ -84,6 +85,7 @@ class RecordTombstone(BaseModel):
 
 
 class RecordDetail(RecordSummary):
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="调用者可下载的证明材料")
     facts: str
     rectification_due: date | None
     explanation: str | None

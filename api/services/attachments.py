@@ -10,13 +10,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import Problem
+from api.schemas.attachments import AttachmentOut
 from domain.attachments import (
     ACCEPTED_ZH,
     EvidenceStep,
@@ -111,10 +112,11 @@ async def upload(uploads: Sequence[Upload], actor: Actor | None) -> list[Attachm
     return await run_in_threadpool(_store, checked, uploader(actor))
 
 
-def claim(session: Session, ids: Sequence[str], actor: Actor | None, *, case_type: str, step: str,
-          field: str = "attachments") -> list[AttachmentRef]:
-    """The uploads a step names, if the caller uploaded them and no step has taken them yet; else 422 naming
-    the field. The references carry the hash, so the bytes cannot change between this check and the step."""
+def claim(session: Session, ids: Sequence[str], actor: Actor | None, *, case_type: str, case_id: int | None,
+          step: str, field: str = "attachments") -> list[AttachmentRef]:
+    """The uploads a step names, if the caller uploaded them and no other step has taken them; else 422 naming
+    the field. A repeat of the same step on the same case (an Idempotency-Key retry) finds them bound to it and
+    passes. The references carry the hash, so the bytes cannot change between this check and the step."""
     if evidence_step(case_type, step) is None:
         raise AssertionError(f"{case_type}/{step} carries no files")
     limit = get_settings().attachment_max_files
@@ -128,7 +130,7 @@ def claim(session: Session, ids: Sequence[str], actor: Actor | None, *, case_typ
         row = rows.get(i)
         if row is None or row.uploaded_by != uploader(actor):
             raise _bad(field, "附件不存在或已过期，请重新上传")
-        if row.case_id is not None:
+        if row.case_id is not None and (row.case_type, row.case_id, row.step) != (case_type, case_id, step):
             raise _bad(field, f"附件“{row.name}”已用于其他事项，请重新上传")
     return [AttachmentRef(id=i, sha256=rows[i].sha256) for i in unique]
 
@@ -194,6 +196,12 @@ def case_files(session: Session, case_type: str, case_id: int, viewer: Viewer) -
     if facts is None:
         return []
     return [a for a in attachment_rows.of_case(session, case_type, case_id) if readable(session, a, viewer, facts)]
+
+
+def listed(session: Session, case_type: str, case_id: int, actor: Actor | None) -> list[dict[str, Any]]:
+    """The case's files `actor` may download, as the case JSON lists them."""
+    return [AttachmentOut.of(a).model_dump(mode="json")
+            for a in case_files(session, case_type, case_id, viewer_of(actor))]
 
 
 def viewer_of(actor: Actor | None, holds_code: bool = False) -> Viewer:

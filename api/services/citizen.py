@@ -17,15 +17,18 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.jurisdiction import department_profile
 from api.problems import Problem, field_error
+from api.schemas.attachments import AttachmentIds
 from api.schemas.citizens import ComplaintFiled, ComplaintStatus, ObjectionFiled, ObjectionStatus
+from api.services.attachments import bind_filing, claim
 from api.services.code_mail import mail_code
 from api.tracking import lookup_hashes, new_code
 from api.validation import Email, LongText, Name, Title
 from domain.calendar import TZ
 from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
-from domain.messages import ComplaintStart, ObjectionStart, Target
+from domain.messages import AttachmentRef, ComplaintStart, ObjectionStart, Target
 from domain.objection import OBJECTION_STATES_ZH
 from domain.settings import get_settings
+from store.attachments import unbind
 from store.models import Commitment, Complaint, Department, Objection, Record
 from workflows.complaint import ComplaintWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -41,6 +44,7 @@ class ObjectionIn(BaseModel):
     applicant_phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+\- ]{5,30}$")
     claim: LongText  # type: ignore[valid-type]
     reasons: LongText  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
 
 
 class ComplaintIn(BaseModel):
@@ -51,6 +55,7 @@ class ComplaintIn(BaseModel):
     commitment_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     complainant_name: Name | None = None  # type: ignore[valid-type]
     complainant_email: Email | None = None
+    attachments: AttachmentIds = []
 
 
 def _target(session: Session, body: ObjectionIn) -> Target:
@@ -70,18 +75,22 @@ def _target(session: Session, body: ObjectionIn) -> Target:
 
 
 async def _register(session: Session, client: Client, row: Objection | Complaint, run: Any,
-                    make_start: Callable[[int], Any], what: str) -> int:
-    """Store the row (its id is the workflow's business id), then start the case; if the engine is down,
-    remove the row again so nothing half-filed remains."""
+                    make_start: Callable[[int], Any], what: str, files: list[AttachmentRef]) -> int:
+    """Store the row (its id is the workflow's business id) with its files bound to it in one transaction, then
+    start the case; if the engine is down, remove the row and give the files back, so nothing half-filed
+    remains and the same uploads can be sent again."""
     session.add(row)
-    session.commit()
+    session.flush()
     assert row.id is not None
+    bind_filing(session, files, what, row.id)
+    session.commit()
     try:
         await client.start_workflow(run, make_start(row.id), id=f"{what}-{row.id}",
                                     task_queue=get_settings().task_queue,
                                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     except Exception:
+        unbind(session, [f.id for f in files], case_type=what, case_id=row.id)
         session.delete(row)
         session.commit()
         raise Problem(503, "流程引擎暂不可用，未能提交，请稍后重试") from None
@@ -90,6 +99,7 @@ async def _register(session: Session, client: Client, row: Objection | Complaint
 
 async def file_objection(session: Session, client: Client, body: ObjectionIn) -> dict[str, Any]:
     target = _target(session, body)
+    files = claim(session, body.attachments, None, case_type="objection", case_id=None, step="submitted")
     profile = department_profile(session, target.department or "")
     code, digest = new_code()
     now = datetime.now(UTC)
@@ -100,7 +110,7 @@ async def file_objection(session: Session, client: Client, body: ObjectionIn) ->
                     profile_version=profile.version, created_at=now, updated_at=now)
     oid = await _register(session, client, row, ObjectionWorkflow.run, lambda new_id: ObjectionStart(
         objection_id=new_id, target=target, received_on=now.astimezone(TZ).date(),
-        applicant_email=body.applicant_email, profile=profile), "objection")
+        applicant_email=body.applicant_email, profile=profile), "objection", files)
     return ObjectionFiled(id=oid, tracking_code=code, state=row.state,
                           state_label=OBJECTION_STATES_ZH[row.state]).model_dump(mode="json")
 
@@ -123,6 +133,7 @@ def check_complaint(session: Session, body: ComplaintIn) -> None:
 
 async def file_complaint(session: Session, client: Client, body: ComplaintIn) -> dict[str, Any]:
     check_complaint(session, body)
+    files = claim(session, body.attachments, None, case_type="complaint", case_id=None, step="submitted")
     profile = department_profile(session, body.department)
     code, digest = new_code()
     now = datetime.now(UTC)
@@ -134,7 +145,7 @@ async def file_complaint(session: Session, client: Client, body: ComplaintIn) ->
     kid = await _register(session, client, row, ComplaintWorkflow.run, lambda new_id: ComplaintStart(
         complaint_id=new_id, department=body.department, subject=body.subject,
         received_on=now.astimezone(TZ).date(), complainant_email=body.complainant_email,
-        commitment_id=body.commitment_id, profile=profile), "complaint")
+        commitment_id=body.commitment_id, profile=profile), "complaint", files)
     return ComplaintFiled(id=kid, tracking_code=code, state=row.state, state_label=COMPLAINT_STATES_ZH[row.state],
                           anonymous=body.complainant_name is None).model_dump(mode="json")
 
