@@ -15,6 +15,7 @@ from api.pages import admin as admin_pages
 from api.pages import citizen_forms as forms
 from api.pages import docs as docs_pages
 from api.pages import errors as page_errors
+from api.pages import evidence as evidence_pages
 from api.pages import follow as follow_pages
 from api.pages import home as home_page
 from api.pages import portal as pages
@@ -64,10 +65,10 @@ def create_app() -> FastAPI:
                        + MAX_BODY_BYTES)
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
-    # /staff/officials before /staff/{kind}/{id}
+    # /staff/officials and /staff/files/{id}/publicity before /staff/{kind}/{id}/{action}
     for module in (system, commitments, records, tracking, objections, complaints, calendar, calendar_notices,
-                   reports, attachments, home_page, pages, forms, open_data, report_pages, staff_pages, admin_pages,
-                   follow_pages, devmail):
+                   reports, attachments, home_page, pages, forms, open_data, report_pages, evidence_pages,
+                   staff_pages, admin_pages, follow_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

@@ -20,12 +20,15 @@ from sqlmodel import Session, select
 from api import ratelimit
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
+from api.pages import evidence
 from api.pages.form_errors import field_messages, form_errors
 from api.pages.templating import templates
 from api.pages.track_view import day_zh, timeline
+from api.pages.uploads import FILES_FIELD, files_hint, names_of, store_posted
 from api.problems import Problem
 from api.routes.complaints import FeedbackBody
 from api.routes.objections import SupplementBody
+from api.services.attachments import claim, signed_link
 from api.services.citizen import (
     ComplaintIn,
     ObjectionIn,
@@ -40,6 +43,7 @@ from api.services.citizen import (
 )
 from api.temporal_errors import send_update
 from api.validation import today_local
+from domain.attachments import Viewer
 from domain.complaint import COMPLAINT_TOPICS
 from domain.messages import FeedbackIn, SupplementIn, WithdrawalIn
 from domain.profiles import regulation_zh
@@ -109,13 +113,27 @@ def _form_page(request: Request, session: SessionDep, kind: str, form: dict[str,
                status: int = 200) -> HTMLResponse:
     if not _TOKEN.fullmatch(str(form.get("token", ""))):
         form = {**form, "token": secrets.token_urlsafe(16)}
-    return templates.TemplateResponse(request, KINDS[kind][2], {**_ctx(session, kind), "form": form,
-                                                                 "errors": errors}, status_code=status)
+    if FILES_FIELD in errors:  # the ids' refusal (filing) is about the files the form chose
+        errors = {**errors, "files": errors[FILES_FIELD]}
+    return templates.TemplateResponse(request, KINDS[kind][2], {
+        **_ctx(session, kind), "form": form, "errors": errors, "files_hint": files_hint(),
+        "kept_files": names_of(session, _kept(form))}, status_code=status)
+
+
+def _kept(form: dict[str, Any]) -> list[str]:
+    """The ids of the files this filing uploaded so far (kept in a hidden field between its steps)."""
+    return str(form.get(FILES_FIELD, "")).split()
 
 
 def _answers(session: SessionDep, kind: str, body: BaseModel) -> list[tuple[str, str, str]]:
     """(field, label, value as shown) for the check-your-answers page."""
     d = body.model_dump()
+    files = ("files", "证明材料" if kind == "objection" else "证据材料",
+             "、".join(names_of(session, d["attachments"])) or "未上传")
+    return [*_fields_shown(session, kind, d), files]
+
+
+def _fields_shown(session: SessionDep, kind: str, d: dict[str, Any]) -> list[tuple[str, str, str]]:
     if kind == "objection":
         target = "失信记录" if d["target_type"] == "record" else "政务承诺"
         return [("target_id", "异议对象", f"{target} {d['target_id']}"), ("applicant_name", "姓名或单位名称",
@@ -157,7 +175,7 @@ def _to_receipt(rid: str, token: str) -> RedirectResponse:
 
 
 async def _submit(request: Request, session: SessionDep, client: ClientDep, kind: str) -> Response:
-    form = dict(await request.form())
+    form: dict[str, Any] = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     step = str(form.pop("step", "check"))
     token = str(form.get("token", ""))
     if not _TOKEN.fullmatch(token):  # a form from before tokens, or a forged one: start a fresh filing
@@ -168,9 +186,11 @@ async def _submit(request: Request, session: SessionDep, client: ClientDep, kind
     if step == "edit":
         return _form_page(request, session, kind, form, {})
     what, model, _ = KINDS[kind]
-    fields = {k: v for k, v in _clean(form).items() if k != "token"}
     try:
-        body = model.model_validate(fields)
+        if step != "file":  # files chosen on the form are stored when the answers are checked
+            form[FILES_FIELD] = " ".join([*_kept(form), *await store_posted(request, None, "files")])
+        fields = {k: v for k, v in _clean(form).items() if k not in ("token", FILES_FIELD)}
+        body = model.model_validate({**fields, FILES_FIELD: _kept(form)})
         if isinstance(body, ObjectionIn):
             check_objection(session, body)
         else:
@@ -298,8 +318,8 @@ def _validated(status: dict[str, Any], action: str, form: Any) -> Any:
     return None
 
 
-async def _track_action(session: SessionDep, client: ClientDep, status: dict[str, Any], action: str,
-                        form: Any) -> None:
+async def _track_action(request: Request, session: SessionDep, client: ClientDep, status: dict[str, Any],
+                        action: str, form: Any) -> None:
     """The applicant's own steps, by code: rate a complaint, withdraw or supplement an objection."""
     row = session.get(Complaint if status["kind"] == "complaint" else Objection, status["id"])
     handle = client.get_workflow_handle(f"{status['kind']}-{status['id']}")
@@ -310,8 +330,11 @@ async def _track_action(session: SessionDep, client: ClientDep, status: dict[str
     elif action == "withdraw" and status["kind"] == "objection":
         await send_update(session, row, handle, ObjectionWorkflow.withdraw, WithdrawalIn(), None, "applicant")
     elif isinstance(body, SupplementBody):
+        ids = await store_posted(request, None, "files")
+        files = claim(session, ids, None, case_type="objection", case_id=status["id"], step="supplemented",
+                      field="files")
         await send_update(session, row, handle, ObjectionWorkflow.supplement,
-                          SupplementIn(material=body.material), None, "applicant")
+                          SupplementIn(material=body.material, attachments=files), None, "applicant")
 
 
 TRACK_FIELDS = {"comment": "评价意见", "material": "补正材料"}
@@ -358,7 +381,9 @@ def _track_page(request: Request, session: SessionDep, status: dict[str, Any] | 
     if status is not None:
         ctx |= {"about": _about(session, status), "steps": timeline(status, load_calendar(session), today_local()),
                 "notice": reopened_notice(status), "regulation": regulation_zh(status["profile"]["name"]),
-                "state_label": "信用办重新审核中" if reopened_notice(status) else status["state_label"]}
+                "state_label": "信用办重新审核中" if reopened_notice(status) else status["state_label"],
+                "files": evidence.shown(session, status["kind"], status["id"], Viewer(holds_code=True), signed_link),
+                "files_hint": files_hint()}
     return templates.TemplateResponse(request, "pages/track.html.j2", ctx, status_code=status_code)
 
 
@@ -379,7 +404,7 @@ async def track(request: Request, session: SessionDep, client: ClientDep) -> HTM
                     return templates.TemplateResponse(request, "pages/track_confirm.html.j2", {
                         "code": code, "action": action, "question": question, "meaning": meaning, "button": button,
                         "comment": str(form.get("comment", "")).strip(), "about": _about(session, status)})
-                await _track_action(session, client, status, action, form)
+                await _track_action(request, session, client, status, action, form)
             except ValidationError as exc:
                 field, message = next(iter(field_messages(exc).items()))
                 raise Problem(422, f"{TRACK_FIELDS.get(field, field)}：{message}") from None

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from activities.report import department_reports
 from api.deps import SessionDep
-from api.pages import list_filters
+from api.pages import evidence, list_filters
 from api.pages.charts import columns
 from api.pages.session import session_actor
 from api.pages.templating import templates
@@ -28,6 +28,7 @@ from api.queries import (
 )
 from api.scope import reads_in_full
 from api.validation import CaseId, today_local
+from domain.attachments import Viewer
 from domain.calendar import TZ
 from domain.commitment import STATE_LABELS_ZH
 from domain.report import quarter_of
@@ -92,7 +93,8 @@ def record_page(request: Request, record_id: CaseId, session: SessionDep) -> HTM
     if row is None or not row.public:
         return templates.TemplateResponse(request, "pages/not_found.html.j2",
                                           {"what": f"失信记录 {record_id}"}, status_code=404)
-    return templates.TemplateResponse(request, "pages/record.html.j2", {"r": record_detail(session, row)})
+    return templates.TemplateResponse(request, "pages/record.html.j2", {
+        "r": record_detail(session, row), "files": evidence.shown(session, "record", record_id, Viewer())})
 
 
 @router.get("/departments/{code}", response_class=HTMLResponse)

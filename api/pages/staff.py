@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from api.auth import issue_token, revoke_session
 from api.deps import ClientDep, SessionDep
 from api.login import attempt
+from api.pages import evidence
 from api.pages.case_facts import case_facts
 from api.pages.form_errors import form_errors
 from api.pages.session import (
@@ -33,6 +34,7 @@ from api.pages.session import (
 )
 from api.pages.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
 from api.pages.templating import templates
+from api.pages.uploads import FILES_FIELD, posted_files, store_posted
 from api.pages.work_queue import my_queue
 from api.problems import Problem
 from api.queries import department_names, local_iso
@@ -145,7 +147,8 @@ def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: i
     return templates.TemplateResponse(request, "pages/staff_case.html.j2", {
         "kind": kind, "case": case, "title": kind.title(case), "facts": [(k, v) for k, v in kind.facts(case) if v],
         "actions": actions, "form": form or {}, "failed": action_key, "errors": errors or {},
-        "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12)}, status_code=status)
+        "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12),
+        **evidence.for_staff(session, kind.case_type, case_id, actor)}, status_code=status)
 
 
 @router.get("/staff/{kind_name}/new", response_class=HTMLResponse)
@@ -226,6 +229,8 @@ async def staff_action(request: Request, kind_name: str, case_id: CaseId, action
         if missing:
             raise Problem(422, "请完整填写", errors=[{"field": f.name, "message": "必填"} for f in missing])
         args: dict[str, Any] = {kind.id_param: case_id, **path}
+        if action.takes_files:
+            values[FILES_FIELD] = await store_posted(request, actor)
         if action.body is not None:
             args["body"] = action.body.model_validate(values)
         await action.endpoint(**args, actor=actor, session=session, client=client,
@@ -235,5 +240,7 @@ async def staff_action(request: Request, kind_name: str, case_id: CaseId, action
             raise
         session.expire_all()
         errors = form_errors(err, {f.name for f in action.fields})
+        if action.takes_files and FILES_FIELD not in errors and await posted_files(request):
+            errors[FILES_FIELD] = "未能办理，所选文件未使用：请改正后重新选择文件"
         return _case_page(request, session, kind, case_id, actor, form, action.key, errors, 422)
     return RedirectResponse(f"/staff/{kind.kind}/{case_id}", status_code=303)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from api.pages.uploads import FILES_FIELD, files_hint
 from api.routes import commitments, complaints, objections, records
 from domain.actions import ActionTable, Facts
 from domain.commitment import KINDS, Action
@@ -24,14 +25,15 @@ from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
 from domain.record import RULES as RECORD_RULES
 from store.models import Commitment, Complaint, Objection, Record
 
-FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones"]
+FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones", "files"]
 Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
 
 
 @dataclass(frozen=True)
 class FormField:
     """One input. `buttons` renders one submit button per choice (the button pressed is the value);
-    `lines` becomes a list (one item per line); `milestones` is lines of "YYYY-MM-DD 节点名称"."""
+    `lines` becomes a list (one item per line); `milestones` is lines of "YYYY-MM-DD 节点名称"; `files` is the
+    form's file input, stored before the action and passed as the ids of the uploads (api/pages/uploads.py)."""
 
     name: str
     label: str
@@ -56,6 +58,10 @@ class StaffAction:
     body: type[BaseModel] | None = None
     fields: tuple[FormField, ...] = ()
     submit: str = "提交"
+
+    @property
+    def takes_files(self) -> bool:
+        return any(f.kind == "files" for f in self.fields)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ def _open_milestones(case: dict[str, Any]) -> dict[str, str]:
 REASON = FormField("reason", "理由", "textarea")
 REASON_REQUIRED = FormField("reason", "理由", "textarea", required=True)
 EVIDENCE = FormField("evidence", "证明材料（每行一项，选填）", "lines")
+FILES = FormField(FILES_FIELD, "上传证明材料（选填，可多选）", "files", hint=files_hint())
 
 COMMITMENT = CaseKind(
     kind="commitments", case_type="commitment", label="政务承诺", id_param="commitment_id", model=Commitment,
@@ -102,7 +109,8 @@ COMMITMENT = CaseKind(
     actions=(
         StaffAction("publish", Action.publish, commitments.publish, submit="发布承诺"),
         StaffAction("fulfilment", Action.report_fulfilment, commitments.report_fulfilment,
-                    commitments.FulfilmentIn, (FormField("report", "履行情况", "textarea", required=True), EVIDENCE),
+                    commitments.FulfilmentIn,
+                    (FormField("report", "履行情况", "textarea", required=True), EVIDENCE, FILES),
                     submit="提交报告"),
         StaffAction("verification", Action.verify, commitments.verify, commitments.VerificationIn,
                     (FormField("reason", "核验意见（不通过时必填）", "textarea"),
@@ -110,7 +118,7 @@ COMMITMENT = CaseKind(
         StaffAction("milestone", Action.complete_milestone, commitments.complete_milestone,
                     commitments.MilestoneDoneIn,
                     (FormField("seq", "节点", "select", _open_milestones, required=True, path=True),
-                     FormField("note", "说明"))),
+                     FormField("note", "说明"), FILES)),
         StaffAction("amendment", Action.request_amendment, commitments.amendment,
                     commitments.AmendmentIn,
                     (FormField("withdraw", "撤回承诺", "select", {"false": "否，变更内容", "true": "是，撤回承诺"}),
@@ -148,16 +156,17 @@ RECORD = CaseKind(
                      ("适用规则", r["profile"]["label"])],
     actions=(
         StaffAction("explanation", RecordAction.explain, records.explain, records.ExplanationBody,
-                    (FormField("explanation", "说明", "textarea", required=True),)),
+                    (FormField("explanation", "说明", "textarea", required=True), FILES)),
         StaffAction("rectification", RecordAction.submit_rectification, records.rectification,
                     records.RectificationBody,
-                    (FormField("description", "整改情况", "textarea", required=True), EVIDENCE)),
+                    (FormField("description", "整改情况", "textarea", required=True), EVIDENCE, FILES)),
         StaffAction("rectification-verification", RecordAction.verify_rectification, records.verify_rectification,
                     records.DecisionBody,
                     (FormField("reason", "核验意见（不通过时必填）", "textarea"),
                      FormField("accepted", "结论", "buttons", {"true": "整改通过", "false": "整改不通过"}))),
         StaffAction("repair", RecordAction.request_repair, records.repair, records.RepairBody,
-                    (FormField("commitment_letter", "信用修复承诺书", "textarea", required=True), EVIDENCE)),
+                    (FormField("commitment_letter", "信用修复承诺书", "textarea", required=True), EVIDENCE,
+                     FormField(FILES_FIELD, "上传签署的信用承诺书及其他材料（可多选）", "files", hint=files_hint()))),
         StaffAction("repair-decision", RecordAction.decide_repair, records.decide_repair, records.DecisionBody,
                     (FormField("reason", "意见（不予修复时必填）", "textarea"),
                      FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"}))),
@@ -212,7 +221,7 @@ COMPLAINT = CaseKind(
                      FormField("reason", "说明（不予受理时必填）", "textarea"),
                      FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"}))),
         StaffAction("response", ComplaintAction.respond, complaints.respond, complaints.ResponseBody,
-                    (FormField("response", "答复", "textarea", required=True), EVIDENCE)),
+                    (FormField("response", "答复", "textarea", required=True), EVIDENCE, FILES)),
         StaffAction("review", ComplaintAction.review, complaints.review, complaints.ReviewBody,
                     (FormField("severity", "属实时的严重程度", "select", SEVERITIES, default="general"),
                      REASON_REQUIRED,
@@ -271,6 +280,8 @@ def form_values(fields: tuple[FormField, ...], form: dict[str, str]) -> tuple[di
     body: dict[str, Any] = {}
     path: dict[str, Any] = {}
     for f in fields:
+        if f.kind == "files":  # not text: api/pages/uploads.py stores the files
+            continue
         raw = form.get(f.name, "").strip()
         if not raw:
             continue

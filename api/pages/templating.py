@@ -6,6 +6,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from api.pages.track_view import plain_receipt
+from domain.attachments import ACCEPT
 from domain.settings import ROOT
 
 # Autoescape every template: Starlette's default only escapes *.html, and ours end in .j2.
@@ -13,3 +14,4 @@ templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(ROOT / "
 # Public pages explain a deadline in sentences, without calendar versions or profile jargon (staff pages keep
 # the full receipt text).
 templates.env.filters["plain_receipt"] = plain_receipt
+templates.env.globals["accept"] = ACCEPT  # every file input offers the types the upload accepts

@@ -56,28 +56,28 @@ def max_bytes() -> int:
     return get_settings().attachment_max_mb * 1024 * 1024
 
 
-def _check(uploads: Sequence[Upload]) -> list[tuple[Upload, str, int, str, str]]:
-    """Every file's hash, size, safe name and real type, or the refusal of the whole request: nothing of it is
-    stored unless every file is acceptable."""
+def _check(uploads: Sequence[Upload], field: str = "files") -> list[tuple[Upload, str, int, str, str]]:
+    """Every file's hash, size, safe name and real type, or the refusal of the whole request (naming `field`,
+    the form's file input): nothing of it is stored unless every file is acceptable."""
     settings = get_settings()
     if not uploads:
-        raise Problem(422, "请选择要上传的文件", errors=[{"field": "files", "message": "请选择要上传的文件"}])
+        raise Problem(422, "请选择要上传的文件", errors=[{"field": field, "message": "请选择要上传的文件"}])
     if len(uploads) > settings.attachment_max_files:
         message = f"一次最多上传 {settings.attachment_max_files} 个文件"
-        raise Problem(422, message, errors=[{"field": "files", "message": message}])
+        raise Problem(422, message, errors=[{"field": field, "message": message}])
     checked = []
     for u in uploads:
         sha, size = blobs.digest(u.file)
         shown = (u.name or "未命名文件")[:100]
         if size == 0:
-            raise Problem(422, f"文件“{shown}”是空的", errors=[{"field": "files", "message": f"文件“{shown}”是空的"}])
+            raise Problem(422, f"文件“{shown}”是空的", errors=[{"field": field, "message": f"文件“{shown}”是空的"}])
         if size > max_bytes():
             message = f"文件“{shown}”超过 {settings.attachment_max_mb} MB，请压缩或拆分后上传"
-            raise Problem(413, message, errors=[{"field": "files", "message": message}])
+            raise Problem(413, message, errors=[{"field": field, "message": message}])
         kind = detect(u.file)
         if kind is None:
             message = f"文件“{shown}”的内容不是可接受的类型（可上传 {ACCEPTED_ZH}），请另存为 PDF 后上传"
-            raise Problem(415, message, title="文件类型不支持", errors=[{"field": "files", "message": message}])
+            raise Problem(415, message, title="文件类型不支持", errors=[{"field": field, "message": message}])
         checked.append((u, sha, size, safe_name(u.name, kind), kind.content_type))
     return checked
 
@@ -106,9 +106,9 @@ def _store(checked: list[tuple[Upload, str, int, str, str]], by: str) -> list[At
     raise AssertionError("unreachable")
 
 
-async def upload(uploads: Sequence[Upload], actor: Actor | None) -> list[Attachment]:
+async def upload(uploads: Sequence[Upload], actor: Actor | None, field: str = "files") -> list[Attachment]:
     """Check then store (off the event loop: hashing 200 MB must not stall other requests)."""
-    checked = await run_in_threadpool(_check, uploads)
+    checked = await run_in_threadpool(_check, uploads, field)
     return await run_in_threadpool(_store, checked, uploader(actor))
 
 
