@@ -31,19 +31,18 @@ async def test_rectification_report_uploaded_on_the_form_reaches_the_public_page
     assert "每个文件不超过 20 MB" in page.text
     events = count(AuditEvent)
 
-    refused = await api.post(f"/staff/records/{rid}/explanation",
-                             data={"csrf": csrf, "explanation": "资金拨付滞后", "nonce": _nonce(page.text, "explanation")},
+    form = {"csrf": csrf, "explanation": "资金拨付滞后", "nonce": _nonce(page.text, "explanation")}
+    refused = await api.post(f"/staff/records/{rid}/explanation", data=form,
                              files=[("attachments", ("说明.pdf", HTML, "application/pdf"))])
     assert refused.status_code == 422
     assert "说明.pdf" in refused.text and "不是可接受的类型" in refused.text
     assert 'value="资金拨付滞后"' in refused.text or "资金拨付滞后</textarea>" in refused.text
     assert count(Attachment) == 0 and count(AuditEvent) == events
 
-    r = await api.post(f"/staff/records/{rid}/explanation",
-                       data={"csrf": csrf, "explanation": "资金拨付滞后", "nonce": _nonce(page.text, "explanation")},
+    r = await api.post(f"/staff/records/{rid}/explanation", data=form,
                        files=[("attachments", ("书面说明.pdf", PDF, "application/pdf")),
                               ("attachments", ("付款计划.png", PNG, "image/png"))])
-    assert r.status_code == 303, re.findall(r'error[^>]*>(.{0,200})', r.text)
+    assert r.status_code == 303, r.text
     own = await api.get(f"/staff/records/{rid}")
     assert "书面说明.pdf" in own.text and "付款计划.png" in own.text
     assert "在公开页面公开" not in own.text  # only the credit office decides what is public
