@@ -11,8 +11,9 @@ import re
 from sqlmodel import func, select
 
 from store.db import session_scope
-from store.models import Attachment, AuditEvent
+from store.models import Attachment, AuditEvent, Objection
 from tests.api.test_attachments import HTML, PDF, PNG
+from tests.api.test_citizen_forms import file_form
 from tests.api.test_citizens_api import _published_record
 from tests.api.test_staff_forms import _nonce
 from tests.api.test_staff_pages import _login
@@ -88,3 +89,29 @@ async def test_a_complainants_proof_is_checked_filed_and_kept_from_the_accused(a
     await _login(api, "fgw")
     page = await api.get(f"/staff/complaints/{kid}")
     assert page.status_code == 200 and "聊天记录.png" not in page.text
+
+
+async def test_the_applicant_adds_proof_by_补正_and_downloads_it_by_the_tracking_pages_signed_link(
+        api, tokens) -> None:
+    rid = await _published_record(api, tokens)
+    r, code = await file_form(api, "/objections/new", {
+        "target_type": "record", "target_id": str(rid), "applicant_name": "王五", "applicant_email": "ww@example.com",
+        "claim": "记录有误", "reasons": "已付清"})
+    with session_scope() as s:
+        oid = s.exec(select(Objection)).one().id
+    await api.post(f"/api/objections/{oid}/acceptance", headers=tokens["xyb"],
+                   json={"accepted": True, "needs_supplement": True, "reason": "请补充付款凭证"})
+    page = await api.post("/track", data={"code": code})
+    assert 'enctype="multipart/form-data"' in page.text
+    refused = await api.post("/track", data={"code": code, "action": "supplement", "material": "银行回单"},
+                             files=[("files", ("回单.pdf", HTML, "application/pdf"))])
+    assert refused.status_code == 415 and "回单.pdf" in refused.text and count(Attachment) == 0
+    done = await api.post("/track", data={"code": code, "action": "supplement", "material": "银行回单"},
+                          files=[("files", ("银行回单.pdf", PDF, "application/pdf"))])
+    assert done.status_code == 200 and "补正材料已提交" in done.text and "银行回单.pdf" in done.text
+    link = re.search(r'href="(/files/[^"?]+\?e=\d+&amp;s=[0-9a-f]+)" download>银行回单.pdf', done.text).group(1)
+    link = link.replace("&amp;", "&")
+    assert (await api.get(link)).content == PDF
+    assert (await api.get(link.split("?")[0])).status_code == 404  # without the signature: not public
+    assert (await api.get(link[:-1] + ("0" if link[-1] != "0" else "1"))).status_code == 404
+    assert code not in link
