@@ -39,6 +39,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+UPLOAD_PATH = "/api/attachments"
 TRACK_PATH = "/api/track"  # POST: a tracking code in the body (404 wrong code, 429 too many wrong codes)
 
 
@@ -60,6 +61,10 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         statuses.add(409)
     if (method == "post" and path in THROTTLED_POSTS) or "/track/" in path or path == TRACK_PATH:
         statuses.add(429)
+    if method == "post" and path == UPLOAD_PATH:  # a file of a refused type; the public's hourly limit
+        statuses |= {415, 429}
+    if method == "post" and path.endswith("/publicity"):  # a citizen's file is never made public
+        statuses.add(409)
     return statuses
 
 
@@ -82,8 +87,10 @@ def install(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, response in responses.items():
                     if status.startswith("2") and status != "204":
+                        declared = response.get("content", {})
+                        binary = {k: v for k, v in declared.items() if not k.endswith("json")}
                         kind = _success_media_type(path)
-                        response["content"] = {kind: response.get("content", {}).get(kind, {"schema": {}})}
+                        response["content"] = binary or {kind: declared.get(kind, {"schema": {}})}
                 for status in sorted(error_statuses(path, method, operation)):
                     responses[str(status)] = {"description": TITLES.get(status, "错误"), "content": problem}
         app.openapi_schema = schema

@@ -24,6 +24,13 @@ from store.models import Attachment
 router = APIRouter(tags=["attachments"])
 
 
+class FileStream(StreamingResponse):
+    """The stored bytes (documented as a binary download, not JSON); the real type is set per file."""
+
+    media_type = "application/octet-stream"
+
+
+
 @router.post("/api/attachments", status_code=201, response_model=Uploaded)
 async def upload(actor: OptionalActor, request: Request,
                  files: Annotated[list[UploadFile], File(description="证明材料（PDF、OFD、JPEG、PNG、docx、xlsx）")]
@@ -41,7 +48,7 @@ def _disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _download(session: SessionDep, attachment_id: str, actor: Actor | None, signed: bool) -> StreamingResponse:
+def _download(session: SessionDep, attachment_id: str, actor: Actor | None, signed: bool) -> FileStream:
     row = session.get(Attachment, attachment_id)
     if row is None or not service.readable(session, row, service.viewer_of(actor, holds_code=signed)):
         raise Problem(404, "文件不存在或无权查看")
@@ -49,20 +56,21 @@ def _download(session: SessionDep, attachment_id: str, actor: Actor | None, sign
                "X-Content-Type-Options": "nosniff", "ETag": f'"{row.sha256}"',
                "X-Content-SHA256": row.sha256, "Cache-Control": "private, no-store",
                "Content-Security-Policy": "sandbox; default-src 'none'"}
-    return StreamingResponse(blobs.read(row.sha256), media_type=row.content_type, headers=headers)
+    return FileStream(blobs.read(row.sha256), media_type=row.content_type, headers=headers)
 
 
-@router.get("/api/attachments/{attachment_id}", response_class=StreamingResponse,
-            responses={200: {"content": {"application/octet-stream": {}}}, 404: {}})
-def download(attachment_id: str, session: SessionDep, actor: OptionalActor) -> StreamingResponse:
+@router.get("/api/attachments/{attachment_id}", response_class=FileStream,
+            responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                "format": "binary"}}}}})
+def download(attachment_id: str, session: SessionDep, actor: OptionalActor) -> FileStream:
     """The file as uploaded, to whoever may read it (processes.md §10; domain/attachments.py); else 404."""
     return _download(session, attachment_id, actor, signed=False)
 
 
-@router.get("/files/{attachment_id}", response_class=StreamingResponse, include_in_schema=False)
+@router.get("/files/{attachment_id}", response_class=FileStream, include_in_schema=False)
 def download_page(attachment_id: str, request: Request, session: SessionDep,
                   e: Annotated[int | None, Query(ge=0, le=2**40)] = None,
-                  s: Annotated[str | None, Query(max_length=64)] = None) -> StreamingResponse:
+                  s: Annotated[str | None, Query(max_length=64)] = None) -> FileStream:
     """The pages' link: the signed-in staff member, the applicant by the tracking page's signed link, or the
     public."""
     signed = service.link_ok(attachment_id, e, s)
