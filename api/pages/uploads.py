@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from api import ratelimit
 from api.services import attachments as service
-from domain.attachments import ACCEPT, ACCEPTED_ZH
+from domain.attachments import ACCEPTED_ZH
 from domain.messages import Actor
 from domain.settings import get_settings
 from store.models import Attachment
@@ -23,10 +23,6 @@ def files_hint() -> str:
     settings = get_settings()
     return (f"可上传 {ACCEPTED_ZH}；每个文件不超过 {settings.attachment_max_mb} MB，"
             f"一次最多 {settings.attachment_max_files} 个")
-
-
-def accept() -> str:
-    return ACCEPT
 
 
 async def posted_files(request: Request, field: str = FILES_FIELD) -> list[service.Upload]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,17 @@ async def test_attachment_dir_keeps_the_bytes_on_the_shared_file_system(api, tok
 @pytest.mark.parametrize("path", ["/api/attachments/nope", "/files/nope", "/files/nope?e=99999999999&s=00"])
 async def test_unknown_or_forged_links_are_404(api, path: str) -> None:
     assert (await api.get(path)).status_code == 404
+
+
+async def test_an_upload_no_step_took_within_a_day_is_forgotten_with_its_bytes(api, tokens) -> None:
+    old = (await upload(api, tokens["fgw"], ("草稿.pdf", PDF))).json()["attachments"][0]
+    with session_scope() as session:
+        row = session.get(Attachment, old["id"])
+        assert row is not None
+        row.created_at = row.created_at - timedelta(days=2)
+        session.add(row)
+    r = await upload(api, tokens["fgw"], ("新图.png", PNG))
+    assert r.status_code == 201
+    with session_scope() as session:
+        assert session.get(Attachment, old["id"]) is None and session.get(Blob, old["sha256"]) is None
+    assert count(Attachment) == count(Blob) == 1
