@@ -14,6 +14,7 @@ from activities.report import department_reports
 from api.deps import SessionDep
 from api.pages import list_filters
 from api.pages.charts import columns
+from api.pages.public_files import public_files
 from api.pages.session import session_actor
 from api.pages.templating import templates
 from api.queries import (
@@ -62,7 +63,8 @@ def commitment_page(request: Request, commitment_id: CaseId, session: SessionDep
     if row is None or row.state == "draft":
         return templates.TemplateResponse(request, "pages/not_found.html.j2",
                                           {"what": f"承诺 {commitment_id}"}, status_code=404)
-    return templates.TemplateResponse(request, "pages/commitment.html.j2", {"c": commitment_detail(session, row)})
+    return templates.TemplateResponse(request, "pages/commitment.html.j2", {
+        "c": commitment_detail(session, row), "files": public_files(session, "commitment", commitment_id)})
 
 
 @router.get("/records", response_class=HTMLResponse)
