@@ -87,6 +87,7 @@ Title = _text(1, 200, multi_line=False)
 Name = _text(1, 100, multi_line=False)
 LongText = _text(1, 10000, multi_line=True)
 Reason = _text(0, 2000, multi_line=True)
+Note = _text(1, 2000, multi_line=True)  # a required note of a step, e.g. a commitment's progress update
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(email_address)]
 FutureDate = Annotated[date, AfterValidator(not_in_past)]
 DecisionDate = Annotated[date, AfterValidator(decided_already)]

@@ -44,6 +44,7 @@ class Action(StrEnum):
     pause = "pause"
     resume = "resume"
     extend = "extend"
+    post_progress = "post_progress"
 
 
 S = CommitmentState
@@ -66,6 +67,8 @@ RULES = ActionTable("commitment", "政务承诺", STATE_LABELS_ZH, [
     rule(Action.resume, "恢复计时", ("credit_office",), {S.published}, when=[flag_set(PAUSED, "计时未中止")]),
     rule(Action.extend, "延长期限", ("credit_office",), {S.published},
          when=[flag_clear(PAUSED, "计时中止期间不能延期"), extensions_left("延期次数已达上限")], queued=False),
+    # An option while the commitment runs, not a step it waits for: the public timeline of 履行进展.
+    rule(Action.post_progress, "发布履行进展", ("department",), {S.published}, queued=False),
 ], creators=("department", "credit_office"))
 
 

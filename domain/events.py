@@ -66,6 +66,7 @@ class Event(StrEnum):
     extended = "extended", "延期", PUBLIC
     milestone_done = "milestone_done", "节点完成", PUBLIC
     milestone_overdue = "milestone_overdue", "节点逾期", PUBLIC
+    progress_posted = "progress_posted", "发布履行进展", PUBLIC
     commitment_status_corrected = "commitment_status_corrected", "经异议更正承诺状态", PUBLIC
     commitment_status_revoked = "commitment_status_revoked", "经异议撤销承诺状态", PUBLIC
 

@@ -122,6 +122,19 @@ class MilestoneDone(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
+PROGRESS_TEXT_MAX = 2000
+
+
+class ProgressUpdate(BaseModel):
+    """A dated progress note the department posts while the commitment runs (no change of state); `percent` is
+    the department's own estimate, shown as it was given."""
+
+    actor: Actor
+    text: str
+    percent: int | None = Field(default=None, ge=0, le=100)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+
+
 class CommitmentView(BaseModel):
     """What an update returns: the state after the action."""
 

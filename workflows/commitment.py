@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event
     from domain.messages import (
+        PROGRESS_TEXT_MAX,
         SYSTEM,
         Actor,
         AmendmentDecision,
@@ -44,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         FulfilmentReport,
         MilestoneDone,
         PauseRequest,
+        ProgressUpdate,
         PublishRequest,
         ResumeRequest,
         VerificationDecision,
@@ -320,6 +322,24 @@ class CommitmentWorkflow(CaseWorkflow):
             raise refuse("没有这个节点", "NotFound", field="seq")
         if req.seq in self.milestones_done:
             raise refuse("该节点已完成", "InvalidState", state=self.state)
+
+    @workflow.update
+    async def post_progress(self, req: ProgressUpdate) -> CommitmentView:
+        """A dated progress note for the public timeline: an audit event, no change of state or deadline."""
+        async with self._acting(self._check_progress, req):
+            await self.journal.write(Event.progress_posted, req.actor, from_state=self.state, reason=req.text,
+                                     data=evidence_data(req.attachments, {"text": req.text, "percent": req.percent}))
+        return self.view()
+
+    @post_progress.validator
+    def _check_progress(self, req: ProgressUpdate) -> None:
+        self._require(Action.post_progress, req.actor)
+        if not req.text.strip():
+            raise refuse("进展说明不能为空", "InvalidInput", field="text")
+        if len(req.text) > PROGRESS_TEXT_MAX:
+            raise refuse(f"进展说明不能超过{PROGRESS_TEXT_MAX}字", "InvalidInput", field="text")
+        if req.percent is not None and not 0 <= req.percent <= 100:
+            raise refuse("进度须为0至100之间的整数", "InvalidInput", field="percent")
 
     @workflow.signal
     async def apply_status_decision(self, decision: CommitmentStatusDecision) -> None:

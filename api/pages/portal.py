@@ -63,7 +63,8 @@ def commitment_page(request: Request, commitment_id: CaseId, session: SessionDep
     if row is None or row.state == "draft":
         return templates.TemplateResponse(request, "pages/not_found.html.j2",
                                           {"what": f"承诺 {commitment_id}"}, status_code=404)
-    return templates.TemplateResponse(request, "pages/commitment.html.j2", {"c": commitment_detail(session, row)})
+    return templates.TemplateResponse(request, "pages/commitment.html.j2", {
+        "c": commitment_detail(session, row), "files": evidence.shown(session, "commitment", commitment_id, Viewer())})
 
 
 @router.get("/records", response_class=HTMLResponse)

@@ -140,6 +140,10 @@ COMMITMENT = CaseKind(
         StaffAction("resume", Action.resume, commitments.resume, submit="恢复计时"),
         StaffAction("extension", Action.extend, commitments.extend, commitments.ExtensionIn,
                     (FormField("working_days", "延长工作日数", "number", required=True), REASON_REQUIRED)),
+        StaffAction("progress", Action.post_progress, commitments.post_progress, commitments.ProgressIn,
+                    (FormField("text", "进展情况", "textarea", required=True, hint="公开显示在承诺页面的履行进展中"),
+                     FormField("percent", "完成进度（%，选填）", "number", hint="0 至 100 的整数")),
+                    submit="发布进展"),
     ),
 )
 

@@ -23,7 +23,7 @@ from api.scope import reads_in_full
 from api.services.attachments import claim, listed
 from api.services.commitment import discard_unstarted, insert_commitment, start_commitment, workflow_id
 from api.temporal_errors import send_update
-from api.validation import CaseId, FutureDate, LongText, Name, Reason, Title
+from api.validation import CaseId, FutureDate, LongText, Name, Note, Reason, Title
 from domain.commitment import KINDS, RULES, Action
 from domain.messages import (
     Actor,
@@ -34,6 +34,7 @@ from domain.messages import (
     FulfilmentReport,
     MilestoneDone,
     PauseRequest,
+    ProgressUpdate,
     PublishRequest,
     ResumeRequest,
     VerificationDecision,
@@ -105,6 +106,15 @@ class ExtensionIn(BaseModel):
 
 class MilestoneDoneIn(BaseModel):
     note: Reason = ""  # type: ignore[valid-type]
+    attachments: AttachmentIds = []
+
+
+class ProgressIn(BaseModel):
+    """A progress note while the commitment runs: what was done, optionally how far (the department's estimate),
+    and files uploaded before with POST /api/attachments."""
+
+    text: Note  # type: ignore[valid-type]
+    percent: int | None = Field(default=None, ge=0, le=100, description="自报进度（0–100，选填）")
     attachments: AttachmentIds = []
 
 
@@ -285,3 +295,14 @@ async def complete_milestone(commitment_id: CaseId, seq: int, body: MilestoneDon
                   step="milestone_done")
     return await _update(session, client, row, CommitmentWorkflow.complete_milestone,
                          MilestoneDone(actor=actor, seq=seq, note=body.note, attachments=files), idempotency_key)
+
+
+@router.post("/{commitment_id}/progress", response_model=CommitmentView)
+async def post_progress(commitment_id: CaseId, body: ProgressIn, actor: CurrentActor, session: SessionDep,
+                        client: ClientDep, idempotency_key: IdemKey = None) -> CommitmentView:
+    row = _authorized(session, commitment_id, actor, Action.post_progress)
+    refs = claim(session, body.attachments, actor, case_type="commitment", case_id=commitment_id,
+                 step="progress_posted")
+    return await _update(session, client, row, CommitmentWorkflow.post_progress,
+                         ProgressUpdate(actor=actor, text=body.text, percent=body.percent, attachments=refs),
+                         idempotency_key)

@@ -11,7 +11,9 @@ from sqlmodel import Session, col, select
 from api.schemas.attachments import AttachmentOut
 from api.schemas.common import Deadline, HistoryEntry, Profile, deadlines, history, local, local_at
 from domain.commitment import KINDS, STATE_LABELS_ZH
-from store.models import Commitment, CommitmentVersion, Milestone
+from domain.commitment_progress import milestone_status, percent, progress_summary
+from domain.events import Event
+from store.models import AuditEvent, Commitment, CommitmentVersion, Milestone
 
 
 class StatusDecision(BaseModel):
@@ -77,11 +79,33 @@ class MilestoneOut(BaseModel):
     done: bool
     done_at: datetime | None
     overdue: bool
+    status: str  # on_time | late | open | overdue | unreported (domain/commitment_progress.py)
+    status_label: str
 
 
 class Progress(BaseModel):
     done: int
     total: int
+    percent: int
+    summary: str  # e.g. 已完成 1 / 2 个节点（50%）
+
+
+class ProgressUpdateOut(BaseModel):
+    """A progress note the department posted while the commitment ran; `percent` is its own estimate."""
+
+    at: datetime
+    text: str
+    percent: int | None
+
+
+class VerificationOut(BaseModel):
+    """The credit office's latest verification of a fulfilment report."""
+
+    accepted: bool
+    label: str  # 核验通过 | 核验不通过
+    reason: str | None
+    at: datetime
+    current: bool  # it answers the latest report (false: a newer report awaits verification)
 
 
 class VersionOut(BaseModel):
@@ -103,6 +127,9 @@ class CommitmentDetail(CommitmentSummary):
     created_at: datetime
     closed_at: datetime | None
     report: str | None
+    reported_at: datetime | None  # when the (latest) fulfilment report was made
+    verification: VerificationOut | None
+    progress_updates: list[ProgressUpdateOut]  # oldest first
     evidence: list[str]
     record_id: int | None
     pending_amendment: dict[str, Any] | None
@@ -120,16 +147,50 @@ class CommitmentDetail(CommitmentSummary):
                                   .order_by(col(Milestone.seq)))
         versions = session.exec(select(CommitmentVersion).where(CommitmentVersion.commitment_id == row.id)
                                 .order_by(col(CommitmentVersion.version)))
-        ms = [MilestoneOut(seq=m.seq, title=m.title, due_date=m.due_date, done=m.done_at is not None,
-                           done_at=local(m.done_at), overdue=m.overdue) for m in milestones]
+        ms = [_milestone(m, row.state) for m in milestones]
+        done = sum(1 for m in ms if m.done)
+        steps = _steps(session, row.id)
+        reported = [e for e in steps if e.action == Event.fulfilment_reported]
+        verdicts = [e for e in steps if e.action in (Event.verified_accepted, Event.verified_rejected)]
         return cls(
             **summary_fields(row, departments),
             content=row.content, profile=Profile.of(row.profile_name, row.profile_version),
             created_at=local_at(row.created_at), closed_at=local(row.closed_at),
-            report=row.report, evidence=row.evidence or [], record_id=row.record_id,
+            report=row.report, reported_at=local_at(reported[-1].at) if reported else None,
+            verification=_verification(verdicts[-1], reported[-1] if reported else None) if verdicts else None,
+            progress_updates=[ProgressUpdateOut(at=local_at(e.at), text=(e.data or {}).get("text") or e.reason or "",
+                                                percent=(e.data or {}).get("percent"))
+                              for e in steps if e.action == Event.progress_posted],
+            evidence=row.evidence or [], record_id=row.record_id,
             pending_amendment=row.pending_amendment, milestones=ms,
-            progress=Progress(done=sum(1 for m in ms if m.done), total=len(ms)),
+            progress=Progress(done=done, total=len(ms), percent=percent(done, len(ms)),
+                              summary=progress_summary(done, len(ms), row.state)),
             versions=[VersionOut(version=v.version, title=v.title, content=v.content, due_date=v.due_date,
                                  reason=v.reason, approved_by=v.approved_by, at=local_at(v.at)) for v in versions],
             deadlines=deadlines(session, "commitment", row.id),
             history=history(session, "commitment", row.id, staff))
+
+
+_STEPS = (Event.fulfilment_reported, Event.verified_accepted, Event.verified_rejected, Event.progress_posted)
+
+
+def _steps(session: Session, commitment_id: int) -> list[AuditEvent]:
+    """The audit events the outcome and the progress timeline are read from, oldest first."""
+    return list(session.exec(select(AuditEvent).where(
+        AuditEvent.case_type == "commitment", AuditEvent.case_id == commitment_id,
+        col(AuditEvent.action).in_([e.value for e in _STEPS])).order_by(col(AuditEvent.at), col(AuditEvent.id))))
+
+
+def _verification(e: AuditEvent, report: AuditEvent | None) -> VerificationOut:
+    accepted = e.action == Event.verified_accepted
+    label = "核验通过" if accepted else "核验不通过"
+    reason = e.reason if e.reason and e.reason != label and e.reason != "核验通过" else None
+    current = report is None or (e.at, e.id or 0) > (report.at, report.id or 0)
+    return VerificationOut(accepted=accepted, label=label, reason=reason, at=local_at(e.at), current=current)
+
+
+def _milestone(m: Milestone, state: str) -> MilestoneOut:
+    done_at = local(m.done_at)
+    status = milestone_status(m.due_date, done_at.date() if done_at else None, m.overdue, state)
+    return MilestoneOut(seq=m.seq, title=m.title, due_date=m.due_date, done=done_at is not None, done_at=done_at,
+                        overdue=m.overdue, status=status.key, status_label=status.label)

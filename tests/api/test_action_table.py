@@ -58,6 +58,7 @@ PROBES: dict[str, dict[str, tuple[Any, Probe | None]]] = {
         "pause": (CW.pause, lambda a: m.PauseRequest(actor=a, reason_code="inspection", reason=" ")),
         "resume": (CW.resume, None),
         "extend": (CW.extend, lambda a: m.ExtensionRequest(actor=a, working_days=0, reason="延期")),
+        "post_progress": (CW.post_progress, lambda a: m.ProgressUpdate(actor=a, text=" ")),
     },
     "record": {
         "explain": (RW.explain, lambda a: m.ExplanationIn(actor=a, explanation=" ")),

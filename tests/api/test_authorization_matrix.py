@@ -32,6 +32,7 @@ def matrix(ids: dict[str, int]) -> list[tuple[str, str, dict | None, set[str]]]:
         ("POST", "/api/commitments", body(department="fgw"), {"own", "credit_office"}),
         ("POST", f"/api/commitments/{c}/fulfilment", {"report": "完成"}, {"own"}),
         ("POST", f"/api/commitments/{m}/milestones/1/completion", {}, {"own"}),
+        ("POST", f"/api/commitments/{c}/progress", {"text": "进展"}, {"own"}),
         ("POST", f"/api/commitments/{c}/amendment", {"reason_code": "public_interest", "reason": "公共利益",
                                                      "due_date": _due(80)}, {"own", "credit_office"}),
         ("POST", f"/api/commitments/{c}/pause", {"reason_code": "inspection", "reason": "检验"}, office),

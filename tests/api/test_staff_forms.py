@@ -175,3 +175,19 @@ async def test_commitment_registered_with_milestones_through_the_form(api, token
     assert r.status_code == 303
     c = await _until(api, f"/api/commitments/{cid}", {}, lambda c: c["milestones"][0]["done"])
     assert "报告节点完成" not in (await api.get(f"/staff/commitments/{cid}")).text
+
+
+async def test_commitment_progress_posted_through_the_form(api, tokens) -> None:
+    csrf = await _login(api, "fgw")
+    r = await api.post("/api/commitments", headers=tokens["fgw"], json={
+        "kind": "processing_time", "title": "项目审批十日办结", "content": "十个工作日内办结",
+        "due_date": (today_local() + timedelta(days=60)).isoformat(), "publish": True})
+    cid = r.json()["id"]
+    await _until(api, f"/api/commitments/{cid}", {}, lambda c: c["state"] == "published")
+    assert "发布履行进展" in (await api.get(f"/staff/commitments/{cid}")).text
+    r = await api.post(f"/staff/commitments/{cid}/progress", data={"csrf": csrf, "text": "", "percent": "20"})
+    assert r.status_code == 422 and "进展情况" in r.text
+    r = await api.post(f"/staff/commitments/{cid}/progress", data={"csrf": csrf, "text": "已完成流程梳理"})
+    assert r.status_code == 303
+    c = await _until(api, f"/api/commitments/{cid}", {}, lambda c: c["progress_updates"])
+    assert c["progress_updates"][0]["text"] == "已完成流程梳理" and c["progress_updates"][0]["percent"] is None
