@@ -142,7 +142,7 @@ COMMITMENT = CaseKind(
                     (FormField("working_days", "延长工作日数", "number", required=True), REASON_REQUIRED)),
         StaffAction("progress", Action.post_progress, commitments.post_progress, commitments.ProgressIn,
                     (FormField("text", "进展情况", "textarea", required=True, hint="公开显示在承诺页面的履行进展中"),
-                     FormField("percent", "完成进度（%，选填）", "number", hint="0 至 100 的整数")),
+                     FormField("percent", "完成进度（%，选填）", "number", hint="0 至 100 的整数"), FILES),
                     submit="发布进展"),
     ),
 )
