@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
 
+from api.accounts import ROLE_LABELS
 from api.auth import issue_token, revoke_session
 from api.deps import ClientDep, SessionDep
 from api.login import attempt
@@ -32,14 +33,16 @@ from api.pages.session import (
     with_csrf_cookie,
 )
 from api.pages.staff_actions import CASE_KINDS, CREATE_FORMS, KIND_OF_CASE_TYPE, CaseKind, CreateForm, form_values
+from api.pages.staff_names import who_zh
 from api.pages.templating import templates
-from api.pages.work_queue import my_queue
+from api.pages.work_queue import countdown, my_queue
 from api.problems import Problem
 from api.queries import department_names, local_iso
 from api.scope import reads_in_full
-from api.validation import CaseId
+from api.validation import CaseId, today_local
 from domain.capabilities import Capability, may
 from domain.messages import CASE_TYPE_ZH, Actor
+from store.calendars import load_calendar
 from store.models import DeadlineRow
 
 router = APIRouter(include_in_schema=False)
@@ -96,11 +99,21 @@ def work_queue(session: SessionDep, actor: Actor) -> list[dict[str, Any]]:
         query = query.where(DeadlineRow.binds == f"department:{actor.department}")
     elif actor.role == "credit_office":
         query = query.where(DeadlineRow.binds == "credit_office")
-    now = datetime.now(UTC)
-    return [{"case": f"{CASE_ZH.get(r.case_type, r.case_type)} {r.case_id}", "case_type": r.case_type,
+    now, cal, today = datetime.now(UTC), load_calendar(session), today_local()
+    return [{"case": _deadline_case(session, r), "case_type": r.case_type,
              "case_id": r.case_id, "label": r.label, "due_at": local_iso(r.due_at), "overdue": r.due_at < now,
+             "countdown": countdown(cal, today, r.due_at, r.status),
              "paused": r.status == "paused", "provisional": r.provisional, "department": r.department_code}
             for r in session.exec(query.order_by(col(DeadlineRow.due_at)))]
+
+
+def _deadline_case(session: SessionDep, deadline: DeadlineRow) -> str:
+    """The title of the case a deadline belongs to (the same words as on its page)."""
+    kind = KIND_OF_CASE_TYPE.get(deadline.case_type)
+    row = session.get(kind.model, deadline.case_id) if kind else None
+    if kind is None or row is None:
+        return f"{CASE_ZH.get(deadline.case_type, '案件')} {deadline.case_id}"
+    return kind.title(session, row)
 
 
 def _workspace_links(actor: Actor) -> list[tuple[str, str]]:
@@ -122,7 +135,7 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     return templates.TemplateResponse(request, "pages/staff.html.j2", {
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
         "waiting": my_queue(session, actor), "kinds": KIND_OF_CASE_TYPE,
-        "links": _workspace_links(actor),
+        "links": _workspace_links(actor), "roles": ROLE_LABELS,
         "department_name": department_names(session).get(actor.department or "", actor.department),
         "csrf": csrf_token(request)})
 
@@ -139,13 +152,22 @@ def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: i
     row = session.get(kind.model, case_id)
     if row is None or not reads_in_full(actor, row.department_code):
         raise Problem(404, f"{kind.label} {case_id} 不存在")
-    case = kind.read(**{kind.id_param: case_id}, session=session, actor=actor)
+    case = {**kind.read(**{kind.id_param: case_id}, session=session, actor=actor),
+            "departments": department_names(session)}  # the choices of a department picker, by name
     facts, _ = case_facts(session, kind.case_type, row)
     actions = kind.offered(actor, facts)
     return templates.TemplateResponse(request, "pages/staff_case.html.j2", {
-        "kind": kind, "case": case, "title": kind.title(case), "facts": [(k, v) for k, v in kind.facts(case) if v],
+        "kind": kind, "case": case, "title": kind.title(session, row),
+        "facts": [(k, v) for k, v in kind.facts(case, session) if v],
+        "countdowns": _countdowns(session, case["deadlines"]),
+        "who": lambda h: who_zh(kind.case_type, h["role"], h["actor"]),
         "actions": actions, "form": form or {}, "failed": action_key, "errors": errors or {},
         "csrf": csrf_token(request), "nonce": secrets.token_urlsafe(12)}, status_code=status)
+
+
+def _countdowns(session: SessionDep, deadlines: list[dict[str, Any]]) -> dict[str, str | None]:
+    cal, today = load_calendar(session), today_local()
+    return {d["key"]: countdown(cal, today, d["due_at"], d["status"]) for d in deadlines}
 
 
 @router.get("/staff/{kind_name}/new", response_class=HTMLResponse)

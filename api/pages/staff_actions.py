@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from api.pages.staff_names import amendment_zh, case_title, department_name, target_zh
 from api.routes import commitments, complaints, objections, records
 from domain.actions import ActionTable, Facts
 from domain.commitment import KINDS, Action
@@ -41,6 +43,7 @@ class FormField:
     hint: str = ""
     path: bool = False  # passed to the endpoint as a path parameter, not in the body
     default: str = ""  # preselected on a fresh form
+    blank: str = "（不选）"  # the first option of a select that may be left unchosen
 
     def options(self, case: dict[str, Any]) -> dict[str, str]:
         return self.choices(case) if callable(self.choices) else self.choices
@@ -68,9 +71,11 @@ class CaseKind:
     rules: ActionTable
     read: Callable[..., dict[str, Any]]  # the API's staff read endpoint
     actions: tuple[StaffAction, ...]
-    title: Callable[[dict[str, Any]], str]
-    facts: Callable[[dict[str, Any]], list[tuple[str, Any]]]
+    facts: Callable[[dict[str, Any], Session], list[tuple[str, Any]]]  # (the API's read, session) → shown facts
     row_title: Callable[[Any], str]  # a short title from the table row, for lists
+
+    def title(self, session: Session, row: Any) -> str:
+        return case_title(session, self.case_type, row)
 
     def action(self, key: str) -> StaffAction | None:
         return next((a for a in self.actions if a.key == key), None)
@@ -83,10 +88,20 @@ class CaseKind:
         return [a for a in self.actions if self.rules.refusal(a.action, actor.role, actor.department, facts) is None]
 
 
+FEEDBACK_ZH = {"satisfied": "满意", "dissatisfied": "不满意"}
+
+
+def _departments(case: dict[str, Any]) -> dict[str, str]:
+    """The departments a case may be sent to, by name (the page puts them in the case as `departments`)."""
+    return dict(case.get("departments") or {})
+
+
 def _open_milestones(case: dict[str, Any]) -> dict[str, str]:
     return {str(m["seq"]): f"{m['seq']}. {m['title']}（{m['due_date']}）" for m in case["milestones"] if not m["done"]}
 
 
+AMENDMENT_REASONS = {"national_interest": "国家利益需要", "public_interest": "公共利益需要",
+                     "legal_cause": "其他法定事由"}
 REASON = FormField("reason", "理由", "textarea")
 REASON_REQUIRED = FormField("reason", "理由", "textarea", required=True)
 EVIDENCE = FormField("evidence", "证明材料（每行一项，选填）", "lines")
@@ -95,10 +110,11 @@ COMMITMENT = CaseKind(
     kind="commitments", case_type="commitment", label="政务承诺", id_param="commitment_id", model=Commitment,
     rules=COMMITMENT_RULES,
     read=commitments.get_commitment,
-    title=lambda c: c["title"], row_title=lambda r: r.title,
-    facts=lambda c: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
-                     ("履行情况报告", c["report"]), ("待审批的变更", c["pending_amendment"]),
-                     ("适用规则", c["profile"]["label"])],
+    row_title=lambda r: r.title,
+    facts=lambda c, _: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
+                        ("履行情况报告", c["report"]),
+                        ("待审批的变更", amendment_zh(c["pending_amendment"], AMENDMENT_REASONS)),
+                        ("适用规则", c["profile"]["label"])],
     actions=(
         StaffAction("publish", Action.publish, commitments.publish, submit="发布承诺"),
         StaffAction("fulfilment", Action.report_fulfilment, commitments.report_fulfilment,
@@ -115,8 +131,7 @@ COMMITMENT = CaseKind(
                     commitments.AmendmentIn,
                     (FormField("withdraw", "撤回承诺", "select", {"false": "否，变更内容", "true": "是，撤回承诺"}),
                      FormField("reason_code", "法定事由", "select",
-                               {"national_interest": "国家利益需要", "public_interest": "公共利益需要",
-                                "legal_cause": "其他法定事由"}, required=True),
+                               AMENDMENT_REASONS, required=True),
                      FormField("reason", "理由", "textarea", required=True,
                                hint="政府换届、领导人员更替不得作为理由"),
                      FormField("title", "新标题（不变则留空）"),
@@ -138,14 +153,13 @@ COMMITMENT = CaseKind(
 RECORD = CaseKind(
     kind="records", case_type="record", label="失信记录", id_param="record_id", model=Record, rules=RECORD_RULES,
     read=records.get_record,
-    title=lambda r: f"失信记录 {r['id']}：{r['department_name'] or r['subject_department']}",
     row_title=lambda r: CATEGORIES.get(r.category, r.category),
-    facts=lambda r: [("失信行为", r["category_label"]), ("严重程度", r["severity_label"]), ("事实", r["facts"]),
-                     ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
-                     ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
-                     ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
-                     ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"]),
-                     ("适用规则", r["profile"]["label"])],
+    facts=lambda r, _: [("失信行为", r["category_label"]), ("严重程度", r["severity_label"]), ("事实", r["facts"]),
+                        ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
+                        ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
+                        ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
+                        ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"]),
+                        ("适用规则", r["profile"]["label"])],
     actions=(
         StaffAction("explanation", RecordAction.explain, records.explain, records.ExplanationBody,
                     (FormField("explanation", "说明", "textarea", required=True),)),
@@ -174,13 +188,13 @@ OBJECTION = CaseKind(
     kind="objections", case_type="objection", label="异议", id_param="objection_id", model=Objection,
     rules=OBJECTION_RULES,
     read=objections.get_objection,
-    title=lambda o: f"异议 {o['id']}（{o['target']['type']} {o['target']['id']}）",
     row_title=lambda r: r.claim[:40],
-    facts=lambda o: [("异议对象", f"{o['target']['type']} {o['target']['id']}"), ("信息提供单位", o["department"]),
-                     ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
-                     ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
-                     ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"]),
-                     ("适用规则", o["profile"]["label"])],
+    facts=lambda o, s: [("异议对象", target_zh(s, o["target"]["type"], o["target"]["id"])),
+                        ("信息提供单位", department_name(s, o["department"])),
+                        ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
+                        ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
+                        ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"]),
+                        ("适用规则", o["profile"]["label"])],
     actions=(
         StaffAction("acceptance", ObjectionAction.accept, objections.accept, objections.AcceptanceBody,
                     (FormField("needs_supplement", "要求补正材料", "select",
@@ -200,15 +214,15 @@ COMPLAINT = CaseKind(
     kind="complaints", case_type="complaint", label="投诉", id_param="complaint_id", model=Complaint,
     rules=COMPLAINT_RULES,
     read=complaints.get_complaint,
-    title=lambda c: f"投诉 {c['id']}：{c['subject']}", row_title=lambda r: r.subject,
-    facts=lambda c: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
-                     ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
-                     ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
-                     ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"]),
-                     ("适用规则", c["profile"]["label"])],
+    row_title=lambda r: r.subject,
+    facts=lambda c, _: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
+                        ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
+                        ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
+                        ("审核意见", c["review_reason"]), ("投诉人评价", FEEDBACK_ZH.get(c["feedback"] or "")),
+                        ("适用规则", c["profile"]["label"])],
     actions=(
         StaffAction("triage", ComplaintAction.triage, complaints.triage, complaints.TriageBody,
-                    (FormField("department", "改派单位代码（不改派则留空）"),
+                    (FormField("department", "改派单位", "select", _departments, blank="不改派"),
                      FormField("reason", "说明（不予受理时必填）", "textarea"),
                      FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"}))),
         StaffAction("response", ComplaintAction.respond, complaints.respond, complaints.ResponseBody,
