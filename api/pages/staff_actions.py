@@ -7,6 +7,7 @@ is the process's action table (domain/actions.py), never this catalogue."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,6 +50,9 @@ class FormField:
         return self.choices(case) if callable(self.choices) else self.choices
 
 
+ANY = "*"
+
+
 @dataclass(frozen=True)
 class StaffAction:
     """The form of one action of the process's table (`action` names its rule: who, when, on which condition)."""
@@ -59,6 +63,23 @@ class StaffAction:
     body: type[BaseModel] | None = None
     fields: tuple[FormField, ...] = ()
     submit: str = "提交"
+    # (field, value) whose submission cannot be undone: the page asks "请确认" first; ANY = whatever is chosen
+    confirm: tuple[tuple[str, str], ...] = ()
+
+    def needs_confirmation(self, form: dict[str, str]) -> bool:
+        return any(form.get(name) == value or (value == ANY and form.get(name)) for name, value in self.confirm)
+
+    def chosen(self, case: dict[str, Any], form: dict[str, str]) -> str | None:
+        """The words of the outcome chosen (the button pressed, e.g. 不予受理); None for a form of one button."""
+        for f in self.fields:
+            if f.kind == "buttons" and form.get(f.name) in f.options(case):
+                return f.options(case)[form[f.name]]
+        return None
+
+    def done_key(self, form: dict[str, str]) -> str:
+        """What the success banner after the action looks up: the form's key and the button pressed."""
+        button = next((f.name for f in self.fields if f.kind == "buttons"), None)
+        return f"{self.key}:{form.get(button, '')}" if button else self.key
 
 
 @dataclass(frozen=True)
@@ -122,7 +143,8 @@ COMMITMENT = CaseKind(
                     submit="提交报告"),
         StaffAction("verification", Action.verify, commitments.verify, commitments.VerificationIn,
                     (FormField("reason", "核验意见（不通过时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"}))),
+                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"})),
+                    confirm=(("accepted", "true"),)),
         StaffAction("milestone", Action.complete_milestone, commitments.complete_milestone,
                     commitments.MilestoneDoneIn,
                     (FormField("seq", "节点", "select", _open_milestones, required=True, path=True),
@@ -136,10 +158,12 @@ COMMITMENT = CaseKind(
                                hint="政府换届、领导人员更替不得作为理由"),
                      FormField("title", "新标题（不变则留空）"),
                      FormField("content", "新内容（不变则留空）", "textarea"),
-                     FormField("due_date", "新履行期限（不变则留空）", "date"))),
+                     FormField("due_date", "新履行期限（不变则留空）", "date")),
+                    confirm=(("withdraw", "true"),)),
         StaffAction("amendment-decision", Action.decide_amendment, commitments.amendment,
                     commitments.AmendmentIn,
-                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"}))),
+                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"})),
+                    confirm=(("approved", "true"),)),
         StaffAction("pause", Action.pause, commitments.pause, commitments.PauseIn,
                     (FormField("reason_code", "中止事由", "select",
                                {"awaiting_supplement": "等待补充材料", "inspection": "检验检测鉴定",
@@ -174,7 +198,8 @@ RECORD = CaseKind(
                     (FormField("commitment_letter", "信用修复承诺书", "textarea", required=True), EVIDENCE)),
         StaffAction("repair-decision", RecordAction.decide_repair, records.decide_repair, records.DecisionBody,
                     (FormField("reason", "意见（不予修复时必填）", "textarea"),
-                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"}))),
+                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"})),
+                    confirm=(("approved", "true"),)),
         StaffAction("rectification-deadline", RecordAction.set_rectification_due, records.rectification_deadline,
                     records.DueBody, (FormField("due_date", "整改期限", "date", required=True), REASON_REQUIRED)),
         StaffAction("severity", RecordAction.classify, records.severity, records.SeverityBody,
@@ -200,13 +225,15 @@ OBJECTION = CaseKind(
                     (FormField("needs_supplement", "要求补正材料", "select",
                                {"false": "否", "true": "是，要求申请人补正"}),
                      FormField("reason", "说明（不予受理或要求补正时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"}))),
+                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"})),
+                    confirm=(("accepted", "false"),)),
         StaffAction("verification", ObjectionAction.verify, objections.verify, objections.FindingBody,
                     (FormField("finding", "核实意见", "textarea", required=True),)),
         StaffAction("decision", ObjectionAction.decide, objections.decide, objections.DecisionBody,
                     (FormField("outcome", "决定", "select",
                                {"upheld": "维持原信息", "corrected": "更正", "revoked": "撤销"}, required=True),
-                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED)),
+                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED),
+                    confirm=(("outcome", ANY),)),
     ),
 )
 
@@ -224,13 +251,15 @@ COMPLAINT = CaseKind(
         StaffAction("triage", ComplaintAction.triage, complaints.triage, complaints.TriageBody,
                     (FormField("department", "改派单位", "select", _departments, blank="不改派"),
                      FormField("reason", "说明（不予受理时必填）", "textarea"),
-                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"}))),
+                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"})),
+                    confirm=(("dismiss", "true"),)),
         StaffAction("response", ComplaintAction.respond, complaints.respond, complaints.ResponseBody,
                     (FormField("response", "答复", "textarea", required=True), EVIDENCE)),
         StaffAction("review", ComplaintAction.review, complaints.review, complaints.ReviewBody,
                     (FormField("severity", "属实时的严重程度", "select", SEVERITIES, default="general"),
                      REASON_REQUIRED,
-                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"}))),
+                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"})),
+                    confirm=(("substantiated", ANY),)),
     ),
 )
 
@@ -259,7 +288,7 @@ def _commitment_fields(departments: dict[str, str], role: str) -> tuple[FormFiel
             FormField("content", "承诺内容", "textarea", required=True),
             FormField("due_date", "履行期限", "date", required=True), FormField("official", "责任人（选填）"),
             FormField("milestones", "履行节点（选填，每行一项：2027-03-31 节点名称）", "milestones"),
-            FormField("publish", "登记后立即发布", "select", {"true": "是", "false": "否，先保存草稿"}))
+            FormField("publish", "登记后立即发布", "select", {"true": "是，立即发布", "false": "否，先保存草稿"}, True))
 
 
 def _record_fields(departments: dict[str, str], role: str) -> tuple[FormField, ...]:
@@ -296,3 +325,28 @@ def form_values(fields: tuple[FormField, ...], form: dict[str, str]) -> tuple[di
                      for line in raw.splitlines() if line.strip()]
         (path if f.path else body)[f.name] = value
     return body, path
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def short_label(f: FormField) -> str:
+    """The label without its bracketed note: 新履行期限（不变则留空） → 新履行期限."""
+    return f.label.split("（", 1)[0]
+
+
+def input_errors(fields: tuple[FormField, ...], form: dict[str, str]) -> dict[str, str]:
+    """What the clerk must do before the form can be sent, by field, said as an instruction (请填写理由,
+    请输入 2026-12-31 这样的日期): a required field left empty, a date not written as a date. The API's own
+    checks come after these."""
+    errors: dict[str, str] = {}
+    for f in fields:
+        raw = form.get(f.name, "").strip()
+        if f.kind == "buttons":
+            continue
+        if not raw and f.required:
+            errors[f.name] = f"请选择{short_label(f)}" if f.kind == "select" else f"请填写{short_label(f)}"
+        elif raw and f.kind == "date" and not DATE.fullmatch(raw):
+            errors[f.name] = "请输入 2026-12-31 这样的日期"
+    return errors
+
