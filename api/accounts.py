@@ -22,7 +22,7 @@ from domain.settings import get_settings
 from store.models import AuditEvent, Department, User
 
 Role = Literal["department", "credit_office", "supervisor", "admin"]
-ROLE_LABELS = {"department": "部门", "credit_office": "信用办", "supervisor": "督办", "admin": "管理员"}
+ROLE_LABELS = {"department": "单位", "credit_office": "信用办", "supervisor": "督查", "admin": "管理员"}
 
 
 class UserIn(BaseModel):

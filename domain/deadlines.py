@@ -167,14 +167,14 @@ def wake_time(event_at: datetime, now: datetime) -> datetime:
 
 
 def countdown_zh(cal: WorkingCalendar, due: date, today: date, paused: bool = False) -> str:
-    """How a deadline stands, in the words of the work queue and tracking pages: 剩余 N 个工作日 / 今日截止 /
-    逾期 N 个工作日 (working days after `today` up to the due date, or after the due date up to `today`)."""
+    """How a deadline stands, in the words of the staff and tracking pages: 剩余 N 个工作日 / 今天到期 /
+    已逾期 N 个工作日 (working days after `today` up to the due date, or after the due date up to `today`)."""
     if paused:
         return "中止计时"
     if due == today:
-        return "今日截止"
+        return "今天到期"
     if due > today:
         left = cal.working_days_between(today, due)
         return f"剩余 {left} 个工作日" if left else "剩余不足 1 个工作日"
     late = cal.working_days_between(due, today)
-    return f"逾期 {late} 个工作日" if late else "已逾期"
+    return f"已逾期 {late} 个工作日" if late else "已逾期"

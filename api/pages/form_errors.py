@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 
 from api.problems import Problem, message_zh
@@ -30,3 +32,25 @@ def form_errors(err: ValidationError | Problem, names: set[str] | None = None) -
     if general:
         out["form"] = "；".join(general)
     return out
+
+
+def refuse_unless_filled(errors: dict[str, str]) -> None:
+    """Refuse a form the page's own checks found unfinished, as the API refuses (so it shows the same way)."""
+    if errors:
+        raise Problem(422, "请按提示修改后重新提交", errors=[{"field": k, "message": v} for k, v in errors.items()])
+
+
+def error_text(label: str, message: str) -> str:
+    """A field's message as the page shows it: an instruction (请填写理由) as it is, anything else after the
+    field's name (核验意见：不通过须说明理由), so the line makes sense in the error summary too."""
+    return message if message.startswith("请") else f"{label.split('（', 1)[0]}：{message}"
+
+
+def summary_items(fields: Any, errors: dict[str, str], prefix: str, form_id: str) -> list[tuple[str, str]]:
+    """(link, text) of each problem of a staff form for the error summary: a field's problem links to its
+    input (`{prefix}-{name}`), a problem of the whole form or of its buttons to the form."""
+    items = [(f"#{prefix}-{f.name}" if f.kind != "buttons" else f"#{form_id}", error_text(f.label, errors[f.name]))
+             for f in fields if errors.get(f.name)]
+    if errors.get("form"):
+        items.append((f"#{form_id}", errors["form"]))
+    return items

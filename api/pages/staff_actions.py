@@ -7,12 +7,15 @@ is the process's action table (domain/actions.py), never this catalogue."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from api.pages.staff_names import amendment_zh, case_title, department_name, target_zh
 from api.pages.uploads import FILES_FIELD, files_hint
 from api.routes import commitments, complaints, objections, records
 from domain.actions import ActionTable, Facts
@@ -43,9 +46,13 @@ class FormField:
     hint: str = ""
     path: bool = False  # passed to the endpoint as a path parameter, not in the body
     default: str = ""  # preselected on a fresh form
+    blank: str = "（不选）"  # the first option of a select that may be left unchosen
 
     def options(self, case: dict[str, Any]) -> dict[str, str]:
         return self.choices(case) if callable(self.choices) else self.choices
+
+
+ANY = "*"
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,23 @@ class StaffAction:
     body: type[BaseModel] | None = None
     fields: tuple[FormField, ...] = ()
     submit: str = "提交"
+    # (field, value) whose submission cannot be undone: the page asks "请确认" first; ANY = whatever is chosen
+    confirm: tuple[tuple[str, str], ...] = ()
+
+    def needs_confirmation(self, form: dict[str, str]) -> bool:
+        return any(form.get(name) == value or (value == ANY and form.get(name)) for name, value in self.confirm)
+
+    def chosen(self, case: dict[str, Any], form: dict[str, str]) -> str | None:
+        """The words of the outcome chosen (the button pressed, e.g. 不予受理); None for a form of one button."""
+        for f in self.fields:
+            if f.kind == "buttons" and form.get(f.name) in f.options(case):
+                return f.options(case)[form[f.name]]
+        return None
+
+    def done_key(self, form: dict[str, str]) -> str:
+        """What the success banner after the action looks up: the form's key and the button pressed."""
+        button = next((f.name for f in self.fields if f.kind == "buttons"), None)
+        return f"{self.key}:{form.get(button, '')}" if button else self.key
 
     @property
     def takes_files(self) -> bool:
@@ -74,9 +98,11 @@ class CaseKind:
     rules: ActionTable
     read: Callable[..., dict[str, Any]]  # the API's staff read endpoint
     actions: tuple[StaffAction, ...]
-    title: Callable[[dict[str, Any]], str]
-    facts: Callable[[dict[str, Any]], list[tuple[str, Any]]]
+    facts: Callable[[dict[str, Any], Session], list[tuple[str, Any]]]  # (the API's read, session) → shown facts
     row_title: Callable[[Any], str]  # a short title from the table row, for lists
+
+    def title(self, session: Session, row: Any) -> str:
+        return case_title(session, self.case_type, row)
 
     def action(self, key: str) -> StaffAction | None:
         return next((a for a in self.actions if a.key == key), None)
@@ -89,10 +115,20 @@ class CaseKind:
         return [a for a in self.actions if self.rules.refusal(a.action, actor.role, actor.department, facts) is None]
 
 
+FEEDBACK_ZH = {"satisfied": "满意", "dissatisfied": "不满意"}
+
+
+def _departments(case: dict[str, Any]) -> dict[str, str]:
+    """The departments a case may be sent to, by name (the page puts them in the case as `departments`)."""
+    return dict(case.get("departments") or {})
+
+
 def _open_milestones(case: dict[str, Any]) -> dict[str, str]:
     return {str(m["seq"]): f"{m['seq']}. {m['title']}（{m['due_date']}）" for m in case["milestones"] if not m["done"]}
 
 
+AMENDMENT_REASONS = {"national_interest": "国家利益需要", "public_interest": "公共利益需要",
+                     "legal_cause": "其他法定事由"}
 REASON = FormField("reason", "理由", "textarea")
 REASON_REQUIRED = FormField("reason", "理由", "textarea", required=True)
 EVIDENCE = FormField("evidence", "证明材料（每行一项，选填）", "lines")
@@ -102,10 +138,11 @@ COMMITMENT = CaseKind(
     kind="commitments", case_type="commitment", label="政务承诺", id_param="commitment_id", model=Commitment,
     rules=COMMITMENT_RULES,
     read=commitments.get_commitment,
-    title=lambda c: c["title"], row_title=lambda r: r.title,
-    facts=lambda c: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
-                     ("履行情况报告", c["report"]), ("待审批的变更", c["pending_amendment"]),
-                     ("适用规则", c["profile"]["label"])],
+    row_title=lambda r: r.title,
+    facts=lambda c, _: [("责任单位", c["department_name"]), ("承诺内容", c["content"]), ("履行期限", c["due_date"]),
+                        ("履行情况报告", c["report"]),
+                        ("待审批的变更", amendment_zh(c["pending_amendment"], AMENDMENT_REASONS)),
+                        ("适用规则", c["profile"]["label"])],
     actions=(
         StaffAction("publish", Action.publish, commitments.publish, submit="发布承诺"),
         StaffAction("fulfilment", Action.report_fulfilment, commitments.report_fulfilment,
@@ -114,7 +151,8 @@ COMMITMENT = CaseKind(
                     submit="提交报告"),
         StaffAction("verification", Action.verify, commitments.verify, commitments.VerificationIn,
                     (FormField("reason", "核验意见（不通过时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"}))),
+                     FormField("accepted", "结论", "buttons", {"true": "核验通过", "false": "不通过"})),
+                    confirm=(("accepted", "true"),)),
         StaffAction("milestone", Action.complete_milestone, commitments.complete_milestone,
                     commitments.MilestoneDoneIn,
                     (FormField("seq", "节点", "select", _open_milestones, required=True, path=True),
@@ -123,16 +161,17 @@ COMMITMENT = CaseKind(
                     commitments.AmendmentIn,
                     (FormField("withdraw", "撤回承诺", "select", {"false": "否，变更内容", "true": "是，撤回承诺"}),
                      FormField("reason_code", "法定事由", "select",
-                               {"national_interest": "国家利益需要", "public_interest": "公共利益需要",
-                                "legal_cause": "其他法定事由"}, required=True),
+                               AMENDMENT_REASONS, required=True),
                      FormField("reason", "理由", "textarea", required=True,
                                hint="政府换届、领导人员更替不得作为理由"),
                      FormField("title", "新标题（不变则留空）"),
                      FormField("content", "新内容（不变则留空）", "textarea"),
-                     FormField("due_date", "新履行期限（不变则留空）", "date"))),
+                     FormField("due_date", "新履行期限（不变则留空）", "date")),
+                    confirm=(("withdraw", "true"),)),
         StaffAction("amendment-decision", Action.decide_amendment, commitments.amendment,
                     commitments.AmendmentIn,
-                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"}))),
+                    (REASON, FormField("approved", "结论", "buttons", {"true": "批准", "false": "不批准"})),
+                    confirm=(("approved", "true"),)),
         StaffAction("pause", Action.pause, commitments.pause, commitments.PauseIn,
                     (FormField("reason_code", "中止事由", "select",
                                {"awaiting_supplement": "等待补充材料", "inspection": "检验检测鉴定",
@@ -150,14 +189,13 @@ COMMITMENT = CaseKind(
 RECORD = CaseKind(
     kind="records", case_type="record", label="失信记录", id_param="record_id", model=Record, rules=RECORD_RULES,
     read=records.get_record,
-    title=lambda r: f"失信记录 {r['id']}：{r['department_name'] or r['subject_department']}",
     row_title=lambda r: CATEGORIES.get(r.category, r.category),
-    facts=lambda r: [("失信行为", r["category_label"]), ("严重程度", r["severity_label"]), ("事实", r["facts"]),
-                     ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
-                     ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
-                     ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
-                     ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"]),
-                     ("适用规则", r["profile"]["label"])],
+    facts=lambda r, _: [("失信行为", r["category_label"]), ("严重程度", r["severity_label"]), ("事实", r["facts"]),
+                        ("认定日期", r["decision_date"]), ("整改期限", r["rectification_due"]),
+                        ("书面说明", r["explanation"]), ("整改情况", r["rectification"]),
+                        ("信用修复承诺书", r["commitment_letter"]), ("可申请修复日期", r["repair_possible_from"]),
+                        ("公示截止", r["publicity_ends"]), ("异议更正", r["correction_note"]),
+                        ("适用规则", r["profile"]["label"])],
     actions=(
         StaffAction("explanation", RecordAction.explain, records.explain, records.ExplanationBody,
                     (FormField("explanation", "说明", "textarea", required=True), FILES)),
@@ -173,7 +211,8 @@ RECORD = CaseKind(
                      FormField(FILES_FIELD, "上传签署的信用承诺书及其他材料（可多选）", "files", hint=files_hint()))),
         StaffAction("repair-decision", RecordAction.decide_repair, records.decide_repair, records.DecisionBody,
                     (FormField("reason", "意见（不予修复时必填）", "textarea"),
-                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"}))),
+                     FormField("approved", "结论", "buttons", {"true": "准予修复", "false": "不予修复"})),
+                    confirm=(("approved", "true"),)),
         StaffAction("rectification-deadline", RecordAction.set_rectification_due, records.rectification_deadline,
                     records.DueBody, (FormField("due_date", "整改期限", "date", required=True), REASON_REQUIRED)),
         StaffAction("severity", RecordAction.classify, records.severity, records.SeverityBody,
@@ -187,25 +226,27 @@ OBJECTION = CaseKind(
     kind="objections", case_type="objection", label="异议", id_param="objection_id", model=Objection,
     rules=OBJECTION_RULES,
     read=objections.get_objection,
-    title=lambda o: f"异议 {o['id']}（{o['target']['type']} {o['target']['id']}）",
     row_title=lambda r: r.claim[:40],
-    facts=lambda o: [("异议对象", f"{o['target']['type']} {o['target']['id']}"), ("信息提供单位", o["department"]),
-                     ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
-                     ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
-                     ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"]),
-                     ("适用规则", o["profile"]["label"])],
+    facts=lambda o, s: [("异议对象", target_zh(s, o["target"]["type"], o["target"]["id"])),
+                        ("信息提供单位", department_name(s, o["department"])),
+                        ("申请人", o["applicant_name"]), ("联系邮箱", o["applicant_email"]), ("异议请求", o["claim"]),
+                        ("理由", o["reasons"]), ("补正材料", "；".join(o["supplements"]) or None),
+                        ("核实意见", o["finding"]), ("决定理由", o["decision_reason"]), ("更正内容", o["correction"]),
+                        ("适用规则", o["profile"]["label"])],
     actions=(
         StaffAction("acceptance", ObjectionAction.accept, objections.accept, objections.AcceptanceBody,
                     (FormField("needs_supplement", "要求补正材料", "select",
                                {"false": "否", "true": "是，要求申请人补正"}),
                      FormField("reason", "说明（不予受理或要求补正时必填）", "textarea"),
-                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"}))),
+                     FormField("accepted", "结论", "buttons", {"true": "受理", "false": "不予受理"})),
+                    confirm=(("accepted", "false"),)),
         StaffAction("verification", ObjectionAction.verify, objections.verify, objections.FindingBody,
                     (FormField("finding", "核实意见", "textarea", required=True),)),
         StaffAction("decision", ObjectionAction.decide, objections.decide, objections.DecisionBody,
                     (FormField("outcome", "决定", "select",
                                {"upheld": "维持原信息", "corrected": "更正", "revoked": "撤销"}, required=True),
-                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED)),
+                     FormField("correction", "更正内容（更正时必填）", "textarea"), REASON_REQUIRED),
+                    confirm=(("outcome", ANY),)),
     ),
 )
 
@@ -213,23 +254,25 @@ COMPLAINT = CaseKind(
     kind="complaints", case_type="complaint", label="投诉", id_param="complaint_id", model=Complaint,
     rules=COMPLAINT_RULES,
     read=complaints.get_complaint,
-    title=lambda c: f"投诉 {c['id']}：{c['subject']}", row_title=lambda r: r.subject,
-    facts=lambda c: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
-                     ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
-                     ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
-                     ("审核意见", c["review_reason"]), ("投诉人评价", c["feedback"]),
-                     ("适用规则", c["profile"]["label"])],
+    row_title=lambda r: r.subject,
+    facts=lambda c, _: [("被投诉单位", c["department_name"]), ("类别", COMPLAINT_TOPICS.get(c["topic"], c["topic"])),
+                        ("投诉内容", c["description"]), ("投诉人", c["complainant_name"]),
+                        ("联系邮箱", c["complainant_email"]), ("单位答复", c["response"]),
+                        ("审核意见", c["review_reason"]), ("投诉人评价", FEEDBACK_ZH.get(c["feedback"] or "")),
+                        ("适用规则", c["profile"]["label"])],
     actions=(
         StaffAction("triage", ComplaintAction.triage, complaints.triage, complaints.TriageBody,
-                    (FormField("department", "改派单位代码（不改派则留空）"),
+                    (FormField("department", "改派单位", "select", _departments, blank="不改派"),
                      FormField("reason", "说明（不予受理时必填）", "textarea"),
-                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"}))),
+                     FormField("dismiss", "结论", "buttons", {"false": "分办", "true": "不予受理"})),
+                    confirm=(("dismiss", "true"),)),
         StaffAction("response", ComplaintAction.respond, complaints.respond, complaints.ResponseBody,
                     (FormField("response", "答复", "textarea", required=True), EVIDENCE, FILES)),
         StaffAction("review", ComplaintAction.review, complaints.review, complaints.ReviewBody,
                     (FormField("severity", "属实时的严重程度", "select", SEVERITIES, default="general"),
                      REASON_REQUIRED,
-                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"}))),
+                     FormField("substantiated", "结论", "buttons", {"true": "投诉属实", "false": "投诉不属实"})),
+                    confirm=(("substantiated", ANY),)),
     ),
 )
 
@@ -258,7 +301,7 @@ def _commitment_fields(departments: dict[str, str], role: str) -> tuple[FormFiel
             FormField("content", "承诺内容", "textarea", required=True),
             FormField("due_date", "履行期限", "date", required=True), FormField("official", "责任人（选填）"),
             FormField("milestones", "履行节点（选填，每行一项：2027-03-31 节点名称）", "milestones"),
-            FormField("publish", "登记后立即发布", "select", {"true": "是", "false": "否，先保存草稿"}))
+            FormField("publish", "登记后立即发布", "select", {"true": "是，立即发布", "false": "否，先保存草稿"}, True))
 
 
 def _record_fields(departments: dict[str, str], role: str) -> tuple[FormField, ...]:
@@ -297,3 +340,28 @@ def form_values(fields: tuple[FormField, ...], form: dict[str, str]) -> tuple[di
                      for line in raw.splitlines() if line.strip()]
         (path if f.path else body)[f.name] = value
     return body, path
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def short_label(f: FormField) -> str:
+    """The label without its bracketed note: 新履行期限（不变则留空） → 新履行期限."""
+    return f.label.split("（", 1)[0]
+
+
+def input_errors(fields: tuple[FormField, ...], form: dict[str, str]) -> dict[str, str]:
+    """What the clerk must do before the form can be sent, by field, said as an instruction (请填写理由,
+    请输入 2026-12-31 这样的日期): a required field left empty, a date not written as a date. The API's own
+    checks come after these."""
+    errors: dict[str, str] = {}
+    for f in fields:
+        raw = form.get(f.name, "").strip()
+        if f.kind == "buttons":
+            continue
+        if not raw and f.required:
+            errors[f.name] = f"请选择{short_label(f)}" if f.kind == "select" else f"请填写{short_label(f)}"
+        elif raw and f.kind == "date" and not DATE.fullmatch(raw):
+            errors[f.name] = "请输入 2026-12-31 这样的日期"
+    return errors
+

@@ -86,7 +86,7 @@ def _current(step: Step, cal: WorkingCalendar, today: date, open_deadlines: list
             step.tone, step.status = "late", "已逾期"
             return
         countdown = countdown_zh(cal, date.fromisoformat(d["due_at"][:10]), today, d["status"] == "paused")
-        step.status = "已逾期" if countdown.startswith("逾期") or countdown == "已逾期" else f"进行中，{countdown}"
+        step.status = "已逾期" if countdown.startswith("已逾期") else f"进行中，{countdown}"
         if step.status == "已逾期":
             step.tone = "late"
 

@@ -5,6 +5,7 @@ accept it."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -13,12 +14,21 @@ from api.pages.case_facts import case_facts
 from api.pages.staff_actions import CASE_KINDS
 from api.queries import local_iso
 from api.validation import today_local
-from domain.calendar import TZ
+from domain.calendar import TZ, WorkingCalendar
 from domain.deadlines import countdown_zh
 from domain.messages import Actor
 from store.calendars import load_calendar
 
 CASES_PER_KIND = 200  # newest first; a queue longer than this is a backlog the credit office sees in reports
+
+
+def countdown(cal: WorkingCalendar, today: date, due_at: datetime | str, status: str) -> str | None:
+    """How a deadline that still binds stands (剩余 N 个工作日 / 今天到期 / 已逾期 N 个工作日); None once it was
+    met or closed. Every deadline on the staff pages is told this way."""
+    if status in ("met", "closed"):
+        return None
+    due = (datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at).astimezone(TZ).date()
+    return countdown_zh(cal, due, today, status == "paused")
 
 
 def my_queue(session: Session, actor: Actor) -> list[dict[str, Any]]:
@@ -40,13 +50,12 @@ def my_queue(session: Session, actor: Actor) -> list[dict[str, Any]]:
                 deadline = next((d for d in deadlines if step.answers(d.key)), None)
                 due = deadline.due_at.astimezone(TZ).date() if deadline else None
                 items.append({
-                    "kind": kind.kind, "id": row.id, "case": f"{kind.label} {row.id}",
+                    "kind": kind.kind, "id": row.id, "case": kind.title(session, row),
                     "title": kind.row_title(row), "step": step.label, "department": row.department_code,
                     "deadline": deadline.label if deadline else None,
                     "due_at": local_iso(deadline.due_at) if deadline else None,
                     "provisional": bool(deadline and deadline.provisional),
                     "overdue": due is not None and due < today,
-                    "countdown": countdown_zh(cal, due, today, deadline.status == "paused")
-                    if deadline and due else None,
+                    "countdown": countdown(cal, today, deadline.due_at, deadline.status) if deadline else None,
                 })
     return sorted(items, key=lambda i: (not i["overdue"], i["due_at"] is None, i["due_at"] or ""))

@@ -160,7 +160,7 @@ class Checker:
             offered = {a.action for a in kind.actions if f'id="action-{a.key}"' in page.text}
             home = (await self.pages[who].get("/staff")).text
             queue = home[home.index("<h2>等待我处理</h2>"):home.index("<h2>待办时限</h2>")]
-            rows = re.findall(rf'<a href="/staff/{kind.kind}/{case_id}">.*?</td>\s*<td>([^<]+)</td>', queue, re.S)
+            rows = re.findall(rf'<a href="/staff/{kind.kind}/{case_id}">.*?</td>\s*<td[^>]*>([^<]+)</td>', queue, re.S)
             queued = {labels[label] for label in rows}
             for action in PROBES[case_type]:
                 rule = kind.rules[action]

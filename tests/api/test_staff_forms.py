@@ -43,13 +43,13 @@ async def test_record_registered_explained_rectified_and_verified_through_forms(
     decided = (today_local() - timedelta(days=3)).isoformat()
     r = await api.post("/staff/records/new", data={"csrf": csrf, "subject_department": "fgw", "category": "arrears",
                                                    "severity": "general", "facts": "", "decision_date": decided})
-    assert r.status_code == 422 and "失信事实：必填" in r.text and count(Record) == 0
+    assert r.status_code == 422 and "请填写失信事实" in r.text and count(Record) == 0
     assert f'value="{decided}"' in r.text  # what was typed stays on the form
     r = await api.post("/staff/records/new", data={"csrf": csrf, "subject_department": "fgw", "category": "arrears",
                                                    "severity": "general", "facts": "拖欠工程款逾期未付",
                                                    "decision_date": decided, "nonce": "n1"})
     assert r.status_code == 303
-    rid = int(r.headers["location"].rsplit("/", 1)[1])
+    rid = int(r.headers["location"].split("?")[0].rsplit("/", 1)[1])
     again = await api.post("/staff/records/new", data={"csrf": csrf, "subject_department": "fgw",
                                                        "category": "arrears", "severity": "general",
                                                        "facts": "拖欠工程款逾期未付", "decision_date": decided,
@@ -78,7 +78,7 @@ async def test_record_registered_explained_rectified_and_verified_through_forms(
     csrf = await _login(api, "xyb")
     page = await api.get(f"/staff/records/{rid}")
     r = await api.post(f"/staff/records/{rid}/rectification-verification", data={"csrf": csrf, "accepted": "false"})
-    assert r.status_code == 422 and "核验意见（不通过时必填）：不通过须说明理由" in r.text
+    assert r.status_code == 422 and "核验意见：不通过须说明理由" in r.text
     r = await api.post(f"/staff/records/{rid}/rectification-verification",
                        data={"csrf": csrf, "accepted": "true", "nonce": _nonce(page.text,
                                                                                "rectification-verification")})
@@ -112,11 +112,12 @@ async def test_objection_accepted_verified_and_decided_through_forms(api, tokens
     csrf = await _login(api, "xyb")
     await _until(api, f"/api/objections/{oid}", tokens["xyb"], lambda o: o["finding"])
     r = await api.post(f"/staff/objections/{oid}/decision", data={"csrf": csrf, "outcome": "corrected",
-                                                                 "reason": "核实属实"})
+                                                                 "reason": "核实属实", "confirmed": "1"})
     assert r.status_code == 422 and "更正决定须写明更正内容" in r.text
     assert "核实属实" in r.text  # the reason typed is kept
     r = await api.post(f"/staff/objections/{oid}/decision", data={"csrf": csrf, "outcome": "corrected",
-                                                                 "reason": "核实属实", "correction": "欠款60万元"})
+                                                                 "reason": "核实属实", "correction": "欠款60万元",
+                                                                 "confirmed": "1"})
     assert r.status_code == 303
     done = await _until(api, f"/api/objections/{oid}", tokens["xyb"], lambda o: o["outcome"])
     assert done["outcome"] == "corrected" and done["correction"] == "欠款60万元"
@@ -146,7 +147,7 @@ async def test_complaint_triaged_answered_and_reviewed_through_forms(api, tokens
     csrf = await _login(api, "xyb")
     await _until(api, f"/api/complaints/{kid}", tokens["xyb"], lambda c: c["state"] == "responded")
     r = await api.post(f"/staff/complaints/{kid}/review", data={"csrf": csrf, "substantiated": "false",
-                                                               "reason": "已解决"})
+                                                               "reason": "已解决", "confirmed": "1"})
     assert r.status_code == 303
     await _until(api, f"/api/complaints/{kid}", tokens["xyb"], lambda c: c["state"] == "unsubstantiated")
 
@@ -164,13 +165,13 @@ async def test_commitment_registered_with_milestones_through_the_form(api, token
     assert r.status_code == 422 and count(Commitment) == 0
     r = await api.post("/staff/commitments/new", data={**fields, "milestones": f"{early} 完成评审"})
     assert r.status_code == 303
-    cid = int(r.headers["location"].rsplit("/", 1)[1])
+    cid = int(r.headers["location"].split("?")[0].rsplit("/", 1)[1])
     c = await _until(api, f"/api/commitments/{cid}", {}, lambda c: c["state"] == "published")
     assert c["department"] == "fgw" and [m["title"] for m in c["milestones"]] == ["完成评审"]
     page = await api.get(f"/staff/commitments/{cid}")
     assert "报告节点完成" in page.text
     r = await api.post(f"/staff/commitments/{cid}/milestone", data={"csrf": csrf, "note": "评审完成"})
-    assert r.status_code == 422 and "节点：必填" in r.text  # no milestone chosen
+    assert r.status_code == 422 and "请选择节点" in r.text  # no milestone chosen
     r = await api.post(f"/staff/commitments/{cid}/milestone", data={"csrf": csrf, "seq": "1", "note": "评审完成"})
     assert r.status_code == 303
     c = await _until(api, f"/api/commitments/{cid}", {}, lambda c: c["milestones"][0]["done"])

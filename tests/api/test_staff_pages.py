@@ -49,13 +49,14 @@ async def test_department_reports_and_credit_office_accepts_through_the_forms(ap
     page = await api.get(f"/staff/commitments/{cid}")
     assert "报告履行情况" in page.text and "核验履行情况" not in page.text
     r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "report": ""})
-    assert r.status_code == 422 and "履行情况：必填" in r.text
+    assert r.status_code == 422 and "请填写履行情况" in r.text
     r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": "forged", "report": "完成"})
     assert r.status_code == 400
     r = await api.post(f"/staff/commitments/{cid}/fulfilment", data={"csrf": csrf, "report": "已按期办结"})
-    assert r.status_code == 303
+    assert r.status_code == 303 and r.headers["location"] == f"/staff/commitments/{cid}?done=fulfilment"
     csrf = await _login(api, "xyb")
-    r = await api.post(f"/staff/commitments/{cid}/verification", data={"csrf": csrf, "accepted": "true"})
+    r = await api.post(f"/staff/commitments/{cid}/verification",
+                       data={"csrf": csrf, "accepted": "true", "confirmed": "1"})
     assert r.status_code == 303
     public = await settled(api, cid, {}, lambda c: c["state"] == "fulfilled")
     assert public["report"] == "已按期办结"

@@ -96,14 +96,16 @@ async def test_citizen_department_and_credit_office_in_a_browser(site, browser, 
     await page.click(f"text=政务承诺 {cid}")
     await page.fill("textarea[name=report]", "已按承诺办结")
     await page.click("text=提交报告")
-    await page.wait_for_url(f"{site}/staff/commitments/{cid}")
+    await page.wait_for_url(f"{site}/staff/commitments/{cid}?done=fulfilment")
     assert "待核验" in await _look(page, "07-reported")
 
     # the credit office accepts; the public page changes
     await _login(page, site, "xyb")
     await page.goto(f"{site}/staff/commitments/{cid}")
     await page.click("text=核验通过")
-    await page.wait_for_url(f"{site}/staff/commitments/{cid}")
+    assert "提交后不能撤销" in await _look(page, "07b-confirm-verification")
+    await page.click("text=确认核验通过")
+    await page.wait_for_url(f"{site}/staff/commitments/{cid}?done=*")
     await page.goto(f"{site}/commitments/{cid}")
     assert "已践诺" in await _look(page, "08-public-fulfilled")
     assert violations == []
@@ -120,7 +122,7 @@ async def test_record_forms_and_calendar_preview_in_a_browser(site, browser, api
     await page.fill("input[name=decision_date]", (today_local() - timedelta(days=10)).isoformat())
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{site}/staff/records/*")
-    rid = int(page.url.rsplit("/", 1)[1])
+    rid = int(page.url.split("?")[0].rsplit("/", 1)[1])
     text = await _look(page, "11-record-registered")
     assert "拖欠中小企业账款" in text and "一般" in text  # the default severity
     for _ in range(400):
@@ -134,7 +136,7 @@ async def test_record_forms_and_calendar_preview_in_a_browser(site, browser, api
     await page.click(f"text=失信记录 {rid}")
     await page.fill("#explanation-explanation", "资金拨付延迟")
     await page.click("#action-explanation button[type=submit]")
-    await page.wait_for_url(f"{site}/staff/records/{rid}")
+    await page.wait_for_url(f"{site}/staff/records/{rid}?done=explanation")
     assert "资金拨付延迟" in await _look(page, "13-record-explained")
 
     # the credit office previews a calendar change before saving it
