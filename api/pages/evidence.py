@@ -22,6 +22,7 @@ from store.models import Attachment
 
 router = APIRouter(include_in_schema=False)
 PUBLIC_CASES = {"commitment": "commitments", "record": "records"}  # case types with a public page
+DONE = {"file-public": "证明材料已在公开页面公开", "file-private": "证明材料已取消公开"}  # the success banner
 
 
 def shown(session: SessionDep, case_type: str, case_id: int, viewer: Viewer,

@@ -173,6 +173,8 @@ def _done_text(kind: CaseKind, case: dict[str, Any], done: str | None) -> str | 
     if done == "new":
         create = CREATE_FORMS.get(kind.kind)
         return create.label if create else None
+    if done in evidence.DONE:
+        return evidence.DONE[done]
     key, _, choice = done.partition(":")
     action = kind.action(key)
     if action is None:

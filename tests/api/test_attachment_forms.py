@@ -55,7 +55,8 @@ async def test_rectification_report_uploaded_on_the_form_reaches_the_public_page
     file_id = re.search(r'href="/files/([^"]+)" download>书面说明.pdf', staff_page.text).group(1)
     r = await api.post(f"/staff/files/{file_id}/publicity", data={"csrf": csrf, "public": "true"})
     assert r.status_code == 303 and r.headers["location"].startswith(f"/staff/records/{rid}")
-    assert "已公开" in (await api.get(f"/staff/records/{rid}")).text
+    shown = (await api.get(r.headers["location"])).text
+    assert "已提交：证明材料已在公开页面公开" in shown and "已公开" in shown
 
     api.cookies.clear()
     public = await api.get(f"/records/{rid}")
