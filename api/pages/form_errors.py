@@ -40,10 +40,24 @@ def refuse_unless_filled(errors: dict[str, str]) -> None:
         raise Problem(422, "请按提示修改后重新提交", errors=[{"field": k, "message": v} for k, v in errors.items()])
 
 
+# the API's terse messages, said as what to do (GOV.UK: "Enter your full name")
+INSTRUCTIONS = {"必填": "请填写{name}", "不能为空": "请填写{name}",
+                "日期格式无效，应为 YYYY-MM-DD": "请输入 2026-12-31 这样的日期"}
+
+
 def error_text(label: str, message: str) -> str:
     """A field's message as the page shows it: an instruction (请填写理由) as it is, anything else after the
     field's name (核验意见：不通过须说明理由), so the line makes sense in the error summary too."""
-    return message if message.startswith("请") else f"{label.split('（', 1)[0]}：{message}"
+    name = label.split("（", 1)[0]
+    if message in INSTRUCTIONS:
+        return INSTRUCTIONS[message].format(name=name)
+    return message if message.startswith("请") else f"{name}：{message}"
+
+
+def named_items(errors: dict[str, str], labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(link, text) of each problem of a form whose inputs are named by their field (id = name)."""
+    return [(f"#{name}", error_text(labels[name], message)) if name in labels else ("#main", message)
+            for name, message in errors.items()]
 
 
 def summary_items(fields: Any, errors: dict[str, str], prefix: str, form_id: str) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from api.pages.form_errors import error_text, summary_items
+from api.pages.form_errors import error_text, named_items, summary_items
 from api.pages.track_view import plain_receipt
 from domain.attachments import ACCEPT
 from domain.settings import ROOT
@@ -16,4 +16,5 @@ templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(ROOT / "
 # the full receipt text).
 templates.env.filters["plain_receipt"] = plain_receipt
 templates.env.globals["accept"] = ACCEPT  # every file input offers the types the upload accepts
-templates.env.globals.update(error_text=error_text, summary_items=summary_items)  # the GOV.UK error pattern
+# the GOV.UK error pattern (api/pages/form_errors.py)
+templates.env.globals.update(error_text=error_text, summary_items=summary_items, named_items=named_items)

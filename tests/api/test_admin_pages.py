@@ -76,7 +76,7 @@ async def test_calendar_page_previews_the_moved_deadlines_then_saves_and_reproje
     assert page.status_code == 200 and "新增日历调整" in page.text
     r = await api.post("/admin/calendar", data={"csrf": csrf, "date": day, "kind": "holiday", "reason": "",
                                                 "step": "preview"})
-    assert r.status_code == 422 and "必填" in r.text
+    assert r.status_code == 422 and "请填写依据" in r.text
     preview = await api.post("/admin/calendar", data={"csrf": csrf, "date": day, "kind": "holiday",
                                                       "reason": "测试：临时放假", "step": "preview"})
     assert preview.status_code == 200

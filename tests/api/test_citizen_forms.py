@@ -39,7 +39,7 @@ async def test_objection_form_shows_chinese_errors_keeps_input_and_stores_nothin
                                                 "applicant_name": SCRIPT, "applicant_email": "bad",
                                                 "claim": "", "reasons": "理由"})
     assert r.status_code == 422
-    assert "不得包含 HTML 标签或脚本" in r.text and "电子邮箱格式无效" in r.text and "必填" in r.text
+    assert "不得包含 HTML 标签或脚本" in r.text and "电子邮箱格式无效" in r.text and "请填写异议内容" in r.text
     assert SCRIPT not in r.text and "&lt;script&gt;" in r.text
     with session_scope() as s:
         assert s.exec(select(func.count()).select_from(Objection)).one() == 0
