@@ -76,11 +76,15 @@ async def test_a_pdf_goes_from_the_department_through_the_credit_office_to_the_p
     assert "已公开" in await _check(page, "04-published-file")
     await page.locator("#action-verification button", has_text="核验通过").click()
     await page.wait_for_load_state()
-    await _check(page, "05-verified")
+    assert "提交后不能撤销" in await _check(page, "05-confirm")
+    await page.click("text=确认核验通过")
+    await page.wait_for_load_state()
+    assert "已提交：核验通过" in await _check(page, "06-verified")
 
     await page.context.clear_cookies()
     await page.goto(f"{site}/commitments/{cid}")
-    text = await _check(page, "06-public")
+    text = await _check(page, "07-public")
+    assert "核验结果：核验通过" in text and "已全部按时办结" in text
     assert "办件清单.pdf" in text and hashlib.sha256(PDF).hexdigest() in text
     href = await page.locator("a", has_text="办件清单.pdf").get_attribute("href")
     assert href is not None
