@@ -147,10 +147,11 @@ class Figures:
     rule: Ranking = field(default_factory=Ranking)
     cases: dict[str, list[int]] = field(default_factory=dict)  # count → the ids of the cases it counted
 
-    def add(self, count: str, case_id: int) -> None:
-        """Count a case, and remember which: every figure links to the cases behind it."""
+    def add(self, count: str, case_id: int, case_type: str | None = None) -> None:
+        """Count a case, and remember which: every figure links to the cases behind it. A count of two kinds
+        of case (answered objections and complaints) remembers each under `{case_type}:{count}`."""
         self.counts[count] += 1
-        self.cases.setdefault(count, []).append(case_id)
+        self.cases.setdefault(f"{case_type}:{count}" if case_type else count, []).append(case_id)
 
     def rate(self, good: int, *others: int) -> float | None:
         total = good + sum(others)
@@ -276,7 +277,8 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
                 if inside(e) and e.action == Event.submitted:
                     fig.add(f"{case_type}s_received", case_id)
             if answers and inside(answers[0]):  # a case counts once, when first answered
-                fig.add("answered_late" if _missed_before(evs, answers[0].at) else "answered_on_time", case_id)
+                fig.add("answered_late" if _missed_before(evs, answers[0].at) else "answered_on_time", case_id,
+                        case_type)
         elif case_type == "record":
             for e in evs:
                 if not inside(e):

@@ -67,3 +67,49 @@ def figure_link(kind: str, figure: str, period: str, department: str) -> str:
     """The list of the cases behind a figure of the ranking page."""
     path = "/commitments" if kind == "commitment" else "/records"
     return f"{path}?period={period}&department={department}&figure={figure}"
+
+
+# Objections and complaints have no public page, and their applicants' data is never public: the figures about
+# them open a list that names each case by number, what it concerns (the public record or commitment, or the
+# department and the complaint's category, never the complainant's own words) and how it went.
+ANSWER_FIGURES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "objections_received": ("本期收到的异议", (("objection", "objections_received"),)),
+    "complaints_received": ("本期收到的投诉", (("complaint", "complaints_received"),)),
+    "answered_on_time": ("本期按期办结的异议和按期答复的投诉",
+                         (("objection", "objection:answered_on_time"), ("complaint", "complaint:answered_on_time"))),
+    "answered_late": ("本期逾期办结的异议和逾期答复的投诉",
+                      (("objection", "objection:answered_late"), ("complaint", "complaint:answered_late"))),
+    "answer_rate": ("计算按期答复率的异议和投诉（按期、逾期）",
+                    (("objection", "objection:answered_on_time"), ("complaint", "complaint:answered_on_time"),
+                     ("objection", "objection:answered_late"), ("complaint", "complaint:answered_late"))),
+}
+
+
+@dataclass(frozen=True)
+class AnswerCases:
+    figure: str
+    label: str
+    period: Period
+    department: str | None
+    cases: list[tuple[str, int, bool | None]]  # (case type, id, answered on time; None: not a count of answers)
+
+
+def answer_cases(session: Session, figure: str, period_text: str | None, department: str | None) -> AnswerCases:
+    """The objections and complaints behind `figure`, from the same computation as the ranking."""
+    if figure not in ANSWER_FIGURES:
+        raise field_error("figure", "不是本列表可以筛选的指标")
+    period = period_or_422(period_text)
+    label, keys = ANSWER_FIGURES[figure]
+    figures, _ = department_figures(session, [period])
+    found: dict[tuple[str, int], bool | None] = {}
+    for f in figures[0]:
+        if department and f.department != department:
+            continue
+        for case_type, key in keys:
+            on_time = None if ":" not in key else key.endswith("on_time")
+            found.update({(case_type, i): on_time for i in f.cases.get(key, [])})
+    return AnswerCases(figure, label, period, department, [(t, i, ok) for (t, i), ok in found.items()])
+
+
+def answers_link(figure: str, period: str, department: str) -> str:
+    return f"/ranking/answers?period={period}&department={department}&figure={figure}"

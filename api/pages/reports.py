@@ -3,7 +3,7 @@ of a named official's archive."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,16 +11,21 @@ from fastapi.responses import HTMLResponse, Response
 from activities.report import department_report
 from api.deps import SessionDep
 from api.pages.charts import bars
-from api.pages.figure_cases import figure_link
+from api.pages.figure_cases import AnswerCases, answer_cases, answers_link, figure_link
 from api.pages.session import page_actor
 from api.pages.templating import templates
+from api.pages.track_view import day_zh
 from api.problems import Problem
+from api.queries import department_names, local_iso
 from api.routes.reports import official_archive, period_or_422
 from domain.capabilities import Capability
+from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
 from domain.messages import Actor
+from domain.objection import OBJECTION_STATES_ZH
 from domain.profiles import load_profile
 from domain.report import Period
 from domain.settings import get_settings
+from store.models import Commitment, Complaint, Objection, Record
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +47,57 @@ def ranking_page(request: Request, session: SessionDep,
         "report": report, "chart": chart, "error": None, "period": p.key, "choices": _choices(p),
         "deducted": {r["department"]: sum(deductions.get(s, 0) * r[f"records_opened_{s}"]
                                           for s in ("general", "serious")) for r in report["items"]},
-        "link": lambda kind, figure, department: figure_link(kind, figure, p.key, department)})
+        "link": lambda kind, figure, department: figure_link(kind, figure, p.key, department),
+        "answers": lambda figure, department: answers_link(figure, p.key, department)})
+
+
+@router.get("/ranking/answers", response_class=HTMLResponse)
+def answers_page(request: Request, session: SessionDep,
+                 figure: Annotated[str, Query(max_length=50)],
+                 period: Annotated[str | None, Query(max_length=10)] = None,
+                 department: Annotated[str | None, Query(max_length=50)] = None) -> Response:
+    """The objections and complaints behind a figure of /ranking, without anyone's personal data."""
+    found = answer_cases(session, figure, period, department)
+    return templates.TemplateResponse(request, "pages/ranking_answers.html.j2", {
+        "found": found, "rows": _answer_rows(session, found),
+        "department_name": department_names(session).get(department or "", department)})
+
+
+def _answer_rows(session: SessionDep, found: AnswerCases) -> list[dict[str, Any]]:
+    """Each case as the public may see it: its number, what it concerns, when it came in, where it stands."""
+    names = department_names(session)
+    rows = []
+    for case_type, case_id, on_time in found.cases:
+        if case_type == "objection":
+            o = session.get(Objection, case_id)
+            if o is None:
+                continue
+            about, link = _objection_target(session, o, names)
+            rows.append({"case": f"异议 {case_id}", "about": about, "link": link,
+                         "received": day_zh(local_iso(o.created_at)),
+                         "state": OBJECTION_STATES_ZH.get(o.state, o.state), "on_time": on_time})
+        else:
+            c = session.get(Complaint, case_id)
+            if c is None:
+                continue
+            dept = names.get(c.department_code, c.department_code)
+            topic = COMPLAINT_TOPICS.get(c.topic, "其他")
+            rows.append({"case": f"投诉 {case_id}", "about": f"对{dept}的投诉（{topic}）", "link": None,
+                         "received": day_zh(local_iso(c.created_at)),
+                         "state": COMPLAINT_STATES_ZH.get(c.state, c.state), "on_time": on_time})
+    return rows
+
+
+def _objection_target(session: SessionDep, o: Objection, names: dict[str, str]) -> tuple[str, str | None]:
+    """What an objection concerns, linked while that is public."""
+    if o.target_type == "commitment":
+        c = session.get(Commitment, o.target_id)
+        title = c.title if c else f"政务承诺 {o.target_id}"
+        return f"对政务承诺《{title}》的异议", f"/commitments/{o.target_id}" if c and c.state != "draft" else None
+    r = session.get(Record, o.target_id)
+    dept = names.get(r.department_code, r.department_code) if r else ""
+    return (f"对失信记录 {o.target_id}（{dept}）的异议",
+            f"/records/{o.target_id}" if r is not None and r.public else None)
 
 
 def _choices(p: Period) -> list[str]:

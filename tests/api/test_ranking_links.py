@@ -62,3 +62,41 @@ async def test_each_figure_links_to_a_list_of_as_many_cases(api, tokens) -> None
     assert await listed(api, scjg["commitments_made"][0]) == (0, 0)
     # paging and the search form keep the figure
     assert 'name="figure" value="commitments_made"' in made.text
+
+
+ANSWERS = re.compile(r'<a href="(/ranking/answers\?[^"]*figure=(\w+)[^"]*)"[^>]*>([^<]+)</a>')
+
+
+async def test_objection_and_complaint_figures_list_their_cases_without_personal_data(api, tokens) -> None:
+    rid = (await api.post("/api/records", json=record_body(), headers=tokens["xyb"])).json()["id"]
+    await _wait(api, rid, lambda r: r["state"] == "published")
+    r = await api.post("/api/objections", json={"target_type": "record", "target_id": rid, "applicant_name": "王五",
+                                                "applicant_email": "ww@example.com", "claim": "已付清",
+                                                "reasons": "王五的银行回单"})
+    assert r.status_code == 201, r.text
+    oid = r.json()["id"]
+    r = await api.post("/api/complaints", json={"department": "fgw", "topic": "arrears", "subject": "张三的工程款",
+                                                "description": "张三 13800000000", "complainant_name": "张三",
+                                                "complainant_email": "zs@example.com"})
+    kid = r.json()["id"]
+    await api.post(f"/api/complaints/{kid}/triage", json={}, headers=tokens["xyb"])
+    r = await api.post(f"/api/complaints/{kid}/response", json={"response": "已支付"}, headers=tokens["fgw"])
+    assert r.status_code == 200, r.text
+    quarter = f"{today_local().year}Q{(today_local().month - 1) // 3 + 1}"
+
+    page = (await api.get("/ranking", params={"period": quarter})).text
+    links = {f: (html.unescape(u), t) for u, f, t in ANSWERS.findall(row_of(page, "市发展和改革委员会"))}
+    assert links["objections_received"][1] == "1" and links["complaints_received"][1] == "1"
+    assert links["answer_rate"][1] == "100.0%"
+
+    received = await api.get(links["objections_received"][0])
+    assert received.status_code == 200 and "共 1 件" in received.text
+    assert f"异议 {oid}" in received.text and f'href="/records/{rid}"' in received.text
+    answered = (await api.get(links["answer_rate"][0])).text
+    assert f"投诉 {kid}" in answered and "对市发展和改革委员会的投诉（" in answered and "按期" in answered
+    for shown in (received.text, answered):
+        for private in ("王五", "张三", "13800000000", "ww@example.com", "工程款", "银行回单"):
+            assert private not in shown
+    bad = await api.get("/ranking/answers", params={"figure": "nope", "period": quarter},
+                        headers={"accept": "text/html"})
+    assert bad.status_code == 422 and "不是本列表可以筛选的指标" in bad.text
