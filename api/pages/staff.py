@@ -142,10 +142,13 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     actor = session_actor(request)
     if actor is None:
         return RedirectResponse("/login", status_code=303)
-    items = work_queue(session, actor)
+    waiting = my_queue(session, actor)
+    answered = {(CASE_KINDS[w["kind"]].case_type, w["id"], w["deadline"]) for w in waiting if w["deadline"]}
+    # a deadline a step of 等待我处理 answers is shown there once; the rest bind me while others act
+    items = [i for i in work_queue(session, actor) if (i["case_type"], i["case_id"], i["label"]) not in answered]
     return templates.TemplateResponse(request, "pages/staff.html.j2", {
         "actor": actor, "items": items, "overdue": [i for i in items if i["overdue"]],
-        "waiting": my_queue(session, actor), "kinds": KIND_OF_CASE_TYPE,
+        "waiting": waiting, "kinds": KIND_OF_CASE_TYPE,
         "links": _workspace_links(actor), "roles": ROLE_LABELS,
         "department_name": department_names(session).get(actor.department or "", actor.department),
         "csrf": csrf_token(request)})

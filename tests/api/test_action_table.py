@@ -159,7 +159,8 @@ class Checker:
             page = await self.pages[who].get(f"/staff/{kind.kind}/{case_id}")
             offered = {a.action for a in kind.actions if f'id="action-{a.key}"' in page.text}
             home = (await self.pages[who].get("/staff")).text
-            queue = home[home.index("<h2>等待我处理</h2>"):home.index("<h2>待办时限</h2>")]
+            start = home.index("<h2>等待我处理</h2>")
+            queue = home[start:home.index("</table>", start)]
             rows = re.findall(rf'<a href="/staff/{kind.kind}/{case_id}">.*?</td>\s*<td[^>]*>([^<]+)</td>', queue, re.S)
             queued = {labels[label] for label in rows}
             for action in PROBES[case_type]:

@@ -24,6 +24,7 @@ WIDTHS = (390, 1366)
 
 async def _check(page: Page, name: str) -> str:
     """Screenshots at both widths; the page must fit each and say nothing internal."""
+    await page.wait_for_load_state()  # a click returns once the next page starts; read it whole
     for width in WIDTHS:
         await page.set_viewport_size({"width": width, "height": 900})
         await page.screenshot(path=str(SCREENSHOTS / f"evidence-{name}-{width}.png"), full_page=True)

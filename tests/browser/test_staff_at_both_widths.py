@@ -17,6 +17,7 @@ INTERNALS = re.compile(r"\b(commitment|objection|complaint|record|applicant|syst
 
 
 async def _check(page: Page, name: str) -> str:
+    await page.wait_for_load_state()  # a click returns once the next page starts; read it whole
     await _look(page, name)
     text = await page.inner_text("body")
     assert "{{" not in text and "{%" not in text, name

@@ -17,7 +17,9 @@ WIDTHS = (390, 1366)
 
 
 def _queue(text: str) -> str:
-    return text[text.index("等待我处理"):text.index("待办时限")]
+    start = text.index("等待我处理")
+    end = text.find("其他约束本单位的时限", start)
+    return text[start:end if end >= 0 else None]
 
 
 async def test_the_queue_lists_each_step_with_its_deadline_at_both_widths(site, browser: Browser, api,
