@@ -54,7 +54,7 @@ async def test_importing_the_2027_notice_confirms_provisional_deadlines_and_logs
     assert "暂定" not in due["receipt_text"] and due["receipt"]["calendar_version"] == version
     assert "承诺履行期限因节假日安排调整由 2027-02-17 改为 2027-02-18" in [h["reason"] for h in detail["history"]]
     page = await api.get(f"/commitments/{cid}")
-    row = re.search(r"<td>2027-02-18 23:59:59[^<]*(<span[^>]*>暂定</span>)?", page.text)
+    row = re.search(r"<td[^>]*>2027-02-18 23:59:59[^<]*(<span[^>]*>暂定</span>)?", page.text)
     assert row is not None and row.group(1) is None  # shown, no longer 暂定
 
     items = (await api.get("/api/calendar/overrides", headers=tokens["admin"])).json()["items"]
