@@ -1,11 +1,14 @@
 """A B/C reply's promise becomes a commitment (建议提案 → 政务承诺), linked both ways: the commitment names its
 motion (`motion_id`), the motion lists its commitments (`commitment_ids`). Idempotent: one commitment per reply
-round, so a retried activity returns the commitment it made before."""
+round, so a retried activity returns the commitment it made before. The commitment's workflow is started here
+(`PromiseStarter`), not as a child: it outlives the motion by months and answers to nobody's close."""
 
 from __future__ import annotations
 
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.jurisdiction import department_profile
 from domain.calendar import TZ
@@ -14,6 +17,7 @@ from domain.messages import CommitmentStart, MotionPromiseRequest
 from domain.motion import PROMISE_KIND
 from store.db import session_scope
 from store.models import Commitment, Motion
+from workflows.commitment import CommitmentWorkflow
 
 
 @activity.defn
@@ -43,3 +47,19 @@ def open_promise_commitment(req: MotionPromiseRequest) -> CommitmentStart:
         return CommitmentStart(commitment_id=row.id, department=row.department_code, title=row.title,
                                due_date=row.due_date, created_on=req.at.astimezone(TZ).date(), publish=True,
                                actor=req.actor, profile=profile)
+
+
+class PromiseStarter:
+    """Holds the worker's Temporal client: starting the promise's commitment workflow is an outside effect."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @activity.defn(name="start_promise_commitment")
+    async def start_promise_commitment(self, start: CommitmentStart) -> None:
+        """Idempotent: a commitment already started keeps running (USE_EXISTING)."""
+        await self.client.start_workflow(
+            CommitmentWorkflow.run, start, id=f"commitment-{start.commitment_id}",
+            task_queue=activity.info().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)

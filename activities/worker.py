@@ -27,7 +27,7 @@ from activities.calendar_change import CaseWaker, newest_calendar_version, repla
 from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
 from activities.followers import mail_followers
-from activities.motion import open_promise_commitment
+from activities.motion import PromiseStarter, open_promise_commitment
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
@@ -65,7 +65,7 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
         client,
         task_queue=task_queue or get_settings().task_queue,
         workflows=WORKFLOWS,
-        activities=[*ACTIVITIES, CaseWaker(client).wake_cases],
+        activities=[*ACTIVITIES, CaseWaker(client).wake_cases, PromiseStarter(client).start_promise_commitment],
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         # No more activities at once than threads: a queued one would spend its start-to-close time waiting.
         max_concurrent_activities=ACTIVITY_THREADS,

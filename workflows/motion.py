@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import Literal
 
 from temporalio import workflow
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.motion import open_promise_commitment
+    from activities.motion import PromiseStarter, open_promise_commitment
     from domain.actions import Facts
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event
@@ -55,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.case import CaseWorkflow
-from workflows.commitment import CommitmentWorkflow
 from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
 
 S = MotionState
@@ -357,11 +354,7 @@ class MotionWorkflow(CaseWorkflow):
             **DB_ACTIVITY)
         if start.commitment_id not in self.commitment_ids:
             self.commitment_ids.append(start.commitment_id)
-        try:
-            await workflow.start_child_workflow(CommitmentWorkflow.run, start, id=f"commitment-{start.commitment_id}",
-                                                parent_close_policy=ParentClosePolicy.ABANDON)
-        except WorkflowAlreadyStartedError:
-            pass
+        await workflow.execute_activity_method(PromiseStarter.start_promise_commitment, start, **DB_ACTIVITY)
         await self.journal.write(Event.promise_tracked, SYSTEM,
                                  reason=f"答复所作承诺转为政务承诺（编号 {start.commitment_id}），跟踪至兑现",
                                  data={"commitment_id": start.commitment_id})
