@@ -154,10 +154,14 @@ def list_motions(session: SessionDep, actor: OptionalActor, state: str | None = 
     return Page[MotionListItem].of([MotionListItem.of(r, names) for r in rows], page, page_size)
 
 
+# A dict for the staff pages, which read this endpoint (api/pages/staff_actions.py); FastAPI checks it
+# against the model.
 @router.get("/api/motions/{motion_id}", response_model=MotionStaffView)
-def get_motion(motion_id: CaseId, session: SessionDep, actor: CurrentActor) -> MotionStaffView:
+def get_motion(motion_id: CaseId, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     row = _for_staff(session, motion_id, actor)
-    return MotionStaffView.build(row, department_names(session), may(actor.role, Capability.read_deputy_contact))
+    view = MotionStaffView.build(session, row, department_names(session),
+                                 may(actor.role, Capability.read_deputy_contact))
+    return view.model_dump(mode="json")
 
 
 async def _act(session: Session, client: Client, motion_id: int, actor: Actor, action: MotionAction, update: Any,

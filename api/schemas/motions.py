@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from api.schemas.common import Deadline, HistoryEntry, Profile, deadlines, history
 from domain.calendar import TZ
 from domain.motion import MOTION_KINDS, MOTION_STATES_ZH, RESULT_CLASSES
 from store.models import Motion
@@ -65,11 +67,18 @@ class MotionStaffView(MotionListItem):
     feedback: str | None
     feedback_comment: str | None
     commitment_ids: list[int]
+    state_label: str  # the staff case page's names
+    profile: Profile
+    deadlines: list[Deadline]
+    history: list[HistoryEntry]
 
     @classmethod
-    def build(cls, row: Motion, names: dict[str, str], with_contact: bool) -> MotionStaffView:
+    def build(cls, session: Session, row: Motion, names: dict[str, str], with_contact: bool) -> MotionStaffView:
+        assert row.id is not None
         base = MotionListItem.of(row, names).model_dump()
-        return cls(**base, content=row.content, deputy_name=row.deputy_name,
+        return cls(**base, state_label=base["state_zh"], profile=Profile.of(row.profile_name, row.profile_version),
+                   deadlines=deadlines(session, "motion", row.id), history=history(session, "motion", row.id),
+                   content=row.content, deputy_name=row.deputy_name,
                    deputy_contact=row.deputy_contact if with_contact else None,
                    co_opinions={k: str(v) for k, v in (row.co_opinions or {}).items()},
                    co_late=list(row.co_late or []), extended=row.extended, reopened=row.reopened,

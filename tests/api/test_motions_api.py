@@ -13,6 +13,7 @@ from store.db import session_scope
 from store.models import Department
 from tests.api.conftest import bearer_headers
 from tests.api.test_commitments_api import PROBLEM
+from tests.api.test_staff_pages import _login
 
 CONTACT = "13800000000"
 
@@ -120,3 +121,31 @@ async def test_other_units_and_anonymous_callers_are_kept_out(api, staff) -> Non
     lists = {who: (await api.get("/api/motions", headers=staff[who])).json() for who in ("zfb", "scjg", "jtj")}
     assert lists["zfb"]["total"] == 2 and lists["scjg"]["total"] == 1 and lists["jtj"]["total"] == 0
     assert CONTACT not in str(lists)
+
+
+async def _page_client(api: httpx.AsyncClient, name: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(transport=api._transport, base_url=str(api.base_url))
+    await _login(client, name)
+    return client
+
+
+async def test_case_page_offers_the_co_unit_its_opinion_and_the_lead_its_reply(api, staff) -> None:
+    mid = await register(api, staff["zfb"])
+    await motion_state(api, mid, staff["zfb"], lambda d: d["state"] == "assigned")
+    co, lead, other = [await _page_client(api, n) for n in ("scjg", "fgw", "jtj")]
+    page = await co.get(f"/staff/motions/{mid}")
+    assert page.status_code == 200 and 'id="action-send_opinion"' in page.text
+    assert 'id="action-draft_reply"' not in page.text and CONTACT not in page.text
+    assert (await other.get(f"/staff/motions/{mid}")).status_code == 404
+    queue = await co.get("/staff")
+    assert "送会办意见" in queue.text, queue.text
+
+    r = await api.post(f"/api/motions/{mid}/send_opinion", json={"opinion": "同意"}, headers=staff["scjg"])
+    assert r.status_code == 200, r.text
+    await motion_state(api, mid, staff["fgw"], lambda d: d["co_opinions"])
+    page = await lead.get(f"/staff/motions/{mid}")
+    assert 'id="action-draft_reply"' in page.text and 'id="action-request_reassignment"' in page.text
+    assert 'id="action-send_opinion"' not in page.text
+    assert "D类：留作参考" in page.text  # the result classes to choose from
+    for c in (co, lead, other):
+        await c.aclose()
