@@ -95,6 +95,9 @@ async def test_lead_unit_replies_after_the_co_unit_and_the_public_sees_it_once_p
     assert item["result_class_zh"].startswith("A类") and item["reply_text"] == "已清理拖欠账款 3 笔。"
     assert item["replied_on"] is not None
     assert CONTACT not in listed.text and "李代表" not in listed.text and "同意主办单位" not in listed.text
+    page = await api.get("/motions")
+    assert page.status_code == 200 and "建议第101号" in page.text and "A类：已解决或基本解决" in page.text
+    assert CONTACT not in page.text and 'data-label="答复内容"' in page.text
 
     r = await api.post(f"{url}/record_feedback", json={"feedback": "satisfied"}, headers=staff["zfb"])
     assert r.status_code == 200 and r.json()["state"] == "closed", r.text
