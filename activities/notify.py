@@ -62,6 +62,9 @@ def resolve_recipients(session: Session, recipients: list[str]) -> list[str]:
                 out.append(dept.supervisor_email)
         elif kind == "credit_office":
             out.append(settings.credit_office_email)
+        elif kind == "coordinator":  # 政府办/督查室; where there is none, the credit office acts for it
+            staff = [u.email for u in session.exec(select(User).where(User.role == "coordinator")).all() if u.email]
+            out += staff or [settings.credit_office_email]
         elif kind == "admins":
             out.append(settings.admin_email)
             out += [u.email for u in session.exec(select(User).where(User.role == "admin")).all() if u.email]

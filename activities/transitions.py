@@ -20,13 +20,14 @@ from store.models import (
     CommitmentVersion,
     Complaint,
     Milestone,
+    Motion,
     Objection,
     Record,
     UTCDateTime,
 )
 
 CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record, "objection": Objection,
-                                          "complaint": Complaint}
+                                          "complaint": Complaint, "motion": Motion}
 
 
 def _coerce(model: type[SQLModel], changes: dict[str, Any]) -> dict[str, Any]:

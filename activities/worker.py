@@ -27,6 +27,7 @@ from activities.calendar_change import CaseWaker, newest_calendar_version, repla
 from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
 from activities.followers import mail_followers
+from activities.motion import PromiseStarter, open_promise_commitment
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
@@ -38,16 +39,17 @@ from store.db import ACTIVITY_THREADS
 from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.motion import MotionWorkflow
 from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
 from workflows.report import QuarterlyReportWorkflow
 
-WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, QuarterlyReportWorkflow,
-             CalendarChangeWorkflow]
+WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, MotionWorkflow,
+             QuarterlyReportWorkflow, CalendarChangeWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
-    newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers,
+    newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers, open_promise_commitment,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 
@@ -63,7 +65,7 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
         client,
         task_queue=task_queue or get_settings().task_queue,
         workflows=WORKFLOWS,
-        activities=[*ACTIVITIES, CaseWaker(client).wake_cases],
+        activities=[*ACTIVITIES, CaseWaker(client).wake_cases, PromiseStarter(client).start_promise_commitment],
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         # No more activities at once than threads: a queued one would spend its start-to-close time waiting.
         max_concurrent_activities=ACTIVITY_THREADS,

@@ -21,8 +21,9 @@ from domain.profiles import available_profiles, load_profile
 from domain.settings import get_settings
 from store.models import AuditEvent, Department, User
 
-Role = Literal["department", "credit_office", "supervisor", "admin"]
-ROLE_LABELS = {"department": "单位", "credit_office": "信用办", "supervisor": "督查", "admin": "管理员"}
+Role = Literal["department", "coordinator", "credit_office", "supervisor", "admin"]
+ROLE_LABELS = {"department": "单位", "coordinator": "政府办（督查室）", "credit_office": "信用办", "supervisor": "督查",
+               "admin": "管理员"}
 
 
 class UserIn(BaseModel):

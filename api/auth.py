@@ -23,7 +23,7 @@ from domain.settings import get_settings
 from store.db import get_engine, session_scope
 from store.models import StaffSession, User
 
-ROLES = ("department", "credit_office", "supervisor", "admin")
+ROLES = ("department", "coordinator", "credit_office", "supervisor", "admin")
 STAFF_ROLES = frozenset(ROLES)
 _hasher = PasswordHasher()
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)

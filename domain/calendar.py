@@ -5,8 +5,8 @@ package (2004–2026), and beyond that the holiday law (`domain.holiday_law`: Mo
 statutory holidays and their art. 6 make-up days), marked provisional because 调休 is not known yet —
 each receipt names the days it assumed and why. A year an operator has confirmed (its notice entered)
 keeps the statutory holidays but no assumed make-up days: the notice says where they fall.
-Counting follows 民法典 art. 201 (the start day is not counted) and art. 203 (a period in natural
-days that ends on a rest day moves to the next working day).
+Counting follows 民法典 art. 201 (the start day is not counted), art. 202 (months end on the corresponding
+day) and art. 203 (a period in natural days or months that ends on a rest day moves to the next working day).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import chinese_calendar
 from pydantic import BaseModel, Field
 
 from domain import holiday_law
+from domain.periods import add_months
 
 TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
@@ -79,7 +80,7 @@ class Receipt(BaseModel):
     basis: str
     start_event: str
     start_date: date
-    unit: str  # working_days | natural_days | fixed_date
+    unit: str  # working_days | natural_days | natural_months | fixed_date
     count: int
     skipped: list[SkippedDay] = Field(default_factory=list)
     moved_from: date | None = None  # natural-day end on a rest day (民法典 art. 203)
@@ -94,7 +95,7 @@ class Receipt(BaseModel):
     assumed: list[SkippedDay] = Field(default_factory=list)
 
     def summary_zh(self) -> str:
-        unit = {"working_days": "个工作日", "natural_days": "日", "fixed_date": ""}[self.unit]
+        unit = {"working_days": "个工作日", "natural_days": "日", "natural_months": "个月", "fixed_date": ""}[self.unit]
         if self.unit == "fixed_date":
             text = f"{self.basis}：约定日期 {self.due_date.isoformat()}"
         else:
@@ -236,7 +237,14 @@ class WorkingCalendar:
         return deadline
 
     def add_natural_days(self, start: date, n: int, *, basis: str, start_event: str) -> Deadline:
-        end = start + timedelta(days=n)
+        return self._natural_end(start, start + timedelta(days=n), "natural_days", n, basis, start_event)
+
+    def add_natural_months(self, start: date, n: int, *, basis: str, start_event: str) -> Deadline:
+        """A period of `n` months (民法典 art. 202: the corresponding day of the n-th month after `start`, the
+        month's last day when it has none); a last day on a rest day moves to the next working day (art. 203)."""
+        return self._natural_end(start, add_months(start, n), "natural_months", n, basis, start_event)
+
+    def _natural_end(self, start: date, end: date, unit: str, n: int, basis: str, start_event: str) -> Deadline:
         moved_from = None
         skipped: list[SkippedDay] = []
         if not self.is_working_day(end):
@@ -246,7 +254,7 @@ class WorkingCalendar:
                 end += timedelta(days=1)
         provisional_days = [d for d in _days(start, end) if self.day(d).provisional]
         deadline = self._deadline(
-            end, basis, start_event, start, "natural_days", n, skipped, provisional_days
+            end, basis, start_event, start, unit, n, skipped, provisional_days
         )
         deadline.receipt.moved_from = moved_from
         # only the move off a rest day depends on which days are rest days

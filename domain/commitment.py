@@ -80,6 +80,7 @@ KINDS: dict[str, str] = {
     "contract": "合同履约",
     "public": "公开承诺（乡镇/街道）",
     "official_pledge": "公职人员政务承诺书",
+    "motion_promise": "建议提案答复承诺",  # a B/C reply's promise (domain/motion.PROMISE_KIND)
 }
 
 

@@ -23,7 +23,7 @@ class DeadlineSpec(BaseModel):
     basis: str
     start_event: str
     start_date: date
-    unit: Literal["working_days", "natural_days", "fixed_date"]
+    unit: Literal["working_days", "natural_days", "natural_months", "fixed_date"]
     count: int = 0
     fixed_due: date | None = None
     pauses: list[Pause] = Field(default_factory=list)
@@ -53,6 +53,8 @@ def project(spec: DeadlineSpec, cal: WorkingCalendar) -> Deadline:
         deadline = cal.add_working_days(spec.start_date, spec.count, basis=spec.basis, start_event=spec.start_event)
     elif spec.unit == "natural_days":
         deadline = cal.add_natural_days(spec.start_date, spec.count, basis=spec.basis, start_event=spec.start_event)
+    elif spec.unit == "natural_months":
+        deadline = cal.add_natural_months(spec.start_date, spec.count, basis=spec.basis, start_event=spec.start_event)
     else:
         assert spec.fixed_due is not None, "fixed_date deadlines need fixed_due"
         deadline = cal.fixed_date(

@@ -112,6 +112,19 @@ class Event(StrEnum):
     feedback = "feedback", "评价"
     reopened = "reopened", "重新审核"
 
+    # --- suggestion and proposal (workflows/motion.py) ------------------------------------------------------
+    assigned = "assigned", "交办"
+    reassignment_requested = "reassignment_requested", "申请调整承办单位"
+    reassigned = "reassigned", "调整承办单位"
+    reassignment_declined = "reassignment_declined", "不予调整承办单位"
+    co_opinion_sent = "co_opinion_sent", "送会办意见"
+    co_opinion_late = "co_opinion_late", "会办单位逾期未送意见"
+    reply_drafted = "reply_drafted", "拟定答复"
+    reply_approved = "reply_approved", "单位领导审签并答复"
+    reply_late = "reply_late", "逾期未答复"
+    motion_reopened = "motion_reopened", "不满意，重新办理"
+    promise_tracked = "promise_tracked", "答复承诺转为政务承诺"
+
 
 PUBLIC_EVENTS = frozenset(e for e in Event if e.public)
 _BY_VALUE: dict[str, Event] = {e.value: e for e in Event}

@@ -22,6 +22,7 @@ SYSTEM = Actor(username="system", role="system")
 
 
 CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉",
+                "motion": "建议提案",
                 "follower": "关注"}  # a follower's confirmation mail is filed under its follow (api/pages/follow.py)
 
 
@@ -427,6 +428,93 @@ class ComplaintRecordRequest(BaseModel):
     reason: str
     at: datetime
     profile: RuleProfile
+
+
+# --- suggestion and proposal workflow (建议提案, workflows/motion.py) ------------------------------------
+
+
+class MotionStart(BaseModel):
+    motion_id: int
+    kind: str  # domain.motion.MOTION_KINDS
+    number: str
+    title: str
+    department: str  # the lead unit (主办)
+    co_departments: list[str] = Field(default_factory=list)  # 会办单位
+    assigned_on: date
+    actor: Actor
+    profile: RuleProfile
+
+
+class ReassignmentRequestIn(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class ReassignIn(BaseModel):
+    actor: Actor
+    department: str | None = None  # the new lead unit; None declines the request (the unit keeps it)
+    reason: str = ""
+
+
+class OpinionIn(BaseModel):
+    actor: Actor
+    opinion: str
+
+
+class DraftIn(BaseModel):
+    actor: Actor
+    reply: str
+    result_class: Literal["A", "B", "C", "D"]
+    promise: str | None = None  # B/C: what the unit promises, tracked as a commitment
+    promise_due: date | None = None
+
+
+class ApprovalIn(BaseModel):
+    actor: Actor
+    leader: str  # the unit's leader who approved the reply (审签)
+
+
+class MotionExtensionIn(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class MotionFeedbackIn(BaseModel):
+    actor: Actor  # the coordinator records what the deputy or member said (they have no account)
+    feedback: Literal["satisfied", "basically_satisfied", "dissatisfied"]
+    comment: str = ""
+
+
+class MotionPublishIn(BaseModel):
+    actor: Actor
+
+
+class MotionView(BaseModel):
+    motion_id: int
+    state: str
+    department: str
+    co_departments: list[str] = Field(default_factory=list)
+    co_sent: list[str] = Field(default_factory=list)
+    co_late: list[str] = Field(default_factory=list)
+    extended: bool = False
+    late: bool = False
+    reopened: bool = False
+    reply_public: bool = False
+    reply_due_at: datetime | None = None
+    commitment_ids: list[int] = Field(default_factory=list)
+
+
+class MotionPromiseRequest(BaseModel):
+    """A B/C reply's promise becomes a commitment of the lead unit: one per reply round, however often asked."""
+
+    motion_id: int
+    round: int
+    department: str
+    title: str
+    promise: str
+    due_date: date
+    actor: Actor
+    at: datetime
 
 
 # --- quarterly report workflow -------------------------------------------------------------------

@@ -16,7 +16,12 @@ PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 class Period(BaseModel):
-    working_days: int
+    """One period in one unit: working days (the default), natural days or natural months (民法典 art. 202–203:
+    a last day on a rest day moves to the next working day)."""
+
+    working_days: int = 0
+    natural_days: int = 0
+    months: int = 0
     basis: str
     extension_working_days: int = 0
     # Why the product keeps this period as information and does not run it as a deadline (None: it does).

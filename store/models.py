@@ -85,6 +85,7 @@ class Commitment(SQLModel, table=True):
     objection_pending: bool = False  # 异议处理中
     correction_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status_decision: dict[str, Any] | None = _json()  # a decided objection's corrected public status
+    motion_id: int | None = Field(default=None, index=True)  # the suggestion or proposal whose reply promised it
 
 
 class Record(SQLModel, table=True):
@@ -174,6 +175,44 @@ class Complaint(SQLModel, table=True):
     feedback_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     reopened: bool = False
     record_id: int | None = None
+    profile_name: str = Field(max_length=32)
+    profile_version: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = _tz()
+
+
+class Motion(SQLModel, table=True):
+    """A deputy's suggestion or a member's proposal (建议提案, domain/motion.py) and where its handling stands.
+    `deputy_contact` is personal data: only the registering office reads it, no page or feed shows it."""
+
+    __table_args__ = {"sqlite_autoincrement": True}  # the id is the workflow id: never reuse one
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    number: str = Field(max_length=64, index=True)
+    title: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    deputy_name: str = Field(max_length=100)
+    deputy_contact: str | None = Field(default=None, max_length=254)
+    department_code: str = Field(foreign_key="department.code", index=True, max_length=32)  # the lead unit (主办)
+    co_departments: list[str] | None = _json()  # 会办单位
+    co_opinions: dict[str, Any] | None = _json()  # co-unit → its opinion
+    co_late: list[str] | None = _json()  # co-units that sent no opinion in time
+    state: str = Field(index=True, max_length=32)
+    extended: bool = False  # reply period 6 months, approved by the coordinator
+    late: bool = False  # the lead unit missed the reply period (counted against it)
+    reopened: bool = False
+    reply_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    result_class: str | None = Field(default=None, max_length=1)
+    promise: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    promise_due: date | None = None
+    approved_by_leader: str | None = Field(default=None, max_length=100)
+    replied_at: datetime | None = _tz()
+    reply_public: bool = Field(default=False, index=True)
+    feedback: str | None = Field(default=None, max_length=32)
+    feedback_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    commitment_ids: list[int] | None = _json()  # the commitments its B/C promises became
+    created_by: str = Field(max_length=64)
     profile_name: str = Field(max_length=32)
     profile_version: str = Field(max_length=32)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

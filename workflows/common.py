@@ -245,6 +245,11 @@ class DeadlineClock:
             Extension(reason=reason, working_days=working_days, approved_by=by, approved_on=today_local()))
         await self._project()
 
+    async def recount(self, count: int, basis: str) -> None:
+        """The same period from the same start, of a new length (建议提案: 3 → 6 months, approved)."""
+        self.spec = self.spec.model_copy(update={"count": count, "basis": basis})
+        await self._project()
+
     async def move_to(self, fixed_due: date) -> None:
         self.spec = self.spec.model_copy(update={"fixed_due": fixed_due})
         await self._project()

@@ -16,10 +16,11 @@ from api.validation import today_local
 from domain.actions import Facts
 from domain.calendar import Receipt
 from domain.commitment import AMENDMENT_PENDING, MILESTONE_OPEN, PAUSED
+from domain.motion import CO_SETTLED, EXTENDED, PUBLIC_REPLY, REASSIGN_OPEN
 from domain.objection import DEPARTMENT_LATE, FINDING_GIVEN
 from domain.profiles import load_profile
 from domain.record import EXPLAINED, RECTIFICATION_PENDING
-from store.models import Commitment, Complaint, DeadlineRow, Milestone, Objection, Record
+from store.models import Commitment, Complaint, DeadlineRow, Milestone, Motion, Objection, Record
 
 OPEN_DEADLINE = ("open", "paused")
 
@@ -63,9 +64,20 @@ def complaint_facts(session: Session, row: Complaint, deadlines: list[DeadlineRo
     return Facts(state=row.state, department=row.department_code, today=today_local())
 
 
+def motion_facts(session: Session, row: Motion, deadlines: list[DeadlineRow]) -> Facts:
+    """The workflow's `_facts`: the reassignment window is its open deadline; co-units settle by opinion or
+    by running late."""
+    co = row.co_departments or []
+    settled = row.reopened or all(d in (row.co_opinions or {}) or d in (row.co_late or []) for d in co)
+    window = any(d.key.startswith("motion_reassign_request") for d in deadlines)
+    return Facts(state=row.state, department=row.department_code, today=today_local(),
+                 flags=_flags(**{REASSIGN_OPEN: window, CO_SETTLED: settled, EXTENDED: row.extended,
+                                 PUBLIC_REPLY: row.reply_public}))
+
+
 FACTS: dict[str, Callable[[Session, Any, list[DeadlineRow]], Facts]] = {
     "commitment": commitment_facts, "record": record_facts, "objection": objection_facts,
-    "complaint": complaint_facts,
+    "complaint": complaint_facts, "motion": motion_facts,
 }
 
 

@@ -49,7 +49,6 @@ from api.pages.uploads import FILES_FIELD, posted_files, store_posted
 from api.pages.work_queue import countdown, my_queue
 from api.problems import Problem
 from api.queries import department_names, local_iso
-from api.scope import reads_in_full
 from api.validation import CaseId, today_local
 from domain.capabilities import Capability, may
 from domain.messages import CASE_TYPE_ZH, Actor
@@ -162,7 +161,7 @@ def _case(session: SessionDep, kind: CaseKind, case_id: int, actor: Actor) -> tu
     """The case's row and the API's staff view of it, if this staff member may read it in full (department
     staff: their own department's cases only)."""
     row = session.get(kind.model, case_id)
-    if row is None or not reads_in_full(actor, row.department_code):
+    if row is None or not kind.reads(actor, row):
         raise Problem(404, f"{kind.label} {case_id} 不存在")
     case = {**kind.read(**{kind.id_param: case_id}, session=session, actor=actor),
             "departments": department_names(session)}  # the choices of a department picker, by name
@@ -192,7 +191,7 @@ def _case_page(request: Request, session: SessionDep, kind: CaseKind, case_id: i
     """The case as the API shows it to this staff member, with a form for each action open to them now."""
     row, case = _case(session, kind, case_id, actor)
     facts, _ = case_facts(session, kind.case_type, row)
-    actions = kind.offered(actor, facts)
+    actions = kind.offered(actor, facts, row)
     return templates.TemplateResponse(request, "pages/staff_case.html.j2", {
         "kind": kind, "case": case, "title": kind.title(session, row),
         "facts": [(k, v) for k, v in kind.facts(case, session) if v],

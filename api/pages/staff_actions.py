@@ -17,8 +17,10 @@ from sqlmodel import Session
 
 from api.pages.staff_names import amendment_zh, case_title, department_name, target_zh
 from api.pages.uploads import FILES_FIELD, files_hint
-from api.routes import commitments, complaints, objections, records
-from domain.actions import ActionTable, Facts
+from api.routes import commitments, complaints, motions, objections, records
+from api.scope import reads_in_full
+from domain import motion
+from domain.actions import ActionTable, Facts, Refusal
 from domain.commitment import KINDS, Action
 from domain.commitment import RULES as COMMITMENT_RULES
 from domain.complaint import COMPLAINT_RULES, COMPLAINT_TOPICS, ComplaintAction
@@ -26,7 +28,7 @@ from domain.messages import Actor
 from domain.objection import OBJECTION_RULES, ObjectionAction
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
 from domain.record import RULES as RECORD_RULES
-from store.models import Commitment, Complaint, Objection, Record
+from store.models import Commitment, Complaint, Motion, Objection, Record
 
 FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones", "files"]
 Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
@@ -100,6 +102,16 @@ class CaseKind:
     actions: tuple[StaffAction, ...]
     facts: Callable[[dict[str, Any], Session], list[tuple[str, Any]]]  # (the API's read, session) → shown facts
     row_title: Callable[[Any], str]  # a short title from the table row, for lists
+    # who reads a case in full, and the refusal of an action: by default the case's department and the table;
+    # a motion's co-units read it too and send their opinions (domain/motion.py)
+    reads: Callable[[Actor, Any], bool] = lambda actor, row: reads_in_full(actor, row.department_code)
+    refuse: Callable[[str, Actor, Facts, Any], Refusal | None] | None = None
+    unit_sql_filter: bool = True  # the work queue may select a unit's cases by department_code
+
+    def refusal(self, action: str, actor: Actor, facts: Facts, row: Any) -> Refusal | None:
+        if self.refuse is not None:
+            return self.refuse(action, actor, facts, row)
+        return self.rules.refusal(action, actor.role, actor.department, facts)
 
     def title(self, session: Session, row: Any) -> str:
         return case_title(session, self.case_type, row)
@@ -110,9 +122,9 @@ class CaseKind:
     def label_of(self, action: StaffAction) -> str:
         return self.rules[action.action].label
 
-    def offered(self, actor: Actor, facts: Facts) -> list[StaffAction]:
+    def offered(self, actor: Actor, facts: Facts, row: Any = None) -> list[StaffAction]:
         """The forms of the actions `actor` may take now: the table decides, as the workflow will."""
-        return [a for a in self.actions if self.rules.refusal(a.action, actor.role, actor.department, facts) is None]
+        return [a for a in self.actions if self.refusal(a.action, actor, facts, row) is None]
 
 
 FEEDBACK_ZH = {"satisfied": "满意", "dissatisfied": "不满意"}
@@ -276,7 +288,51 @@ COMPLAINT = CaseKind(
     ),
 )
 
-CASE_KINDS: dict[str, CaseKind] = {k.kind: k for k in (COMMITMENT, RECORD, OBJECTION, COMPLAINT)}
+def _motion_refusal(action: str, actor: Actor, facts: Facts, row: Any) -> Refusal | None:
+    return motion.refusal(action, actor.role, actor.department, facts, list(row.co_departments or []))
+
+
+MOTION = CaseKind(
+    kind="motions", case_type="motion", label="建议提案", id_param="motion_id", model=Motion,
+    rules=motion.MOTION_RULES,
+    read=motions.get_motion,
+    row_title=lambda r: f"{r.number} {r.title}",
+    reads=motions.may_read, refuse=_motion_refusal, unit_sql_filter=False,
+    facts=lambda m, _: [("类别", m["kind_zh"]), ("编号", m["number"]), ("主办单位", m["department_name"]),
+                        ("会办单位", "、".join(m["co_departments"]) or None), ("代表委员", m["deputy_name"]),
+                        ("联系方式", m["deputy_contact"]), ("内容", m["content"]),
+                        ("会办意见", "、".join(f"{k}：{v}" for k, v in m["co_opinions"].items()) or None),
+                        ("答复", m["reply_text"]), ("办理结果", m["result_class_zh"]), ("承诺", m["promise"]),
+                        ("审签领导", m["approved_by_leader"]), ("会办逾期", "、".join(m["co_late"]) or None),
+                        ("代表委员意见", motion.FEEDBACK.get(m["feedback"] or "")),
+                        ("适用规则", m["profile"]["label"])],
+    actions=(
+        StaffAction("request_reassignment", motion.MotionAction.request_reassignment, motions.request_reassignment,
+                    motions.ReasonBody, (FormField("reason", "不属于本单位职责的理由", "textarea", required=True),)),
+        StaffAction("reassign", motion.MotionAction.reassign, motions.reassign, motions.ReassignBody,
+                    (FormField("department", "新的主办单位", "select", _departments, blank="不予调整"),
+                     REASON)),
+        StaffAction("send_opinion", motion.MotionAction.send_opinion, motions.send_opinion, motions.OpinionBody,
+                    (FormField("opinion", "会办意见", "textarea", required=True),)),
+        StaffAction("draft_reply", motion.MotionAction.draft_reply, motions.draft_reply, motions.DraftBody,
+                    (FormField("reply", "答复内容", "textarea", required=True),
+                     FormField("result_class", "办理结果", "select", motion.RESULT_CLASSES, required=True),
+                     FormField("promise", "所作承诺（B类、C类必填）", "textarea"),
+                     FormField("promise_due", "承诺兑现日期（B类、C类必填）", "date"))),
+        StaffAction("approve_reply", motion.MotionAction.approve_reply, motions.approve_reply, motions.ApprovalBody,
+                    (FormField("leader", "审签的单位领导", required=True),), submit="审签并答复"),
+        StaffAction("extend", motion.MotionAction.extend, motions.extend, motions.ReasonBody,
+                    (FormField("reason", "延期理由（涉及面广、处理难度大）", "textarea", required=True),)),
+        StaffAction("record_feedback", motion.MotionAction.record_feedback, motions.record_feedback,
+                    motions.FeedbackBody,
+                    (FormField("feedback", "代表委员意见", "select", motion.FEEDBACK, required=True),
+                     FormField("comment", "具体意见（选填）", "textarea"))),
+        StaffAction("publish_reply", motion.MotionAction.publish_reply, motions.publish_reply, None, (),
+                    submit="公开答复"),
+    ),
+)
+
+CASE_KINDS: dict[str, CaseKind] = {k.kind: k for k in (COMMITMENT, RECORD, OBJECTION, COMPLAINT, MOTION)}
 KIND_OF_CASE_TYPE: dict[str, CaseKind] = {k.case_type: k for k in CASE_KINDS.values()}
 
 

@@ -40,12 +40,13 @@ def my_queue(session: Session, actor: Actor) -> list[dict[str, Any]]:
         if not steps:
             continue
         query = select(kind.model).where(col(kind.model.state).in_(set().union(*(r.states for r in steps))))
-        if actor.role == "department":
+        if actor.role == "department" and kind.unit_sql_filter:
             query = query.where(kind.model.department_code == actor.department)
-        for row in session.exec(query.order_by(col(kind.model.id).desc()).limit(CASES_PER_KIND)):
+        rows = [r for r in session.exec(query.order_by(col(kind.model.id).desc())) if kind.reads(actor, r)]
+        for row in rows[:CASES_PER_KIND]:
             facts, deadlines = case_facts(session, kind.case_type, row)
             for step in steps:
-                if kind.rules.refusal(step.action, actor.role, actor.department, facts) is not None:
+                if kind.refusal(step.action, actor, facts, row) is not None:
                     continue
                 deadline = next((d for d in deadlines if step.answers(d.key)), None)
                 due = deadline.due_at.astimezone(TZ).date() if deadline else None

@@ -1,0 +1,154 @@
+"""建议提案 over HTTP: the coordinator registers, the lead unit drafts and its leader approves the reply, the
+co-unit sends its opinion, other units are kept out, and the public reads a reply only once it is made public,
+never the deputy's contact."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest_asyncio
+
+from store.db import session_scope
+from store.models import Department
+from tests.api.conftest import bearer_headers
+from tests.api.test_commitments_api import PROBLEM
+from tests.api.test_staff_pages import _login
+
+CONTACT = "13800000000"
+
+
+def motion_body(**over: object) -> dict:
+    return {"kind": "deputy_session", "number": "建议第101号", "title": "关于优化营商环境的建议",
+            "content": "建议清理拖欠企业账款。", "deputy_name": "李代表", "deputy_contact": CONTACT,
+            "lead_department": "fgw", "co_departments": ["scjg"], **over}
+
+
+@pytest_asyncio.fixture
+async def staff(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The STAFF tokens, a coordinator (政府办) and a third unit that has nothing to do with the motion."""
+    with session_scope() as session:
+        session.add(Department(code="jtj", name="市交通运输局", email="jtj@test.local",
+                               supervisor_email="jtj-sup@test.local", feed_token="t-jtj"))
+    return {**tokens, **await bearer_headers(api, {"zfb": ("coordinator", None), "jtj": ("department", "jtj")})}
+
+
+async def motion_state(api: httpx.AsyncClient, mid: int, headers: dict[str, str], predicate) -> dict:  # type: ignore[no-untyped-def]
+    for _ in range(400):
+        r = await api.get(f"/api/motions/{mid}", headers=headers)
+        if r.status_code == 200 and predicate(r.json()):
+            return r.json()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"motion {mid} did not settle: {r.text}")
+
+
+async def register(api: httpx.AsyncClient, headers: dict[str, str], **over: object) -> int:
+    r = await api.post("/api/motions", json=motion_body(**over), headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["state"] == "assigned"
+    return int(r.json()["id"])
+
+
+async def test_lead_unit_replies_after_the_co_unit_and_the_public_sees_it_once_published(api, staff) -> None:
+    mid = await register(api, staff["zfb"])
+    url = f"/api/motions/{mid}"
+    seen = await motion_state(api, mid, staff["zfb"], lambda d: d["state"] == "assigned")
+    assert seen["deputy_contact"] == CONTACT and seen["department_name"] == "市发展和改革委员会"
+
+    lead = (await api.get(url, headers=staff["fgw"])).json()
+    assert lead["deputy_contact"] is None and lead["deputy_name"] == "李代表"
+    assert (await api.get(url, headers=staff["ducha"])).json()["deputy_contact"] is None
+    assert (await api.get(url, headers=staff["scjg"])).status_code == 200
+
+    # not the lead's action while the co-unit has not sent its opinion; not the co-unit's to draft
+    r = await api.post(f"{url}/draft_reply", json={"reply": "已办理", "result_class": "A"}, headers=staff["fgw"])
+    assert r.status_code == 409, r.text
+    r = await api.post(f"{url}/draft_reply", json={"reply": "已办理", "result_class": "A"}, headers=staff["scjg"])
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    r = await api.post(f"{url}/send_opinion", json={"opinion": "同意"}, headers=staff["fgw"])
+    assert r.status_code == 403, r.text
+
+    r = await api.post(f"{url}/send_opinion", json={"opinion": "同意主办单位意见，配合清欠。"}, headers=staff["scjg"],
+                       )
+    assert r.status_code == 200 and r.json()["co_sent"] == ["scjg"], r.text
+    r = await api.post(f"{url}/draft_reply", json={"reply": "已清理拖欠账款 3 笔。", "result_class": "A"},
+                       headers={**staff["fgw"], "Idempotency-Key": "draft-1"})
+    assert r.status_code == 200 and r.json()["state"] == "drafted", r.text
+    again = await api.post(f"{url}/draft_reply", json={"reply": "已清理拖欠账款 3 笔。", "result_class": "A"},
+                           headers={**staff["fgw"], "Idempotency-Key": "draft-1"})
+    assert again.status_code == 200 and again.json()["state"] == "drafted"
+    r = await api.post(f"{url}/approve_reply", json={"leader": "王主任"}, headers=staff["fgw"])
+    assert r.status_code == 200 and r.json()["state"] == "replied", r.text
+    done = await motion_state(api, mid, staff["zfb"], lambda d: d["state"] == "replied")
+    assert done["approved_by_leader"] == "王主任" and done["result_class"] == "A"
+
+    public = (await api.get("/api/motions")).json()
+    assert public["items"] == []
+    r = await api.post(f"{url}/publish_reply", headers=staff["fgw"])
+    assert r.status_code == 403, r.text
+    r = await api.post(f"{url}/publish_reply", headers=staff["zfb"])
+    assert r.status_code == 200 and r.json()["reply_public"] is True, r.text
+    await motion_state(api, mid, staff["zfb"], lambda d: d["reply_public"])
+    listed = await api.get("/api/motions")
+    [item] = listed.json()["items"]
+    assert item["number"] == "建议第101号" and item["department_name"] == "市发展和改革委员会"
+    assert item["result_class_zh"].startswith("A类") and item["reply_text"] == "已清理拖欠账款 3 笔。"
+    assert item["replied_on"] is not None
+    assert CONTACT not in listed.text and "李代表" not in listed.text and "同意主办单位" not in listed.text
+    page = await api.get("/motions")
+    assert page.status_code == 200 and "建议第101号" in page.text and "A类：已解决或基本解决" in page.text
+    assert CONTACT not in page.text and 'data-label="答复内容"' in page.text
+
+    r = await api.post(f"{url}/record_feedback", json={"feedback": "satisfied"}, headers=staff["zfb"])
+    assert r.status_code == 200 and r.json()["state"] == "closed", r.text
+
+
+async def test_other_units_and_anonymous_callers_are_kept_out(api, staff) -> None:
+    mid = await register(api, staff["zfb"])
+    url = f"/api/motions/{mid}"
+    assert (await api.get(url, headers=staff["jtj"])).status_code == 403
+    r = await api.post(f"{url}/send_opinion", json={"opinion": "同意"}, headers=staff["jtj"])
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    for action, body in [("send_opinion", {"opinion": "同意"}), ("publish_reply", None),
+                         ("approve_reply", {"leader": "王"})]:
+        assert (await api.post(f"{url}/{action}", json=body)).status_code == 401
+    assert (await api.get(url)).status_code == 401
+    assert (await api.get("/api/motions/999999", headers=staff["zfb"])).status_code == 404
+
+    # units register nothing; the credit office may where there is no government office
+    assert (await api.post("/api/motions", json=motion_body(), headers=staff["fgw"])).status_code == 403
+    assert (await api.post("/api/motions", json=motion_body(lead_department="nope"),
+                           headers=staff["xyb"])).status_code == 422
+    await register(api, staff["xyb"], number="提案第7号", kind="member_proposal", co_departments=[])
+
+    lists = {who: (await api.get("/api/motions", headers=staff[who])).json() for who in ("zfb", "scjg", "jtj")}
+    assert lists["zfb"]["total"] == 2 and lists["scjg"]["total"] == 1 and lists["jtj"]["total"] == 0
+    assert CONTACT not in str(lists)
+
+
+async def _page_client(api: httpx.AsyncClient, name: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(transport=api._transport, base_url=str(api.base_url))
+    await _login(client, name)
+    return client
+
+
+async def test_case_page_offers_the_co_unit_its_opinion_and_the_lead_its_reply(api, staff) -> None:
+    mid = await register(api, staff["zfb"])
+    await motion_state(api, mid, staff["zfb"], lambda d: d["state"] == "assigned")
+    co, lead, other = [await _page_client(api, n) for n in ("scjg", "fgw", "jtj")]
+    page = await co.get(f"/staff/motions/{mid}")
+    assert page.status_code == 200 and 'id="action-send_opinion"' in page.text
+    assert 'id="action-draft_reply"' not in page.text and CONTACT not in page.text
+    assert (await other.get(f"/staff/motions/{mid}")).status_code == 404
+    queue = await co.get("/staff")
+    assert "送会办意见" in queue.text, queue.text
+
+    r = await api.post(f"/api/motions/{mid}/send_opinion", json={"opinion": "同意"}, headers=staff["scjg"])
+    assert r.status_code == 200, r.text
+    await motion_state(api, mid, staff["fgw"], lambda d: d["co_opinions"])
+    page = await lead.get(f"/staff/motions/{mid}")
+    assert 'id="action-draft_reply"' in page.text and 'id="action-request_reassignment"' in page.text
+    assert 'id="action-send_opinion"' not in page.text
+    assert "D类：留作参考" in page.text  # the result classes to choose from
+    for c in (co, lead, other):
+        await c.aclose()
