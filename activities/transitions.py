@@ -19,6 +19,7 @@ from store.models import (
     Commitment,
     CommitmentVersion,
     Complaint,
+    IntegrityReport,
     Milestone,
     Objection,
     Record,
@@ -26,7 +27,7 @@ from store.models import (
 )
 
 CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record, "objection": Objection,
-                                          "complaint": Complaint}
+                                          "complaint": Complaint, "integrity_report": IntegrityReport}
 
 
 def _coerce(model: type[SQLModel], changes: dict[str, Any]) -> dict[str, Any]:
