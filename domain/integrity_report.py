@@ -96,6 +96,11 @@ def due_date(period: ReportPeriod, profile: RuleProfile, cal: WorkingCalendar) -
     return project(due_spec(period, profile.integrity_reports.due[period.kind]), cal).due_date
 
 
+def report_workflow_id(department: str, period_key: str) -> str:
+    """One workflow per department and period: the id is what makes opening idempotent."""
+    return f"integrity-report-{department}-{period_key}"
+
+
 def periods_open(profile: RuleProfile, today: date) -> list[ReportPeriod]:
     """The periods whose report opens (or stays open) on `today`, one per kind the profile names."""
     return [latest_ended(kind, today) for kind in profile.integrity_reports.kinds]

@@ -480,3 +480,56 @@ class CalendarChangeProgress(BaseModel):
     woken: int = 0  # cases signalled so far
     waiting: int = 0  # cases still to be woken, at `next_wake_at`
     next_wake_at: datetime | None = None
+
+
+# --- integrity reports (workflows/integrity_report.py) ----------------------------------------------------
+
+
+class IntegrityReportStart(BaseModel):
+    report_id: int
+    department: str
+    period_key: str  # 2026Q4, 2026H1, 2026 (domain/integrity_report.py)
+    profile: RuleProfile
+
+
+class ReportSubmission(BaseModel):
+    actor: Actor
+    text: str
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+
+
+class ReportAcceptance(BaseModel):
+    actor: Actor
+    comment: str = ""
+
+
+class ReportReturn(BaseModel):
+    actor: Actor
+    reason: str
+    due_date: date  # the new due date the credit office sets
+
+
+class IntegrityReportView(BaseModel):
+    report_id: int
+    department: str
+    period_key: str
+    state: str
+    due_date: date | None
+    overdue: bool
+    on_time: bool | None
+
+
+class IntegrityOpenRun(BaseModel):
+    """The opener's input from the Schedule: empty (today, local); a test or an operator may name the day."""
+
+    today: date | None = None
+
+
+class IntegrityOpenRequest(BaseModel):
+    today: date
+    at: datetime
+
+
+class IntegrityOpenDone(BaseModel):
+    started: list[str]  # workflow ids started by this run
+    already: int  # reports whose workflow was already started (or has finished)
