@@ -24,7 +24,7 @@ def open_integrity_reports(req: IntegrityOpenRequest) -> list[IntegrityReportSta
         cal = load_calendar(session)
         for dept in session.exec(select(Department).order_by(col(Department.code))):
             profile = load_profile(dept.profile)
-            for period in periods_open(profile, req.today):
+            for period in periods_open(profile, req.today, cal):
                 row = session.exec(select(IntegrityReport).where(
                     IntegrityReport.department_code == dept.code,
                     IntegrityReport.period_key == period.key)).first()

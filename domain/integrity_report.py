@@ -101,9 +101,13 @@ def report_workflow_id(department: str, period_key: str) -> str:
     return f"integrity-report-{department}-{period_key}"
 
 
-def periods_open(profile: RuleProfile, today: date) -> list[ReportPeriod]:
-    """The periods whose report opens (or stays open) on `today`, one per kind the profile names."""
-    return [latest_ended(kind, today) for kind in profile.integrity_reports.kinds]
+def periods_open(profile: RuleProfile, today: date, cal: WorkingCalendar) -> list[ReportPeriod]:
+    """The periods whose report is open on `today`: of each kind the profile names, the latest that has
+    ended, while its due date has not passed. A report is opened from the day after its period (or a later
+    run, after a worker outage or for a department added since); one due already is not opened afterwards,
+    so a first deployment does not open last year's reports as overdue."""
+    latest = (latest_ended(kind, today) for kind in profile.integrity_reports.kinds)
+    return [p for p in latest if due_date(p, profile, cal) >= today]
 
 
 class ReportState(StrEnum):

@@ -40,7 +40,10 @@ def test_a_fixed_date_on_a_rest_day_moves_to_the_next_working_day() -> None:
 def test_the_periods_open_on_a_day_are_the_latest_ended_of_each_kind() -> None:
     assert latest_ended("quarter", date(2026, 1, 1)).key == "2025Q4"
     assert latest_ended("half", date(2026, 6, 30)).key == "2025H1"
-    assert [p.key for p in periods_open(HENAN, date(2026, 7, 1))] == ["2026Q2", "2026H1", "2025"]
+    cal = WorkingCalendar()
+    assert [p.key for p in periods_open(HENAN, date(2026, 7, 1), cal)] == ["2026Q2", "2026H1"]  # 2025 was due 01-04
+    assert [p.key for p in periods_open(HENAN, date(2026, 7, 2), cal)] == ["2026Q2"]
+    assert [p.key for p in periods_open(HENAN, date(2026, 1, 4), cal)] == ["2025Q4", "2025"]
 
 
 def test_every_profile_names_a_due_rule_for_each_kind_it_reports() -> None:
