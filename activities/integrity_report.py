@@ -1,13 +1,18 @@
-"""The opener's activity: one integrity report row per department for each period open today. Idempotent on
-(department, period): a repeat, a retry or tomorrow's run finds the rows and inserts nothing."""
+"""Integrity reports in the database: the opener's activity (one row per department for each period open
+today; idempotent on (department, period): a repeat, a retry or tomorrow's run inserts nothing) and the
+consolidated report of a period for the credit office."""
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
 from temporalio import activity
 
-from domain.calendar import end_of_day
-from domain.integrity_report import REPORT_FINAL, due_date, periods_open
+from domain.calendar import TZ, end_of_day
+from domain.csv_export import csv_bytes
+from domain.integrity_report import REPORT_FINAL, REPORT_STATES_ZH, due_date, parse_report_period, periods_open
 from domain.messages import IntegrityOpenRequest, IntegrityReportStart
 from domain.profiles import load_profile
 from store.calendars import load_calendar
@@ -41,3 +46,48 @@ def open_integrity_reports(req: IntegrityOpenRequest) -> list[IntegrityReportSta
                 starts.append(IntegrityReportStart(report_id=row.id, department=dept.code, period_key=period.key,
                                                    profile=profile))
     return starts
+
+
+CONSOLIDATED_COLUMNS = ("department", "name", "period", "state", "state_zh", "due_date", "submitted_at", "timeliness",
+                        "text")
+
+
+def timeliness_zh(row: IntegrityReport | None, today: date) -> str:
+    """How a department stands for the period: the first submission against the first due date."""
+    if row is None:
+        return "未开启"
+    if row.on_time is True:
+        return "按期报送"
+    if row.on_time is False:
+        return "逾期报送"
+    return "逾期未报送" if row.overdue or row.due_at.astimezone(TZ).date() < today else "未报送（未到期）"
+
+
+def consolidated_report(session: Session, period_key: str, today: date) -> dict[str, Any]:
+    """Every department's report of the period for the credit office (the HTML page and the CSV): status,
+    on time or late, the text; and the on-time rate (reports in by their first due date ÷ reports due)."""
+    period = parse_report_period(period_key)
+    rows = {r.department_code: r for r in session.exec(
+        select(IntegrityReport).where(IntegrityReport.period_key == period.key))}
+    items: list[dict[str, Any]] = []
+    for dept in session.exec(select(Department).order_by(col(Department.code))):
+        r = rows.get(dept.code)
+        items.append({
+            "report_id": r.id if r else None, "department": dept.code, "name": dept.name, "period": period.key,
+            "state": r.state if r else None, "state_zh": REPORT_STATES_ZH.get(r.state, r.state) if r else "未开启",
+            "due_date": r.due_at.astimezone(TZ).date().isoformat() if r else None,
+            "submitted_at": r.first_submitted_at.astimezone(TZ).isoformat(sep=" ")[:16]
+            if r and r.first_submitted_at else None,
+            "timeliness": timeliness_zh(r, today), "text": r.text if r else None,
+        })
+    due = [i for i in items if i["timeliness"] in ("按期报送", "逾期报送", "逾期未报送")]
+    on_time = sum(i["timeliness"] == "按期报送" for i in due)
+    return {"period": period.key, "label": period.label_zh, "kind": period.kind, "items": items,
+            "summary": {"departments": len(items), "submitted": sum(i["submitted_at"] is not None for i in items),
+                        "on_time": on_time, "late": sum(i["timeliness"] == "逾期报送" for i in items),
+                        "missing": sum(i["timeliness"] == "逾期未报送" for i in items),
+                        "on_time_rate": round(on_time / len(due), 4) if due else None}}
+
+
+def consolidated_csv(report: dict[str, Any]) -> bytes:
+    return csv_bytes(CONSOLIDATED_COLUMNS, report["items"])

@@ -28,6 +28,7 @@ from api.routes import (
     commitments,
     complaints,
     devmail,
+    integrity_reports,
     objections,
     open_data,
     records,
@@ -66,9 +67,9 @@ def create_app() -> FastAPI:
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     # /staff/officials and /staff/files/{id}/publicity before /staff/{kind}/{id}/{action}
-    for module in (system, commitments, records, tracking, objections, complaints, calendar, calendar_notices,
-                   reports, attachments, home_page, pages, forms, open_data, report_pages, evidence_pages,
-                   staff_pages, admin_pages, follow_pages, devmail):
+    for module in (system, commitments, records, tracking, objections, complaints, integrity_reports, calendar,
+                   calendar_notices, reports, attachments, home_page, pages, forms, open_data, report_pages,
+                   evidence_pages, staff_pages, admin_pages, follow_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app
