@@ -57,7 +57,8 @@ async def test_opened_once_per_department_then_on_time_accepted_and_late_returne
         view = await fgw.execute_update(IntegrityReportWorkflow.submit,
                                         ReportSubmission(actor=DEPT, text="本季度建立政务诚信档案"))
         assert view.state == "submitted" and view.on_time is True
-        # (decided at the end: the test server stops skipping time after an update that ends its workflow)
+        # (decided at the end: once a workflow started as an abandoned child ends, the time-skipping test server
+        # no longer skips time; a real server is not affected)
 
         # scjg reports nothing: reminded 5, 3, 1 and 0 working days before 10-20, escalated after it
         await h.sleep_until(local(2026, 10, 22, 10))
