@@ -19,7 +19,7 @@ from domain.commitment import AMENDMENT_PENDING, MILESTONE_OPEN, PAUSED
 from domain.objection import DEPARTMENT_LATE, FINDING_GIVEN
 from domain.profiles import load_profile
 from domain.record import EXPLAINED, RECTIFICATION_PENDING
-from store.models import Commitment, Complaint, DeadlineRow, Milestone, Objection, Record
+from store.models import Commitment, Complaint, DeadlineRow, IntegrityReport, Milestone, Objection, Record
 
 OPEN_DEADLINE = ("open", "paused")
 
@@ -63,9 +63,13 @@ def complaint_facts(session: Session, row: Complaint, deadlines: list[DeadlineRo
     return Facts(state=row.state, department=row.department_code, today=today_local())
 
 
+def integrity_report_facts(session: Session, row: IntegrityReport, deadlines: list[DeadlineRow]) -> Facts:
+    return Facts(state=row.state, department=row.department_code, today=today_local())
+
+
 FACTS: dict[str, Callable[[Session, Any, list[DeadlineRow]], Facts]] = {
     "commitment": commitment_facts, "record": record_facts, "objection": objection_facts,
-    "complaint": complaint_facts,
+    "complaint": complaint_facts, "integrity_report": integrity_report_facts,
 }
 
 

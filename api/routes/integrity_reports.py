@@ -19,8 +19,10 @@ from api.auth import require
 from api.authorize import authorize
 from api.deps import ClientDep, SessionDep
 from api.problems import Problem, field_error
+from api.queries import department_names
 from api.routes.citizen_cases import IdemKey
 from api.schemas.attachments import AttachmentIds
+from api.schemas.common import deadlines, history
 from api.schemas.integrity_reports import ConsolidatedReport, IntegrityReportDetail, IntegrityReportList
 from api.scope import own_department, reads_in_full
 from api.services.attachments import claim, listed
@@ -120,10 +122,17 @@ def consolidated_as_csv(session: SessionDep, actor: Office, period: PeriodParam 
                     headers={"Content-Disposition": f'attachment; filename="integrity-reports-{key}.csv"'})
 
 
+# A dict for the staff pages, which read this endpoint (api/pages/staff_actions.py); FastAPI checks it
+# against the model.
 @router.get("/api/integrity-reports/{report_id}", response_model=IntegrityReportDetail)
 def get_report(report_id: CaseId, session: SessionDep, actor: Staff) -> dict[str, Any]:
     row = _for_staff(session, report_id, actor)
-    return {**_item(row), "text": row.text, "attachments": listed(session, "integrity_report", report_id, actor)}
+    detail = IntegrityReportDetail(
+        **_item(row), state_label=REPORT_STATES_ZH.get(row.state, row.state),
+        department_name=department_names(session).get(row.department_code, row.department_code), text=row.text,
+        attachments=[], deadlines=deadlines(session, "integrity_report", report_id),
+        history=history(session, "integrity_report", report_id))
+    return {**detail.model_dump(mode="json"), "attachments": listed(session, "integrity_report", report_id, actor)}
 
 
 @router.post("/api/integrity-reports/{report_id}/submission", response_model=IntegrityReportView)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from api.schemas.attachments import AttachmentOut
+from api.schemas.common import Deadline, HistoryEntry
 
 
 class IntegrityReportItem(BaseModel):
@@ -30,8 +31,14 @@ class IntegrityReportList(BaseModel):
 
 
 class IntegrityReportDetail(IntegrityReportItem):
+    """The report as staff read it (and the staff case page shows it): text, files, deadlines, history."""
+
+    state_label: str
+    department_name: str
     text: str | None
     attachments: list[AttachmentOut]
+    deadlines: list[Deadline]
+    history: list[HistoryEntry]
 
 
 class ConsolidatedItem(BaseModel):

@@ -18,6 +18,7 @@ from store.calendars import load_calendar
 from store.db import session_scope
 from store.models import IntegrityReport
 from tests.api.test_attachments import PDF, upload
+from tests.api.test_staff_pages import _login
 from workflows.integrity_report import IntegrityReportWorkflow
 
 
@@ -104,3 +105,38 @@ async def test_submitted_returned_resubmitted_accepted_and_consolidated(
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("department,name,period") and any("按期报送" in line for line in lines)
     assert (await api.get("/api/integrity-reports/consolidated?period=2026Q9", headers=xyb)).status_code == 422
+
+
+async def test_the_report_is_in_the_queues_and_decided_through_the_staff_forms(
+        api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], temporal_client: Client, worker: str) -> None:
+    rid, _ = await _open(temporal_client, worker)
+    csrf = await _login(api, "fgw")
+    waiting = await api.get("/staff")
+    assert f"诚信建设情况报告 {rid}" in waiting.text and "报送情况报告" in waiting.text
+    page = await api.get(f"/staff/integrity-reports/{rid}")
+    assert page.status_code == 200 and "本期政务诚信建设情况" in page.text and "退回" not in page.text
+    r = await api.post(f"/staff/integrity-reports/{rid}/submission", data={"csrf": csrf, "text": ""})
+    assert r.status_code == 422  # the text is required; nothing sent
+    r = await api.post(f"/staff/integrity-reports/{rid}/submission", data={"csrf": csrf, "text": "已完成自查"})
+    assert r.status_code == 303
+    assert await _state(api, tokens["fgw"], rid) == "submitted"
+    await _login(api, "scjg")
+    assert (await api.get(f"/staff/integrity-reports/{rid}")).status_code == 404  # another department's
+
+    csrf = await _login(api, "xyb")
+    assert f"诚信建设情况报告 {rid}" in (await api.get("/staff")).text
+    new_due = (datetime.now(TZ) + timedelta(days=15)).date().isoformat()
+    r = await api.post(f"/staff/integrity-reports/{rid}/return",
+                       data={"csrf": csrf, "reason": "请补充承诺践诺情况", "due_date": new_due})
+    assert r.status_code == 303
+    assert await _state(api, tokens["xyb"], rid) == "returned"
+
+    csrf = await _login(api, "fgw")
+    r = await api.post(f"/staff/integrity-reports/{rid}/submission", data={"csrf": csrf, "text": "已补充"})
+    assert r.status_code == 303
+    csrf = await _login(api, "xyb")
+    r = await api.post(f"/staff/integrity-reports/{rid}/acceptance", data={"csrf": csrf})
+    assert r.status_code == 303
+    assert await _state(api, tokens["xyb"], rid) == "accepted"
+    page = await api.get(f"/staff/integrity-reports/{rid}")
+    assert "已审核通过" in page.text and "请补充承诺践诺情况" in page.text
