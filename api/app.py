@@ -18,6 +18,7 @@ from api.pages import errors as page_errors
 from api.pages import evidence as evidence_pages
 from api.pages import follow as follow_pages
 from api.pages import home as home_page
+from api.pages import integrity_reports as integrity_pages
 from api.pages import portal as pages
 from api.pages import reports as report_pages
 from api.pages import staff as staff_pages
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
     # /staff/officials and /staff/files/{id}/publicity before /staff/{kind}/{id}/{action}
     for module in (system, commitments, records, tracking, objections, complaints, integrity_reports, calendar,
                    calendar_notices, reports, attachments, home_page, pages, forms, open_data, report_pages,
-                   evidence_pages, staff_pages, admin_pages, follow_pages, devmail):
+                   integrity_pages, evidence_pages, staff_pages, admin_pages, follow_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

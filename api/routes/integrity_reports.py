@@ -62,7 +62,7 @@ class ReturnBody(BaseModel):
     due_date: date
 
 
-def _period_key(text: str | None) -> str:
+def period_key(text: str | None) -> str:
     if not text:
         return latest_ended("quarter", today_local()).key
     try:
@@ -100,7 +100,7 @@ def list_reports(session: SessionDep, actor: Staff, period: PeriodParam = None,
     """The credit office (and supervisors, admins) every department's reports; a department its own."""
     query = select(IntegrityReport)
     if period:
-        query = query.where(IntegrityReport.period_key == _period_key(period))
+        query = query.where(IntegrityReport.period_key == period_key(period))
     if (own := own_department(actor)) is not None:
         query = query.where(IntegrityReport.department_code == own)
     if state:
@@ -111,12 +111,12 @@ def list_reports(session: SessionDep, actor: Staff, period: PeriodParam = None,
 @router.get("/api/integrity-reports/consolidated", response_model=ConsolidatedReport)
 def consolidated(session: SessionDep, actor: Office, period: PeriodParam = None) -> dict[str, Any]:
     """Every department's report of the period: its state, on time or late, its text, and the on-time rate."""
-    return consolidated_report(session, _period_key(period), today_local())
+    return consolidated_report(session, period_key(period), today_local())
 
 
 @router.get("/api/integrity-reports/consolidated.csv")
 def consolidated_as_csv(session: SessionDep, actor: Office, period: PeriodParam = None) -> Response:
-    key = _period_key(period)
+    key = period_key(period)
     return Response(consolidated_csv(consolidated_report(session, key, today_local())),
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="integrity-reports-{key}.csv"'})

@@ -109,7 +109,7 @@ async def test_submitted_returned_resubmitted_accepted_and_consolidated(
 
 async def test_the_report_is_in_the_queues_and_decided_through_the_staff_forms(
         api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], temporal_client: Client, worker: str) -> None:
-    rid, _ = await _open(temporal_client, worker)
+    rid, key = await _open(temporal_client, worker)
     csrf = await _login(api, "fgw")
     waiting = await api.get("/staff")
     assert f"诚信建设情况报告 {rid}" in waiting.text and "报送情况报告" in waiting.text
@@ -140,3 +140,12 @@ async def test_the_report_is_in_the_queues_and_decided_through_the_staff_forms(
     assert await _state(api, tokens["xyb"], rid) == "accepted"
     page = await api.get(f"/staff/integrity-reports/{rid}")
     assert "已审核通过" in page.text and "请补充承诺践诺情况" in page.text
+
+    assert "/staff/integrity-reports" in (await api.get("/staff")).text
+    summary = await api.get(f"/staff/integrity-reports?period={key}")
+    assert summary.status_code == 200 and "按期报送率：100.0%" in summary.text and "已补充" in summary.text
+    csv = await api.get(f"/staff/integrity-reports.csv?period={key}")
+    assert csv.status_code == 200 and "已补充" in csv.content.decode("utf-8-sig")
+    assert (await api.get("/staff/integrity-reports?period=nope")).status_code == 422
+    await _login(api, "fgw")
+    assert (await api.get(f"/staff/integrity-reports?period={key}")).status_code == 404  # the credit office's
