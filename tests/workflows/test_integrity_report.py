@@ -95,3 +95,39 @@ async def test_opened_once_per_department_then_on_time_accepted_and_late_returne
         assert actions.count("report_submitted") == 2 and "report_returned" in actions
         assert actions.count("escalation_due") == 1  # the new due date (10-30) was met
         assert _report("scjg").text == "补充后的报告"
+
+
+async def test_a_returned_report_not_resubmitted_is_escalated_again_and_wrong_steps_are_refused(smtp_sink) -> None:
+    async with harness_at(local(2026, 10, 1, 0, 10)) as h:
+        await h.env.client.execute_workflow(IntegrityReportOpenerWorkflow.run, IntegrityOpenRun(), id="opener",
+                                            task_queue=h.task_queue)
+        fgw = h.env.client.get_workflow_handle_for(IntegrityReportWorkflow.run, report_workflow_id("fgw", "2026Q3"))
+        rid = (await fgw.query(IntegrityReportWorkflow.view)).report_id
+        with pytest.raises(WorkflowUpdateFailedError):  # nothing to decide before a submission
+            await fgw.execute_update(IntegrityReportWorkflow.accept, ReportAcceptance(actor=CREDIT))
+        with pytest.raises(WorkflowUpdateFailedError):  # an empty report
+            await fgw.execute_update(IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text=" "))
+        await h.sleep_until(local(2026, 10, 9, 10))
+        await fgw.execute_update(IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text="初稿"))
+        for bad in (ReportReturn(actor=CREDIT, reason="", due_date=date(2026, 10, 30)),
+                    ReportReturn(actor=CREDIT, reason="补充", due_date=date(2026, 10, 9))):
+            with pytest.raises(WorkflowUpdateFailedError):  # a return names its reasons and a later date
+                await fgw.execute_update(IntegrityReportWorkflow.return_report, bad)
+        view = await fgw.execute_update(IntegrityReportWorkflow.return_report,
+                                        ReportReturn(actor=CREDIT, reason="补充", due_date=date(2026, 10, 16)))
+        assert view.state == "returned" and view.on_time is True
+
+        # not resubmitted by 10-16: escalated on the new date, then 严重逾期 three working days later
+        await h.sleep_until(local(2026, 10, 22, 10))
+        await eventually(lambda: _report("fgw").overdue)
+        actions = [e.action for e in audit(rid, "integrity_report")]
+        assert actions.count("escalation_due") == 1 and actions.count("escalation_serious") == 1
+        assert "reminder" in actions  # before the new date
+        escalated_to = {o.recipient for o in outbox(rid, "deadline_escalation", case_type="integrity_report")}
+        assert {"fgw-sup@test.local", "fgw@test.local", get_settings().credit_office_email} <= escalated_to
+        view = await fgw.query(IntegrityReportWorkflow.view)
+        assert view.state == "returned" and view.overdue and view.due_date == date(2026, 10, 16)
+        await fgw.execute_update(IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text="终稿"))
+        await fgw.execute_update(IntegrityReportWorkflow.accept, ReportAcceptance(actor=CREDIT))
+        assert await h.ended(fgw) == "accepted"
+        assert _report("fgw").on_time is True  # the first submission was on time
