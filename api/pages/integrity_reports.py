@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from activities.integrity_report import consolidated_csv, consolidated_report
 from api.deps import SessionDep
@@ -15,7 +15,7 @@ from api.pages.session import page_actor
 from api.pages.templating import templates
 from api.problems import Problem
 from api.routes.integrity_reports import period_key
-from api.validation import today_local
+from api.validation import CaseId, today_local
 from domain.capabilities import Capability
 from domain.messages import Actor
 
@@ -53,3 +53,9 @@ def consolidated_page_csv(request: Request, session: SessionDep, period: str | N
     return Response(consolidated_csv(consolidated_report(session, key, today_local())),
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="integrity-reports-{key}.csv"'})
+
+
+@router.get("/integrity_reports/{report_id}")
+def report_link(report_id: CaseId) -> Response:
+    """Where the notices' links lead (`/{case_type}s/{id}`, templates/emails): a report has only a staff page."""
+    return RedirectResponse(f"/staff/integrity-reports/{report_id}", status_code=303)

@@ -142,6 +142,8 @@ async def test_the_report_is_in_the_queues_and_decided_through_the_staff_forms(
     assert "已审核通过" in page.text and "请补充承诺践诺情况" in page.text
 
     assert "/staff/integrity-reports" in (await api.get("/staff")).text
+    link = await api.get(f"/integrity_reports/{rid}")  # the notices' link
+    assert link.status_code == 303 and link.headers["location"] == f"/staff/integrity-reports/{rid}"
     summary = await api.get(f"/staff/integrity-reports?period={key}")
     assert summary.status_code == 200 and "按期报送率：100.0%" in summary.text and "已补充" in summary.text
     csv = await api.get(f"/staff/integrity-reports.csv?period={key}")
