@@ -17,7 +17,7 @@ from domain.messages import IntegrityOpenRequest, IntegrityReportStart
 from domain.profiles import load_profile
 from store.calendars import load_calendar
 from store.db import session_scope
-from store.models import Department, IntegrityReport
+from store.models import DeadlineRow, Department, IntegrityReport
 
 
 @activity.defn
@@ -52,7 +52,16 @@ CONSOLIDATED_COLUMNS = ("department", "name", "period", "state", "state_zh", "du
                         "text")
 
 
-def timeliness_zh(row: IntegrityReport | None, today: date) -> str:
+def current_due(session: Session, report_ids: list[int]) -> dict[int, date]:
+    """Each report's running due date as its deadline row has it: re-projected after a calendar change, which the
+    report row's `due_at` (written on opening and on a return) does not follow."""
+    rows = session.exec(select(DeadlineRow.case_id, DeadlineRow.due_at).where(
+        DeadlineRow.case_type == "integrity_report", col(DeadlineRow.case_id).in_(report_ids))
+        .order_by(col(DeadlineRow.id)))
+    return {case_id: due_at.astimezone(TZ).date() for case_id, due_at in rows}  # the newest deadline last
+
+
+def timeliness_zh(row: IntegrityReport | None, due: date | None, today: date) -> str:
     """How a department stands for the period: the first submission against the first due date."""
     if row is None:
         return "未开启"
@@ -60,7 +69,7 @@ def timeliness_zh(row: IntegrityReport | None, today: date) -> str:
         return "按期报送"
     if row.on_time is False:
         return "逾期报送"
-    return "逾期未报送" if row.overdue or row.due_at.astimezone(TZ).date() < today else "未报送（未到期）"
+    return "逾期未报送" if row.overdue or (due is not None and due < today) else "未报送（未到期）"
 
 
 def consolidated_report(session: Session, period_key: str, today: date) -> dict[str, Any]:
@@ -69,24 +78,26 @@ def consolidated_report(session: Session, period_key: str, today: date) -> dict[
     period = parse_report_period(period_key)
     rows = {r.department_code: r for r in session.exec(
         select(IntegrityReport).where(IntegrityReport.period_key == period.key))}
+    dues = current_due(session, [r.id for r in rows.values() if r.id is not None])
     items: list[dict[str, Any]] = []
     for dept in session.exec(select(Department).order_by(col(Department.code))):
         r = rows.get(dept.code)
+        due = (dues.get(r.id) or r.due_at.astimezone(TZ).date()) if r and r.id else None
         items.append({
             "report_id": r.id if r else None, "department": dept.code, "name": dept.name, "period": period.key,
             "state": r.state if r else None, "state_zh": REPORT_STATES_ZH.get(r.state, r.state) if r else "未开启",
-            "due_date": r.due_at.astimezone(TZ).date().isoformat() if r else None,
+            "due_date": due.isoformat() if due else None,
             "submitted_at": r.first_submitted_at.astimezone(TZ).isoformat(sep=" ")[:16]
             if r and r.first_submitted_at else None,
-            "timeliness": timeliness_zh(r, today), "text": r.text if r else None,
+            "timeliness": timeliness_zh(r, due, today), "text": r.text if r else None,
         })
-    due = [i for i in items if i["timeliness"] in ("按期报送", "逾期报送", "逾期未报送")]
-    on_time = sum(i["timeliness"] == "按期报送" for i in due)
+    owed = [i for i in items if i["timeliness"] in ("按期报送", "逾期报送", "逾期未报送")]
+    on_time = sum(i["timeliness"] == "按期报送" for i in owed)
     return {"period": period.key, "label": period.label_zh, "kind": period.kind, "items": items,
             "summary": {"departments": len(items), "submitted": sum(i["submitted_at"] is not None for i in items),
                         "on_time": on_time, "late": sum(i["timeliness"] == "逾期报送" for i in items),
                         "missing": sum(i["timeliness"] == "逾期未报送" for i in items),
-                        "on_time_rate": round(on_time / len(due), 4) if due else None}}
+                        "on_time_rate": round(on_time / len(owed), 4) if owed else None}}
 
 
 def consolidated_csv(report: dict[str, Any]) -> bytes:

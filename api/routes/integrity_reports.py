@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from activities.integrity_report import consolidated_csv, consolidated_report
+from activities.integrity_report import consolidated_csv, consolidated_report, current_due
 from api.auth import require
 from api.authorize import authorize
 from api.deps import ClientDep, SessionDep
@@ -71,10 +71,11 @@ def period_key(text: str | None) -> str:
         raise field_error("period", str(err)) from None
 
 
-def _item(r: IntegrityReport) -> dict[str, Any]:
+def _item(r: IntegrityReport, due: date | None = None) -> dict[str, Any]:
     return {"id": r.id, "department": r.department_code, "period": r.period_key, "kind": r.kind,
             "label": parse_report_period(r.period_key).label_zh, "state": r.state,
-            "state_zh": REPORT_STATES_ZH.get(r.state, r.state), "due_date": r.due_at.astimezone(TZ).date().isoformat(),
+            "state_zh": REPORT_STATES_ZH.get(r.state, r.state),
+            "due_date": (due or r.due_at.astimezone(TZ).date()).isoformat(),
             "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None, "on_time": r.on_time,
             "overdue": r.overdue, "return_reason": r.return_reason}
 
@@ -105,7 +106,9 @@ def list_reports(session: SessionDep, actor: Staff, period: PeriodParam = None,
         query = query.where(IntegrityReport.department_code == own)
     if state:
         query = query.where(IntegrityReport.state == state)
-    return {"items": [_item(r) for r in session.exec(query.order_by(col(IntegrityReport.id).desc()))]}
+    rows = list(session.exec(query.order_by(col(IntegrityReport.id).desc())))
+    dues = current_due(session, [r.id for r in rows if r.id is not None])
+    return {"items": [_item(r, dues.get(r.id or 0)) for r in rows]}
 
 
 @router.get("/api/integrity-reports/consolidated", response_model=ConsolidatedReport)
@@ -128,7 +131,8 @@ def consolidated_as_csv(session: SessionDep, actor: Office, period: PeriodParam 
 def get_report(report_id: CaseId, session: SessionDep, actor: Staff) -> dict[str, Any]:
     row = _for_staff(session, report_id, actor)
     detail = IntegrityReportDetail(
-        **_item(row), state_label=REPORT_STATES_ZH.get(row.state, row.state),
+        **_item(row, current_due(session, [report_id]).get(report_id)),
+        state_label=REPORT_STATES_ZH.get(row.state, row.state),
         department_name=department_names(session).get(row.department_code, row.department_code), text=row.text,
         attachments=[], deadlines=deadlines(session, "integrity_report", report_id),
         history=history(session, "integrity_report", report_id))
