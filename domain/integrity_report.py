@@ -16,6 +16,7 @@ from domain.actions import ActionTable, rule
 from domain.calendar import WorkingCalendar
 from domain.deadlines import DeadlineSpec, project
 from domain.profiles import ReportDue, RuleProfile
+from domain.report import FIRST_YEAR, LAST_YEAR
 
 KIND_ZH = {"quarter": "季度", "half": "半年", "year": "年度"}
 
@@ -43,9 +44,12 @@ _KEY = re.compile(r"^(\d{4})(?:Q([1-4])|(H1))?$")
 
 
 def parse_report_period(key: str) -> ReportPeriod:
-    m = _KEY.match(key)
-    if m is None:
-        raise ValueError(f"not a reporting period: {key!r} (2026Q4, 2026H1 or 2026)")
+    """'2026Q4', '2026H1' or '2026'; a ValueError with a Chinese message otherwise (years as domain/report.py)."""
+    m = _KEY.match(key.strip().upper())
+    if m is None or not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        raise ValueError("报送期间格式应为 2026Q4（季度）、2026H1（上半年）或 2026（年度），"
+                         f"年份在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
+    key = m.group(0)
     year = int(m.group(1))
     if m.group(2):
         q = int(m.group(2))

@@ -20,8 +20,10 @@ def test_period_keys() -> None:
                                                                   "2026 年第 4 季度")
     assert parse_report_period("2026H1").last_day == date(2026, 6, 30)
     assert parse_report_period("2026").kind == "year"
-    with pytest.raises(ValueError):
-        parse_report_period("2026Q5")
+    assert parse_report_period(" 2026q4 ").key == "2026Q4"
+    for bad in ("2026Q5", "2026H2", "0000Q1", "9999Q4", "26Q1", "x"):
+        with pytest.raises(ValueError, match="报送期间格式"):
+            parse_report_period(bad)
 
 
 def test_ten_working_days_after_the_quarter_skip_the_national_day_holiday() -> None:
