@@ -19,6 +19,7 @@ from store.models import (
     Commitment,
     CommitmentVersion,
     Complaint,
+    IntegrityReport,
     Milestone,
     Motion,
     Objection,
@@ -27,7 +28,7 @@ from store.models import (
 )
 
 CASE_TABLES: dict[str, type[SQLModel]] = {"commitment": Commitment, "record": Record, "objection": Objection,
-                                          "complaint": Complaint, "motion": Motion}
+                                          "complaint": Complaint, "motion": Motion, "integrity_report": IntegrityReport}
 
 
 def _coerce(model: type[SQLModel], changes: dict[str, Any]) -> dict[str, Any]:

@@ -27,31 +27,35 @@ from activities.calendar_change import CaseWaker, newest_calendar_version, repla
 from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
 from activities.followers import mail_followers
+from activities.integrity_report import open_integrity_reports
 from activities.motion import PromiseStarter, open_promise_commitment
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
 from activities.transitions import apply_transition
 from domain.keycheck import InsecureSecretKey, require_secret_key
-from domain.messages import ReportRun
+from domain.messages import IntegrityOpenRun, ReportRun
 from domain.settings import get_settings
 from store.db import ACTIVITY_THREADS
 from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.integrity_report import IntegrityReportOpenerWorkflow, IntegrityReportWorkflow
 from workflows.motion import MotionWorkflow
 from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
 from workflows.report import QuarterlyReportWorkflow
 
 WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, MotionWorkflow,
-             QuarterlyReportWorkflow, CalendarChangeWorkflow]
+             QuarterlyReportWorkflow, CalendarChangeWorkflow, IntegrityReportWorkflow, IntegrityReportOpenerWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
     newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers, open_promise_commitment,
+    open_integrity_reports,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
+INTEGRITY_SCHEDULE_ID = "integrity-report-opener"
 
 
 async def connect_client() -> Client:
@@ -87,6 +91,26 @@ async def ensure_report_schedule(client: Client, task_queue: str | None = None) 
     )
     try:
         await client.create_schedule(REPORT_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        pass
+    await ensure_integrity_schedule(client, task_queue)
+
+
+async def ensure_integrity_schedule(client: Client, task_queue: str | None = None) -> None:
+    """The integrity reports' opener: daily at 00:10 (Beijing time), not only at each period's end. Opening
+    is idempotent (one row and one workflow id per department and period), so a daily run costs little and
+    heals what a run at the period's end alone would miss: a worker down that night, a department added or
+    moved to another profile during the period. Created once; an existing schedule is left as it is."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(IntegrityReportOpenerWorkflow.run, IntegrityOpenRun(),
+                                           id="integrity-report-opener-run",
+                                           task_queue=task_queue or get_settings().task_queue),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(0)], minute=[ScheduleRange(10)])],
+                          time_zone_name="Asia/Shanghai"),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    )
+    try:
+        await client.create_schedule(INTEGRITY_SCHEDULE_ID, schedule)
     except ScheduleAlreadyRunningError:
         pass
 

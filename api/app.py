@@ -18,6 +18,7 @@ from api.pages import errors as page_errors
 from api.pages import evidence as evidence_pages
 from api.pages import follow as follow_pages
 from api.pages import home as home_page
+from api.pages import integrity_reports as integrity_pages
 from api.pages import motions as motion_pages
 from api.pages import portal as pages
 from api.pages import reports as report_pages
@@ -29,6 +30,7 @@ from api.routes import (
     commitments,
     complaints,
     devmail,
+    integrity_reports,
     motions,
     objections,
     open_data,
@@ -68,9 +70,9 @@ def create_app() -> FastAPI:
     inner = app.build_middleware_stack  # outside even Starlette's error middleware: 413s and 500s carry them too
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     # /staff/officials and /staff/files/{id}/publicity before /staff/{kind}/{id}/{action}
-    for module in (system, commitments, records, tracking, objections, complaints, motions, calendar, calendar_notices,
-                   reports, attachments, motion_pages, home_page, pages, forms, open_data, report_pages, evidence_pages,
-                   staff_pages, admin_pages, follow_pages, devmail):
+    for module in (system, commitments, records, tracking, objections, complaints, motions, integrity_reports,
+                   calendar, calendar_notices, reports, attachments, motion_pages, home_page, pages, forms, open_data,
+                   report_pages, integrity_pages, evidence_pages, staff_pages, admin_pages, follow_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

@@ -119,6 +119,7 @@ EVIDENCE_STEPS: tuple[EvidenceStep, ...] = (
     EvidenceStep("supplemented", "objection", Party.applicant, "补正材料"),
     EvidenceStep("submitted", "complaint", Party.complainant, "投诉证据材料"),
     EvidenceStep("responded", "complaint", Party.department, "单位答复材料"),
+    EvidenceStep("report_submitted", "integrity_report", Party.department, "诚信建设情况报告材料"),
 )
 _STEPS = {(s.case_type, s.key): s for s in EVIDENCE_STEPS}
 

@@ -125,6 +125,12 @@ class Event(StrEnum):
     motion_reopened = "motion_reopened", "不满意，重新办理"
     promise_tracked = "promise_tracked", "答复承诺转为政务承诺"
 
+    # --- integrity report (workflows/integrity_report.py) ---------------------------------------------------
+    report_opened = "report_opened", "开启情况报送"
+    report_submitted = "report_submitted", "报送情况报告"
+    report_accepted = "report_accepted", "情况报告审核通过"
+    report_returned = "report_returned", "退回情况报告"
+
 
 PUBLIC_EVENTS = frozenset(e for e in Event if e.public)
 _BY_VALUE: dict[str, Event] = {e.value: e for e in Event}

@@ -22,7 +22,7 @@ SYSTEM = Actor(username="system", role="system")
 
 
 CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉",
-                "motion": "建议提案",
+                "motion": "建议提案", "integrity_report": "诚信建设情况报告",
                 "follower": "关注"}  # a follower's confirmation mail is filed under its follow (api/pages/follow.py)
 
 
@@ -567,3 +567,56 @@ class CalendarChangeProgress(BaseModel):
     woken: int = 0  # cases signalled so far
     waiting: int = 0  # cases still to be woken, at `next_wake_at`
     next_wake_at: datetime | None = None
+
+
+# --- integrity reports (workflows/integrity_report.py) ----------------------------------------------------
+
+
+class IntegrityReportStart(BaseModel):
+    report_id: int
+    department: str
+    period_key: str  # 2026Q4, 2026H1, 2026 (domain/integrity_report.py)
+    profile: RuleProfile
+
+
+class ReportSubmission(BaseModel):
+    actor: Actor
+    text: str
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+
+
+class ReportAcceptance(BaseModel):
+    actor: Actor
+    comment: str = ""
+
+
+class ReportReturn(BaseModel):
+    actor: Actor
+    reason: str
+    due_date: date  # the new due date the credit office sets
+
+
+class IntegrityReportView(BaseModel):
+    report_id: int
+    department: str
+    period_key: str
+    state: str
+    due_date: date | None
+    overdue: bool
+    on_time: bool | None
+
+
+class IntegrityOpenRun(BaseModel):
+    """The opener's input from the Schedule: empty (today, local); a test or an operator may name the day."""
+
+    today: date | None = None
+
+
+class IntegrityOpenRequest(BaseModel):
+    today: date
+    at: datetime
+
+
+class IntegrityOpenDone(BaseModel):
+    started: list[str]  # workflow ids started by this run
+    already: int  # reports whose workflow was already started (or has finished)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -55,6 +56,33 @@ class Ranking(BaseModel):
     basis: str = "诚信默认：监测评价排名公式"
 
 
+class ReportDue(BaseModel):
+    """When a period's integrity report is due: `working_days_after` the period's last day, or on the first
+    `date` ("MM-DD") after it (07-01 after the first half-year, 01-01 of the next year after a year)."""
+
+    basis: str
+    working_days_after: int | None = None
+    date: str | None = None
+
+
+class IntegrityReports(BaseModel):
+    """政务诚信建设情况报送 (issue 17): which periods each department reports on, when each is due, and how
+    many working days before it is reminded (escalation follows the profile's `reminders`)."""
+
+    kinds: list[Literal["quarter", "half", "year"]]
+    due: dict[str, ReportDue]
+    reminder_offsets_working_days: list[int] = Field(default_factory=lambda: [5, 3, 1, 0])
+    basis: str
+
+
+def _default_integrity_reports() -> IntegrityReports:
+    return IntegrityReports(
+        kinds=["quarter", "half", "year"], basis="诚信默认：各单位按季度、半年、年度报送政务诚信建设情况",
+        due={"quarter": ReportDue(working_days_after=10, basis="诚信默认：季度结束后10个工作日内报送"),
+             "half": ReportDue(date="07-01", basis="诚信默认：7月1日前报送上半年情况"),
+             "year": ReportDue(date="01-01", basis="诚信默认：次年1月1日前报送全年情况")})
+
+
 class RuleProfile(BaseModel):
     name: str
     version: str
@@ -66,6 +94,7 @@ class RuleProfile(BaseModel):
     periods: dict[str, Period]
     publicity: dict[str, Publicity]
     ranking: Ranking = Field(default_factory=Ranking)
+    integrity_reports: IntegrityReports = Field(default_factory=_default_integrity_reports)
 
     def period(self, key: str) -> Period:
         try:

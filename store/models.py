@@ -429,3 +429,28 @@ class Attachment(SQLModel, table=True):
     public: bool = False  # made public by the credit office (department evidence on a public case only)
     public_by: str | None = Field(default=None, max_length=64)
     public_at: datetime | None = _tz()
+
+
+class IntegrityReport(SQLModel, table=True):
+    """A department's periodic integrity report (政务诚信建设情况报送) for one period; its files are attachments
+    of step report_submitted. One row per department and period: the opener may run any number of times."""
+
+    __tablename__ = "integrity_report"
+    __table_args__ = (UniqueConstraint("department_code", "period_key"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)
+    department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
+    period_key: str = Field(index=True, max_length=8)  # 2026Q4, 2026H1, 2026
+    kind: str = Field(max_length=8)  # quarter, half, year
+    state: str = Field(index=True, max_length=16)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # the running due date's end
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    submitted_at: datetime | None = _tz()  # the latest submission
+    first_submitted_at: datetime | None = _tz()
+    on_time: bool | None = None  # the first submission came by the first due date (None: not submitted)
+    overdue: bool = False  # the running due date passed with no report in
+    decided_at: datetime | None = _tz()
+    return_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    profile_name: str = Field(max_length=32)
+    profile_version: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -20,7 +20,7 @@ from domain.motion import CO_SETTLED, EXTENDED, PUBLIC_REPLY, REASSIGN_OPEN
 from domain.objection import DEPARTMENT_LATE, FINDING_GIVEN
 from domain.profiles import load_profile
 from domain.record import EXPLAINED, RECTIFICATION_PENDING
-from store.models import Commitment, Complaint, DeadlineRow, Milestone, Motion, Objection, Record
+from store.models import Commitment, Complaint, DeadlineRow, IntegrityReport, Milestone, Motion, Objection, Record
 
 OPEN_DEADLINE = ("open", "paused")
 
@@ -75,9 +75,13 @@ def motion_facts(session: Session, row: Motion, deadlines: list[DeadlineRow]) ->
                                  PUBLIC_REPLY: row.reply_public}))
 
 
+def integrity_report_facts(session: Session, row: IntegrityReport, deadlines: list[DeadlineRow]) -> Facts:
+    return Facts(state=row.state, department=row.department_code, today=today_local())
+
+
 FACTS: dict[str, Callable[[Session, Any, list[DeadlineRow]], Facts]] = {
     "commitment": commitment_facts, "record": record_facts, "objection": objection_facts,
-    "complaint": complaint_facts, "motion": motion_facts,
+    "complaint": complaint_facts, "motion": motion_facts, "integrity_report": integrity_report_facts,
 }
 
 

@@ -129,6 +129,8 @@ def _deadline_case(session: SessionDep, deadline: DeadlineRow) -> str:
 def _workspace_links(actor: Actor) -> list[tuple[str, str]]:
     """What this user may start from the workspace: registering cases, keeping calendars, users."""
     links = [(f"/staff/{c.kind}/new", c.label) for c in CREATE_FORMS.values() if c.open_to(actor.role)]
+    if may(actor.role, Capability.read_all_cases):
+        links.append(("/staff/integrity-reports", "诚信建设情况报送汇总"))
     if may(actor.role, Capability.keep_calendar):
         links.append(("/admin/calendar", "工作日历"))
     if may(actor.role, Capability.manage_accounts):

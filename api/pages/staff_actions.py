@@ -17,18 +17,19 @@ from sqlmodel import Session
 
 from api.pages.staff_names import amendment_zh, case_title, department_name, target_zh
 from api.pages.uploads import FILES_FIELD, files_hint
-from api.routes import commitments, complaints, motions, objections, records
+from api.routes import commitments, complaints, integrity_reports, motions, objections, records
 from api.scope import reads_in_full
 from domain import motion
 from domain.actions import ActionTable, Facts, Refusal
 from domain.commitment import KINDS, Action
 from domain.commitment import RULES as COMMITMENT_RULES
 from domain.complaint import COMPLAINT_RULES, COMPLAINT_TOPICS, ComplaintAction
+from domain.integrity_report import REPORT_RULES, ReportAction, parse_report_period
 from domain.messages import Actor
 from domain.objection import OBJECTION_RULES, ObjectionAction
 from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
 from domain.record import RULES as RECORD_RULES
-from store.models import Commitment, Complaint, Motion, Objection, Record
+from store.models import Commitment, Complaint, IntegrityReport, Motion, Objection, Record
 
 FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones", "files"]
 Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
@@ -332,7 +333,32 @@ MOTION = CaseKind(
     ),
 )
 
-CASE_KINDS: dict[str, CaseKind] = {k.kind: k for k in (COMMITMENT, RECORD, OBJECTION, COMPLAINT, MOTION)}
+
+TIMELINESS_ZH = {True: "按期报送", False: "逾期报送"}
+
+INTEGRITY_REPORT = CaseKind(
+    kind="integrity-reports", case_type="integrity_report", label="诚信建设情况报告", id_param="report_id",
+    model=IntegrityReport, rules=REPORT_RULES,
+    read=integrity_reports.get_report,
+    row_title=lambda r: f"{parse_report_period(r.period_key).label_zh}政务诚信建设情况",
+    facts=lambda r, _: [("报送单位", r["department_name"]), ("报送期间", r["label"]), ("报送期限", r["due_date"]),
+                        ("报告内容", r["text"]), ("是否按期", TIMELINESS_ZH.get(r["on_time"])),
+                        ("退回理由", r["return_reason"])],
+    actions=(
+        StaffAction("submission", ReportAction.submit, integrity_reports.submit, integrity_reports.SubmissionBody,
+                    (FormField("text", "本期政务诚信建设情况", "textarea", required=True),
+                     FormField(FILES_FIELD, "上传报告材料（选填，可多选）", "files", hint=files_hint())),
+                    submit="报送"),
+        StaffAction("acceptance", ReportAction.accept, integrity_reports.accept, integrity_reports.AcceptanceBody,
+                    (FormField("comment", "审核意见（选填）", "textarea"),), submit="审核通过"),
+        StaffAction("return", ReportAction.return_report, integrity_reports.return_report,
+                    integrity_reports.ReturnBody,
+                    (REASON_REQUIRED, FormField("due_date", "重新报送期限", "date", required=True)), submit="退回"),
+    ),
+)
+
+CASE_KINDS: dict[str, CaseKind] = {k.kind: k for k in (COMMITMENT, RECORD, OBJECTION, COMPLAINT, MOTION,
+                                                        INTEGRITY_REPORT)}
 KIND_OF_CASE_TYPE: dict[str, CaseKind] = {k.case_type: k for k in CASE_KINDS.values()}
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from sqlmodel import Session
 
 from api.accounts import ROLE_LABELS
+from domain.integrity_report import parse_report_period
 from domain.messages import CASE_TYPE_ZH
 from domain.record import CATEGORIES
-from store.models import Commitment, Complaint, Department, Objection, Record
+from store.models import Commitment, Complaint, Department, IntegrityReport, Objection, Record
 
 # the people of a case who are not staff: the one who filed it, and the platform itself
 PUBLIC_ROLE_ZH = {"objection": "申请人", "complaint": "投诉人"}
@@ -51,6 +52,9 @@ def case_title(session: Session, case_type: str, row: Any) -> str:
         return f"{label} {row.id}（关于：{target_zh(session, row.target_type, row.target_id)}）"
     if isinstance(row, Complaint):
         return f"{label} {row.id}：{row.subject}"
+    if isinstance(row, IntegrityReport):
+        period = parse_report_period(row.period_key).label_zh
+        return f"{label} {row.id}：{department_name(session, row.department_code)}（{period}）"
     return f"{label} {getattr(row, 'id', '')}"
 
 

@@ -34,7 +34,7 @@ from domain.settings import get_settings
 from store import attachments as attachment_rows
 from store import blobs
 from store.db import get_engine
-from store.models import Attachment, Commitment, Complaint, Objection, Record
+from store.models import Attachment, Commitment, Complaint, IntegrityReport, Objection, Record
 
 PUBLIC = "public"  # the uploader of a citizen's file (no account)
 LINK_SECONDS = 3600  # a signed download link of the tracking page lasts this long
@@ -166,6 +166,9 @@ def case_facts(session: Session, case_type: str | None, case_id: int | None) -> 
     if case_type == "objection":
         o = session.get(Objection, case_id)
         return CaseFacts(o.department_code, False) if o else None
+    if case_type == "integrity_report":  # a department's report to the credit office: never public
+        ir = session.get(IntegrityReport, case_id)
+        return CaseFacts(ir.department_code, False) if ir else None
     p = session.get(Complaint, case_id)
     return CaseFacts(p.department_code, False) if p else None
 

@@ -28,11 +28,15 @@ async def main() -> None:
         FeedbackIn,
         FindingIn,
         FulfilmentReport,
+        IntegrityOpenRun,
         ObjectionDecisionIn,
         RectificationIn,
         RectificationVerdict,
         RepairDecision,
         RepairRequest,
+        ReportAcceptance,
+        ReportReturn,
+        ReportSubmission,
         ResponseIn,
         ReviewIn,
         TriageIn,
@@ -44,6 +48,7 @@ async def main() -> None:
     from tests.workflows.harness import CREDIT, DEPT, harness_at, local
     from workflows.commitment import CommitmentWorkflow
     from workflows.complaint import ComplaintWorkflow
+    from workflows.integrity_report import IntegrityReportOpenerWorkflow, IntegrityReportWorkflow
     from workflows.objection import ObjectionWorkflow
     from workflows.record import RecordWorkflow
 
@@ -92,15 +97,33 @@ async def main() -> None:
             handles["commitment_fulfilled_late"] = late
             for handle in handles.values():
                 await handle.result()
-            for name, handle in handles.items():
-                target = HERE / f"{name}.json"
-                if target.exists():  # a golden history is the record of what older code did: never rewrite it
-                    continue
-                history = await handle.fetch_history()
-                target.write_text(history.to_json(), encoding="utf-8")
-                print("wrote", name, len(history.events), "events")
+            await _write(handles)
+        async with harness_at(local(2026, 10, 1, 0, 10)) as h:  # the integrity reports' opener, then 2026Q3's
+            opener = await h.env.client.start_workflow(IntegrityReportOpenerWorkflow.run, IntegrityOpenRun(),
+                                                       id="integrity-opener", task_queue=h.task_queue)
+            await opener.result()
+            ir = h.env.client.get_workflow_handle_for(IntegrityReportWorkflow.run, "integrity-report-fgw-2026Q3")
+            await h.sleep_until(local(2026, 10, 22, 10))  # reminded, then overdue and escalated (due 10-20)
+            await ir.execute_update(IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text="t"))
+            await ir.execute_update(IntegrityReportWorkflow.return_report,
+                                    ReportReturn(actor=CREDIT, reason="r", due_date=date(2026, 10, 30)))
+            await h.sleep_until(local(2026, 10, 26, 10))
+            await ir.execute_update(IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text="t2"))
+            await ir.execute_update(IntegrityReportWorkflow.accept, ReportAcceptance(actor=CREDIT))
+            await ir.result()
+            await _write({"integrity_opener": opener, "integrity_report_returned": ir})
     finally:
         controller.stop()
+
+
+async def _write(handles: dict) -> None:  # type: ignore[type-arg]
+    for name, handle in handles.items():
+        target = HERE / f"{name}.json"
+        if target.exists():  # a golden history is the record of what older code did: never rewrite it
+            continue
+        history = await handle.fetch_history()
+        target.write_text(history.to_json(), encoding="utf-8")
+        print("wrote", name, len(history.events), "events")
 
 
 if __name__ == "__main__":
