@@ -79,7 +79,9 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
 
 async def ensure_report_schedule(client: Client, task_queue: str | None = None) -> None:
     """The quarterly report's Schedule: 00:05 (Beijing time) on the first day of each quarter. The workflow
-    it starts then waits for the first working day. Created once; an existing schedule is left as it is."""
+    it starts then waits for the first working day. Created once; an existing schedule is left as it is.
+    Then the integrity reports' opener (below): every startup that ensures one (the worker, dev/server.py)
+    ensures both."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(QuarterlyReportWorkflow.run, ReportRun(), id="quarterly-report-run",
                                            task_queue=task_queue or get_settings().task_queue),

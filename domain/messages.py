@@ -22,7 +22,7 @@ SYSTEM = Actor(username="system", role="system")
 
 
 CASE_TYPE_ZH = {"commitment": "政务承诺", "record": "失信记录", "objection": "异议", "complaint": "投诉",
-                "motion": "建议提案", "integrity_report": "诚信建设情况报告",
+                "motion": "建议提案", "integrity_report": "政务诚信建设情况报告",
                 "follower": "关注"}  # a follower's confirmation mail is filed under its follow (api/pages/follow.py)
 
 

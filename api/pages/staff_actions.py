@@ -337,7 +337,7 @@ MOTION = CaseKind(
 TIMELINESS_ZH = {True: "按期报送", False: "逾期报送"}
 
 INTEGRITY_REPORT = CaseKind(
-    kind="integrity-reports", case_type="integrity_report", label="诚信建设情况报告", id_param="report_id",
+    kind="integrity-reports", case_type="integrity_report", label="政务诚信建设情况报告", id_param="report_id",
     model=IntegrityReport, rules=REPORT_RULES,
     read=integrity_reports.get_report,
     row_title=lambda r: f"{parse_report_period(r.period_key).label_zh}政务诚信建设情况",

@@ -14,6 +14,7 @@ import pytest
 from api.validation import today_local
 from tests.api.test_citizens_api import APPLICANT, _published_record
 from tests.api.test_commitments_api import body, settled
+from tests.api.test_integrity_reports_api import _open as open_integrity_report
 
 ACTORS = ("public", "own", "foreign", "credit_office", "supervisor", "admin")
 DENIED = {401, 403, 404}
@@ -60,6 +61,14 @@ def matrix(ids: dict[str, int]) -> list[tuple[str, str, dict | None, set[str]]]:
         ("POST", f"/api/complaints/{k}/triage", {}, office),
         ("POST", f"/api/complaints/{k}/response", {"response": "已答复"}, {"own"}),
         ("POST", f"/api/complaints/{k}/review", {"substantiated": False, "reason": "不属实"}, office),
+        ("GET", "/api/integrity-reports", None, set(STAFF)),
+        ("GET", f"/api/integrity-reports/{ids['integrity_report']}", None,
+         {"own", "credit_office", "supervisor", "admin"}),
+        ("POST", f"/api/integrity-reports/{ids['integrity_report']}/submission", {"text": "报告"}, {"own"}),
+        ("POST", f"/api/integrity-reports/{ids['integrity_report']}/return", {"reason": "补充",
+                                                                              "due_date": _due(20)}, office),
+        ("POST", f"/api/integrity-reports/{ids['integrity_report']}/acceptance", {}, office),
+        ("GET", "/api/integrity-reports/consolidated", None, {"credit_office", "supervisor", "admin"}),
         ("GET", "/api/deadlines", None, set(STAFF)),
         ("GET", f"/api/audit?case=commitment-{c}", None, {"credit_office", "supervisor"}),
         ("GET", "/api/notices", None, {"credit_office", "admin"}),
@@ -76,7 +85,7 @@ def matrix(ids: dict[str, int]) -> list[tuple[str, str, dict | None, set[str]]]:
 
 
 @pytest.fixture
-async def cases(api, tokens) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def cases(api, tokens, temporal_client, worker) -> dict[str, int]:  # type: ignore[no-untyped-def]
     c = (await api.post("/api/commitments", json=body(), headers=tokens["fgw"])).json()["id"]
     m = (await api.post("/api/commitments", json=body(milestones=[{"title": "节点", "due_date": _due(10)}]),
                         headers=tokens["fgw"])).json()["id"]
@@ -90,8 +99,9 @@ async def cases(api, tokens) -> dict[str, int]:  # type: ignore[no-untyped-def]
                                                  "description": "未付"})).json()["id"]
     version = (await api.post("/api/calendar/overrides", json={"date": _due(500), "kind": "holiday",  # moves nothing
                                                                "reason": "矩阵测试"}, headers=tokens["admin"])).json()
+    ir, _ = await open_integrity_report(temporal_client, worker)
     return {"commitment": c, "milestone_commitment": m, "draft": draft, "record": r, "objection": o, "complaint": k,
-            "calendar_version": version["version"]}
+            "calendar_version": version["version"], "integrity_report": ir}
 
 
 async def test_every_staff_endpoint_for_every_role_and_department(api, tokens, cases) -> None:

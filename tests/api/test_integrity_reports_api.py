@@ -5,11 +5,13 @@ lies ahead whatever day the tests run."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import httpx
 from temporalio.client import Client
 
+from activities.worker import INTEGRITY_SCHEDULE_ID, ensure_integrity_schedule
 from domain.calendar import TZ, end_of_day
 from domain.integrity_report import due_date, parse_report_period, report_workflow_id
 from domain.messages import IntegrityReportStart
@@ -151,3 +153,23 @@ async def test_the_report_is_in_the_queues_and_decided_through_the_staff_forms(
     assert (await api.get("/staff/integrity-reports?period=nope")).status_code == 422
     await _login(api, "fgw")
     assert (await api.get(f"/staff/integrity-reports?period={key}")).status_code == 404  # the credit office's
+
+
+async def test_the_daily_opener_schedule_is_created_once_and_runs_the_opener(
+        api: httpx.AsyncClient, temporal_client: Client, worker: str) -> None:
+    await ensure_integrity_schedule(temporal_client, worker)
+    await ensure_integrity_schedule(temporal_client, worker)  # idempotent: a restarted worker changes nothing
+    handle = temporal_client.get_schedule_handle(INTEGRITY_SCHEDULE_ID)
+    try:
+        upcoming = (await handle.describe()).info.next_action_times[0].astimezone(TZ)
+        assert (upcoming.hour, upcoming.minute) == (0, 10) and upcoming - datetime.now(TZ) <= timedelta(days=1)
+        await handle.trigger()
+        for _ in range(200):
+            runs = [w async for w in temporal_client.list_workflows(
+                "WorkflowType='IntegrityReportOpenerWorkflow' AND ExecutionStatus='Completed'")]
+            if runs:
+                break
+            await asyncio.sleep(0.05)
+        assert runs, "the opener ran"
+    finally:
+        await handle.delete()

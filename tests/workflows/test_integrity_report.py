@@ -13,6 +13,8 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.integrity_report import report_workflow_id
 from domain.messages import IntegrityOpenRun, ReportAcceptance, ReportReturn, ReportSubmission
+from domain.report import LogEntry, parse_period
+from domain.report_timeliness import report_timeliness
 from domain.settings import get_settings
 from store.db import session_scope
 from store.models import IntegrityReport
@@ -95,6 +97,14 @@ async def test_opened_once_per_department_then_on_time_accepted_and_late_returne
         assert actions.count("report_submitted") == 2 and "report_returned" in actions
         assert actions.count("escalation_due") == 1  # the new due date (10-30) was met
         assert _report("scjg").text == "补充后的报告"
+
+        # the monitoring figure from the audit log (domain/report_timeliness.py): fgw on time, scjg late
+        log = [LogEntry(e.case_type, e.case_id, e.action, e.to_state, e.at, e.data or {})
+               for rid in (_report("fgw").id, sid) for e in audit(rid or 0, "integrity_report")]
+        figures = report_timeliness(parse_period("2026Q4"), {_report("fgw").id or 0: "fgw", sid: "scjg"},
+                                    sorted(log, key=lambda e: e.at))
+        assert figures["fgw"].report_rate == 1.0 and figures["scjg"].reports_late == 1
+        assert report_timeliness(parse_period("2026Q3"), {sid: "scjg"}, log) == {}  # nothing before 10-01
 
 
 async def test_a_returned_report_not_resubmitted_is_escalated_again_and_wrong_steps_are_refused(smtp_sink) -> None:
