@@ -293,20 +293,26 @@ def _motion_refusal(action: str, actor: Actor, facts: Facts, row: Any) -> Refusa
     return motion.refusal(action, actor.role, actor.department, facts, list(row.co_departments or []))
 
 
+def _motion_facts(m: dict[str, Any], session: Session) -> list[tuple[str, Any]]:
+    def names(codes: list[str]) -> str | None:
+        return "、".join(department_name(session, c) for c in codes) or None
+
+    opinions = "；".join(f"{department_name(session, k)}：{v}" for k, v in m["co_opinions"].items()) or None
+    return [("类别", m["kind_zh"]), ("编号", m["number"]), ("主办单位", m["department_name"]),
+            ("会办单位", names(m["co_departments"])), ("代表委员", m["deputy_name"]),
+            ("联系方式", m["deputy_contact"]), ("内容", m["content"]), ("会办意见", opinions),
+            ("答复", m["reply_text"]), ("办理结果", m["result_class_zh"]), ("承诺", m["promise"]),
+            ("审签领导", m["approved_by_leader"]), ("会办逾期", names(m["co_late"])),
+            ("代表委员意见", motion.FEEDBACK.get(m["feedback"] or "")), ("适用规则", m["profile"]["label"])]
+
+
 MOTION = CaseKind(
     kind="motions", case_type="motion", label="建议提案", id_param="motion_id", model=Motion,
     rules=motion.MOTION_RULES,
     read=motions.get_motion,
     row_title=lambda r: f"{r.number} {r.title}",
     reads=motions.may_read, refuse=_motion_refusal, unit_sql_filter=False,
-    facts=lambda m, _: [("类别", m["kind_zh"]), ("编号", m["number"]), ("主办单位", m["department_name"]),
-                        ("会办单位", "、".join(m["co_departments"]) or None), ("代表委员", m["deputy_name"]),
-                        ("联系方式", m["deputy_contact"]), ("内容", m["content"]),
-                        ("会办意见", "、".join(f"{k}：{v}" for k, v in m["co_opinions"].items()) or None),
-                        ("答复", m["reply_text"]), ("办理结果", m["result_class_zh"]), ("承诺", m["promise"]),
-                        ("审签领导", m["approved_by_leader"]), ("会办逾期", "、".join(m["co_late"]) or None),
-                        ("代表委员意见", motion.FEEDBACK.get(m["feedback"] or "")),
-                        ("适用规则", m["profile"]["label"])],
+    facts=lambda m, session: _motion_facts(m, session),
     actions=(
         StaffAction("request_reassignment", motion.MotionAction.request_reassignment, motions.request_reassignment,
                     motions.ReasonBody, (FormField("reason", "不属于本单位职责的理由", "textarea", required=True),)),
