@@ -28,11 +28,12 @@ from domain.report import (
 from domain.settings import get_settings
 from store.calendars import load_calendar
 from store.db import session_scope
-from store.models import AuditEvent, Commitment, Complaint, Department, Objection, Record
+from store.models import AuditEvent, Commitment, Complaint, Department, IntegrityReport, Objection, Record
 
 CASE_MODELS: dict[str, Any] = {"commitment": Commitment, "record": Record, "objection": Objection,
-                               "complaint": Complaint}
-CSV_COLUMNS = ("rank", "department", "name", *COUNTS, "on_time_rate", "answer_rate", "rectification_rate", "score")
+                               "complaint": Complaint, "integrity_report": IntegrityReport}
+CSV_COLUMNS = ("rank", "department", "name", *COUNTS, "on_time_rate", "answer_rate", "rectification_rate",
+               "report_rate", "score")
 
 
 def department_report(session: Session, period: Period) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class Ranking(BaseModel):
     """The league table's formula (../shared/spec/processes.md §9), shown on the page as it is computed."""
 
     weights: dict[str, float] = Field(default_factory=lambda: {
-        "on_time_rate": 0.5, "answer_rate": 0.25, "rectification_rate": 0.25})
+        "on_time_rate": 0.4, "answer_rate": 0.2, "rectification_rate": 0.2, "report_rate": 0.2})
     deductions: dict[str, float] = Field(default_factory=lambda: {"minor": 0.0, "general": 5.0, "serious": 10.0})
     basis: str = "诚信默认：监测评价排名公式"
 

@@ -17,13 +17,14 @@ from domain.calendar import TZ
 from domain.events import Event
 from domain.profiles import Ranking
 
-RATE_NAMES_ZH = {"on_time_rate": "按期践诺率", "answer_rate": "按期答复率", "rectification_rate": "整改率"}
+RATE_NAMES_ZH = {"on_time_rate": "按期践诺率", "answer_rate": "按期答复率", "rectification_rate": "整改率",
+                 "report_rate": "按期报送率"}
 SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
 
 
 def formula_zh(rule: Ranking) -> str:
     """The formula in words, from the same data the score is computed with."""
-    weights = "、".join(f"{RATE_NAMES_ZH[k]} {w:.0%}" for k, w in rule.weights.items())
+    weights = "、".join(f"{RATE_NAMES_ZH[k]} {w:.0%}" for k, w in rule.weights.items() if w)
     deductions = "、".join(f"{SEVERITY_ZH[k]} {d:g} 分" for k, d in rule.deductions.items() if d)
     return (f"得分 = 100 × 加权平均（{weights}）；本期没有适用案件的指标不参评，其权重按比例分给其余指标；"
             f"本期每新增一条失信记录扣分：{deductions}，最低 0 分；本期没有任何案件的单位列为“无数据”，不参与排名；"
@@ -50,11 +51,15 @@ DEFINITIONS_ZH = {
     "on_time_rate": "按期践诺率 = 按期践诺 ÷（按期践诺 + 逾期践诺 + 未践诺）",
     "answer_rate": "按期答复率 = 按期答复 ÷（按期答复 + 逾期答复）",
     "rectification_rate": "整改率 = 本期整改完成 ÷（本期整改完成 + 期末逾期未整改）",
+    "reports_on_time": "本期首次报送、且在首次报送期限内的政务诚信建设情况报告数",
+    "reports_late": "本期首次报送、但超过首次报送期限的报告数",
+    "reports_missing_at_end": "期末逾期未报送的报告数",
+    "report_rate": "按期报送率 = 按期报送 ÷（按期报送 + 逾期报送 + 期末逾期未报送）",
 }
 COUNTS = ("commitments_made", "fulfilled_on_time", "fulfilled_late", "overdue_at_end", "breached",
           "objections_received", "complaints_received", "answered_on_time", "answered_late", "records_opened",
           "records_opened_general", "records_opened_serious", "rectified", "rectification_overdue_at_end",
-          "repaired")
+          "repaired", "reports_on_time", "reports_late", "reports_missing_at_end")
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,8 @@ class Figures:
         c = self.counts
         return {"on_time_rate": self.rate(c["fulfilled_on_time"], c["fulfilled_late"], c["breached"]),
                 "answer_rate": self.rate(c["answered_on_time"], c["answered_late"]),
-                "rectification_rate": self.rate(c["rectified"], c["rectification_overdue_at_end"])}
+                "rectification_rate": self.rate(c["rectified"], c["rectification_overdue_at_end"]),
+                "report_rate": self.rate(c["reports_on_time"], c["reports_late"], c["reports_missing_at_end"])}
 
     @property
     def has_cases(self) -> bool:
@@ -296,7 +302,31 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
                                                       "repair_rejected", "expired", "revoked")
             if open_at_end and _flag_at(evs, end, "rectification_overdue"):
                 fig.add("rectification_overdue_at_end", case_id)
+        elif case_type == "integrity_report":
+            for count in report_counts(evs, start, end):
+                fig.add(count, case_id)
     return sorted(out.values(), key=Figures.order)
+
+
+def report_counts(evs: list[LogEntry], start: datetime, end: datetime) -> list[str]:
+    """What one periodic integrity report counts in [start, end): its first submission inside the period, on time
+    (by its first due date, as the workflow recorded) or late; and 期末逾期未报送 if, at the end, its latest
+    overdue-or-submitted event is the overdue one."""
+    counts: list[str] = []
+    submitted = False
+    last = None
+    for e in evs:
+        if e.at >= end:
+            break
+        if e.action == Event.report_submitted:
+            if not submitted and e.at >= start:
+                counts.append("reports_on_time" if (e.data.get("set") or {}).get("on_time") else "reports_late")
+            submitted, last = True, "submitted"
+        elif e.action == Event.overdue:
+            last = "overdue"
+    if last == "overdue":
+        counts.append("reports_missing_at_end")
+    return counts
 
 
 def ranking(figures: list[Figures]) -> list[dict[str, Any]]:

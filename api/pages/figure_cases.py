@@ -72,16 +72,24 @@ def figure_link(kind: str, figure: str, period: str, department: str) -> str:
 # Objections and complaints have no public page, and their applicants' data is never public: the figures about
 # them open a list that names each case by number, what it concerns (the public record or commitment, or the
 # department and the complaint's category, never the complainant's own words) and how it went.
-ANSWER_FIGURES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "objections_received": ("本期收到的异议", (("objection", "objections_received"),)),
-    "complaints_received": ("本期收到的投诉", (("complaint", "complaints_received"),)),
+ANSWER_FIGURES: dict[str, tuple[str, tuple[tuple[str, str, bool | None], ...]]] = {
+    "objections_received": ("本期收到的异议", (("objection", "objections_received", None),)),
+    "complaints_received": ("本期收到的投诉", (("complaint", "complaints_received", None),)),
     "answered_on_time": ("本期按期办结的异议和按期答复的投诉",
-                         (("objection", "objection:answered_on_time"), ("complaint", "complaint:answered_on_time"))),
+                         (("objection", "objection:answered_on_time", True),
+                          ("complaint", "complaint:answered_on_time", True))),
     "answered_late": ("本期逾期办结的异议和逾期答复的投诉",
-                      (("objection", "objection:answered_late"), ("complaint", "complaint:answered_late"))),
+                      (("objection", "objection:answered_late", False),
+                       ("complaint", "complaint:answered_late", False))),
     "answer_rate": ("计算按期答复率的异议和投诉（按期、逾期）",
-                    (("objection", "objection:answered_on_time"), ("complaint", "complaint:answered_on_time"),
-                     ("objection", "objection:answered_late"), ("complaint", "complaint:answered_late"))),
+                    (("objection", "objection:answered_on_time", True),
+                     ("complaint", "complaint:answered_on_time", True),
+                     ("objection", "objection:answered_late", False),
+                     ("complaint", "complaint:answered_late", False))),
+    # the periodic integrity reports have no public page either: listed by department, period and timeliness
+    "report_rate": ("计算按期报送率的政务诚信建设情况报告（按期、逾期、期末仍未报送）",
+                    (("integrity_report", "reports_on_time", True), ("integrity_report", "reports_late", False),
+                     ("integrity_report", "reports_missing_at_end", False))),
 }
 
 
@@ -105,8 +113,7 @@ def answer_cases(session: Session, figure: str, period_text: str | None, departm
     for f in figures[0]:
         if department and f.department != department:
             continue
-        for case_type, key in keys:
-            on_time = None if ":" not in key else key.endswith("on_time")
+        for case_type, key, on_time in keys:
             found.update({(case_type, i): on_time for i in f.cases.get(key, [])})
     return AnswerCases(figure, label, period, department, [(t, i, ok) for (t, i), ok in found.items()])
 

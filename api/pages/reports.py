@@ -20,12 +20,13 @@ from api.queries import department_names, local_iso
 from api.routes.reports import official_archive, period_or_422
 from domain.capabilities import Capability
 from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
+from domain.integrity_report import REPORT_STATES_ZH, parse_report_period
 from domain.messages import Actor
 from domain.objection import OBJECTION_STATES_ZH
 from domain.profiles import load_profile
 from domain.report import Period
 from domain.settings import get_settings
-from store.models import Commitment, Complaint, Objection, Record
+from store.models import Commitment, Complaint, IntegrityReport, Objection, Record
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,6 +77,15 @@ def _answer_rows(session: SessionDep, found: AnswerCases) -> list[dict[str, Any]
             rows.append({"case": f"异议 {case_id}", "about": about, "link": link,
                          "received": day_zh(local_iso(o.created_at)),
                          "state": OBJECTION_STATES_ZH.get(o.state, o.state), "on_time": on_time})
+        elif case_type == "integrity_report":
+            report = session.get(IntegrityReport, case_id)
+            if report is None:
+                continue
+            period = parse_report_period(report.period_key).label_zh
+            dept = names.get(report.department_code, report.department_code)
+            rows.append({"case": f"报告 {case_id}", "about": f"{dept}{period}政务诚信建设情况报告",
+                         "link": None, "received": day_zh(local_iso(report.first_submitted_at)) or "未报送",
+                         "state": REPORT_STATES_ZH.get(report.state, report.state), "on_time": on_time})
         else:
             c = session.get(Complaint, case_id)
             if c is None:

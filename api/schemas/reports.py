@@ -31,9 +31,13 @@ class ReportRow(BaseModel):
     rectified: int
     rectification_overdue_at_end: int
     repaired: int
+    reports_on_time: int
+    reports_late: int
+    reports_missing_at_end: int
     on_time_rate: float | None
     answer_rate: float | None
     rectification_rate: float | None
+    report_rate: float | None
     score: float | None
 
 

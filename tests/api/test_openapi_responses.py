@@ -84,4 +84,4 @@ def test_a_route_without_a_response_model_is_reported() -> None:
 def test_report_rows_keep_every_figure_in_order() -> None:
     """The league table's model lists every figure domain.report computes, so none is dropped from the answer."""
     assert list(ReportRow.model_fields) == ["rank", "department", "name", *COUNTS, "on_time_rate", "answer_rate",
-                                            "rectification_rate", "score"]
+                                            "rectification_rate", "report_rate", "score"]

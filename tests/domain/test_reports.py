@@ -89,7 +89,7 @@ def test_the_league_table_scores_what_applies_deducts_new_records_and_breaks_tie
     rule = load_profile("henan").ranking
     rows = ranking(compute(Q4, depts, cases, sorted(log, key=lambda e: e.at), {9: "serious"}, rule))
     by = {row["department"]: row for row in rows}
-    # c and d: only the on-time rate applies (100%), so 100 — a tie broken by the code; e: (100×0.5 + 0×0.25)/0.75
+    # c and d: only the on-time rate applies (100%), so 100 — a tie broken by the code; e: (100×0.4 + 0×0.2)/0.6
     assert [row["department"] for row in rows] == ["c", "d", "b", "e", "a"]
     assert (by["c"]["score"], by["d"]["score"], by["c"]["rank"], by["d"]["rank"]) == (100.0, 100.0, 1, 2)
     assert by["b"]["score"] == 90.0 and by["b"]["records_opened_serious"] == 1  # 100 − 10 for the serious record
@@ -97,5 +97,25 @@ def test_the_league_table_scores_what_applies_deducts_new_records_and_breaks_tie
     assert by["a"]["score"] is None and by["a"]["rank"] is None  # no case at all: 无数据, last, unranked
     assert by["c"]["answer_rate"] is None and by["c"]["rectification_rate"] is None  # 不参评
     text = formula_zh(rule)
-    for words in ("不参评", "严重 10 分", "一般 5 分", "无数据", "按期践诺率 50%"):
+    for words in ("不参评", "严重 10 分", "一般 5 分", "无数据", "按期践诺率 40%"):
         assert words in text
+
+
+def test_periodic_integrity_reports_weigh_in_by_the_profile() -> None:
+    from domain.profiles import load_profile
+    from domain.report import formula_zh, ranking
+
+    depts = {"f": "己局", "g": "庚局"}
+    cases = {("commitment", 1): "f", ("commitment", 2): "g", ("integrity_report", 5): "f",
+             ("integrity_report", 6): "g"}
+    log = [LogEntry("commitment", n, e, s, at(10, d)) for n in (1, 2)
+           for e, s, d in (("published", "published", 1), ("fulfilment_reported", "fulfilment_reported", 5),
+                           ("verified_accepted", "fulfilled", 6))]
+    log += [LogEntry("integrity_report", 5, "report_submitted", "submitted", at(10, 12), {"set": {"on_time": True}}),
+            LogEntry("integrity_report", 6, "overdue", None, at(10, 21), {"set": {"overdue": True}})]
+    rule = load_profile("henan").ranking
+    by = {r["department"]: r for r in ranking(compute(Q4, depts, cases, sorted(log, key=lambda e: e.at), {}, rule))}
+    assert (by["f"]["reports_on_time"], by["f"]["report_rate"], by["f"]["score"]) == (1, 1.0, 100.0)
+    # g kept its commitment but never sent its report: (100×0.4 + 0×0.2) / 0.6
+    assert (by["g"]["reports_missing_at_end"], by["g"]["report_rate"], by["g"]["score"]) == (1, 0.0, 66.7)
+    assert "按期报送率 20%" in formula_zh(rule)
