@@ -22,13 +22,18 @@ async def main() -> None:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/replay.db")
     from aiosmtpd.controller import Controller
 
+    from api.services.motion import insert_motion, start_motion
     from domain.messages import (
         AcceptanceIn,
+        ApprovalIn,
+        DraftIn,
         ExplanationIn,
         FeedbackIn,
         FindingIn,
         FulfilmentReport,
         IntegrityOpenRun,
+        MotionFeedbackIn,
+        MotionPublishIn,
         ObjectionDecisionIn,
         RectificationIn,
         RectificationVerdict,
@@ -46,9 +51,11 @@ async def main() -> None:
     from store.models import Department
     from tests.conftest import MailSink, free_port
     from tests.workflows.harness import CREDIT, DEPT, harness_at, local
+    from tests.workflows.test_motion import COORD
     from workflows.commitment import CommitmentWorkflow
     from workflows.complaint import ComplaintWorkflow
     from workflows.integrity_report import IntegrityReportOpenerWorkflow, IntegrityReportWorkflow
+    from workflows.motion import MotionWorkflow
     from workflows.objection import ObjectionWorkflow
     from workflows.record import RecordWorkflow
 
@@ -60,6 +67,8 @@ async def main() -> None:
     with session_scope() as s:
         s.add(Department(code="fgw", name="市发展和改革委员会", email="fgw@test.local",
                          supervisor_email="sup@test.local", feed_token="t"))
+        s.add(Department(code="scjg", name="市市场监督管理局", email="scjg@test.local",
+                         supervisor_email="sup@test.local", feed_token="t2"))
     try:
         async with harness_at(local(2026, 9, 20, 10)) as h:
             handles = {}
@@ -112,6 +121,23 @@ async def main() -> None:
             await ir.execute_update(IntegrityReportWorkflow.accept, ReportAcceptance(actor=CREDIT))
             await ir.result()
             await _write({"integrity_opener": opener, "integrity_report_returned": ir})
+        async with harness_at(local(2026, 3, 10, 9)) as h:  # a suggestion with a co-unit, answered, reopened once
+            with session_scope() as s:
+                _, start = insert_motion(s, kind="deputy_session", number="第0012号", title="关于优化营商环境的建议",
+                                         content="c", deputy_name="王代表", deputy_contact="x", department="fgw",
+                                         co_departments=["scjg"], actor=COORD, now=await h.now())
+            m = await start_motion(h.env.client, start, task_queue=h.task_queue)
+            await h.sleep_until(local(2026, 4, 13, 10))  # the co-unit's month ran out: late, escalated
+            await m.execute_update(MotionWorkflow.draft_reply, DraftIn(actor=DEPT, reply="r", result_class="A"))
+            await m.execute_update(MotionWorkflow.approve_reply, ApprovalIn(actor=DEPT, leader="l"))
+            await m.execute_update(MotionWorkflow.record_feedback, MotionFeedbackIn(actor=COORD,
+                                                                                    feedback="dissatisfied"))
+            await m.execute_update(MotionWorkflow.draft_reply, DraftIn(actor=DEPT, reply="r2", result_class="A"))
+            await m.execute_update(MotionWorkflow.approve_reply, ApprovalIn(actor=DEPT, leader="l"))
+            await m.execute_update(MotionWorkflow.publish_reply, MotionPublishIn(actor=COORD))
+            await m.execute_update(MotionWorkflow.record_feedback, MotionFeedbackIn(actor=COORD, feedback="satisfied"))
+            await m.result()
+            await _write({"motion_reopened": m})
     finally:
         controller.stop()
 

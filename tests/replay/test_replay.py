@@ -18,7 +18,7 @@ TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in HISTORIES}
 
 def test_every_process_has_a_golden_history() -> None:
     names = {p.stem.split("_")[0] for p in HISTORIES}
-    assert names == {"commitment", "record", "objection", "complaint", "integrity"}
+    assert names == {"commitment", "record", "objection", "complaint", "integrity", "motion"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
