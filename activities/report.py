@@ -17,6 +17,7 @@ from domain.profiles import Ranking, load_profile
 from domain.report import (
     COUNTS,
     DEFINITIONS_ZH,
+    RATES,
     Figures,
     LogEntry,
     Period,
@@ -28,12 +29,14 @@ from domain.report import (
 from domain.settings import get_settings
 from store.calendars import load_calendar
 from store.db import session_scope
-from store.models import AuditEvent, Commitment, Complaint, Department, IntegrityReport, Objection, Record
+from store.models import AuditEvent, Commitment, Complaint, Department, IntegrityReport, Motion, Objection, Record
 
 CASE_MODELS: dict[str, Any] = {"commitment": Commitment, "record": Record, "objection": Objection,
-                               "complaint": Complaint, "integrity_report": IntegrityReport}
-CSV_COLUMNS = ("rank", "department", "name", *COUNTS, "on_time_rate", "answer_rate", "rectification_rate",
-               "report_rate", "score")
+                               "complaint": Complaint, "integrity_report": IntegrityReport, "motion": Motion}
+CSV_COLUMNS = ("rank", "department", "name", *COUNTS, *RATES, "score")
+# A complaint is triaged to another department, a suggestion or proposal reassigned to another lead unit: each counts
+# where it started until then.
+REASSIGNMENTS = (("complaint", Event.triaged), ("motion", Event.reassigned))
 
 
 def department_report(session: Session, period: Period) -> dict[str, Any]:
@@ -57,11 +60,12 @@ def department_figures(session: Session, periods: list[Period]) -> tuple[list[li
     for case_type, model in CASE_MODELS.items():
         for case_id, dept in session.exec(select(model.id, model.department_code)):
             cases[(case_type, case_id)] = dept
-    for e in session.exec(select(AuditEvent).where(AuditEvent.case_type == "complaint",
-                                                    AuditEvent.action == Event.triaged.value)
-                          .order_by(col(AuditEvent.at).desc())):  # the earliest reassignment wins
-        if e.data and e.data.get("department_from"):  # a complaint counts where it was filed until reassigned,
-            cases[("complaint", e.case_id)] = e.data["department_from"]  # even if that happened after the period
+    for case_type, action in REASSIGNMENTS:
+        for e in session.exec(select(AuditEvent).where(AuditEvent.case_type == case_type,
+                                                        AuditEvent.action == action.value)
+                              .order_by(col(AuditEvent.at).desc())):  # the earliest reassignment wins
+            if e.data and e.data.get("department_from"):  # counted where it started until reassigned,
+                cases[(case_type, e.case_id)] = e.data["department_from"]  # even if that happened after the period
     last_end = max(p.end for p in periods)
     rows = session.exec(select(AuditEvent).where(col(AuditEvent.case_type).in_(CASE_MODELS),
                                                  AuditEvent.at < last_end)

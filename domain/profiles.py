@@ -51,7 +51,8 @@ class Ranking(BaseModel):
     """The league table's formula (../shared/spec/processes.md §9), shown on the page as it is computed."""
 
     weights: dict[str, float] = Field(default_factory=lambda: {
-        "on_time_rate": 0.4, "answer_rate": 0.2, "rectification_rate": 0.2, "report_rate": 0.2})
+        "on_time_rate": 0.32, "answer_rate": 0.16, "rectification_rate": 0.16, "report_rate": 0.16,
+        "motion_reply_rate": 0.1, "motion_satisfaction_rate": 0.1})
     deductions: dict[str, float] = Field(default_factory=lambda: {"minor": 0.0, "general": 5.0, "serious": 10.0})
     basis: str = "诚信默认：监测评价排名公式"
 

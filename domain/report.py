@@ -18,7 +18,8 @@ from domain.events import Event
 from domain.profiles import Ranking
 
 RATE_NAMES_ZH = {"on_time_rate": "按期践诺率", "answer_rate": "按期答复率", "rectification_rate": "整改率",
-                 "report_rate": "按期报送率"}
+                 "report_rate": "按期报送率", "motion_reply_rate": "建议提案按期答复率",
+                 "motion_satisfaction_rate": "建议提案满意率"}
 SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
 
 
@@ -55,11 +56,21 @@ DEFINITIONS_ZH = {
     "reports_late": "本期首次报送、但超过首次报送期限的报告数",
     "reports_missing_at_end": "期末逾期未报送的报告数",
     "report_rate": "按期报送率 = 按期报送 ÷（按期报送 + 逾期报送 + 期末逾期未报送）",
+    "motions_replied_on_time": "本期首次答复、且在答复期限内（含经批准延长的期限）的建议提案数（按主办单位）",
+    "motions_replied_late": "本期首次答复、但已超过答复期限的建议提案数",
+    "motions_overdue_at_end": "期末已超过答复期限仍未首次答复的建议提案数",
+    "motions_satisfied": "本期代表委员表示满意或基本满意的答复数",
+    "motions_dissatisfied": "本期代表委员表示不满意的答复数",
+    "motion_reply_rate": "建议提案按期答复率 = 按期答复 ÷（按期答复 + 逾期答复 + 期末逾期未答复）",
+    "motion_satisfaction_rate": "建议提案满意率 =（满意 + 基本满意）÷ 本期登记的全部代表委员意见",
 }
 COUNTS = ("commitments_made", "fulfilled_on_time", "fulfilled_late", "overdue_at_end", "breached",
           "objections_received", "complaints_received", "answered_on_time", "answered_late", "records_opened",
           "records_opened_general", "records_opened_serious", "rectified", "rectification_overdue_at_end",
-          "repaired", "reports_on_time", "reports_late", "reports_missing_at_end")
+          "repaired", "reports_on_time", "reports_late", "reports_missing_at_end", "motions_replied_on_time",
+          "motions_replied_late", "motions_overdue_at_end", "motions_satisfied", "motions_dissatisfied")
+RATES = ("on_time_rate", "answer_rate", "rectification_rate", "report_rate", "motion_reply_rate",
+         "motion_satisfaction_rate")
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,10 @@ class Figures:
         return {"on_time_rate": self.rate(c["fulfilled_on_time"], c["fulfilled_late"], c["breached"]),
                 "answer_rate": self.rate(c["answered_on_time"], c["answered_late"]),
                 "rectification_rate": self.rate(c["rectified"], c["rectification_overdue_at_end"]),
-                "report_rate": self.rate(c["reports_on_time"], c["reports_late"], c["reports_missing_at_end"])}
+                "report_rate": self.rate(c["reports_on_time"], c["reports_late"], c["reports_missing_at_end"]),
+                "motion_reply_rate": self.rate(c["motions_replied_on_time"], c["motions_replied_late"],
+                                               c["motions_overdue_at_end"]),
+                "motion_satisfaction_rate": self.rate(c["motions_satisfied"], c["motions_dissatisfied"])}
 
     @property
     def has_cases(self) -> bool:
@@ -258,7 +272,7 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
         base = cases.get((case_type, case_id))
         if base is None:
             continue
-        dept = _department_at(evs, base, end) if case_type == "complaint" else base
+        dept = _department_at(evs, base, end) if case_type in ("complaint", "motion") else base
         fig = out.get(dept)
         if fig is None:
             continue
@@ -305,6 +319,9 @@ def compute(period: Period, departments: dict[str, str], cases: dict[tuple[str, 
         elif case_type == "integrity_report":
             for count in report_counts(evs, start, end):
                 fig.add(count, case_id)
+        elif case_type == "motion":
+            for count in motion_counts(evs, start, end):
+                fig.add(count, case_id)
     return sorted(out.values(), key=Figures.order)
 
 
@@ -326,6 +343,26 @@ def report_counts(evs: list[LogEntry], start: datetime, end: datetime) -> list[s
             last = "overdue"
     if last == "overdue":
         counts.append("reports_missing_at_end")
+    return counts
+
+
+MOTION_UNANSWERED = frozenset({"assigned", "reassignment_requested", "drafted"})  # not yet replied the first time
+SATISFIED = frozenset({"satisfied", "basically_satisfied"})  # domain.motion.FEEDBACK keys that count as satisfied
+
+
+def motion_counts(evs: list[LogEntry], start: datetime, end: datetime) -> list[str]:
+    """What one suggestion or proposal counts in [start, end): its first reply inside the period, on time or late
+    (the `late` flag the workflow set when the reply period ran out, cleared by a reassignment or an extension);
+    期末逾期未答复 if, at the end, it was never replied and is late; and each feedback given inside the period."""
+    counts: list[str] = []
+    replies = [e for e in evs if e.action == Event.reply_approved and e.at < end]
+    if replies and replies[0].at >= start:
+        counts.append("motions_replied_late" if _flag_at(evs, replies[0].at, "late") else "motions_replied_on_time")
+    if not replies and _state_at(evs, end) in MOTION_UNANSWERED and _flag_at(evs, end, "late"):
+        counts.append("motions_overdue_at_end")
+    for e in evs:
+        if e.action == Event.feedback and start <= e.at < end:
+            counts.append("motions_satisfied" if e.data.get("feedback") in SATISFIED else "motions_dissatisfied")
     return counts
 
 

@@ -90,6 +90,12 @@ ANSWER_FIGURES: dict[str, tuple[str, tuple[tuple[str, str, bool | None], ...]]] 
     "report_rate": ("计算按期报送率的政务诚信建设情况报告（按期、逾期、期末仍未报送）",
                     (("integrity_report", "reports_on_time", True), ("integrity_report", "reports_late", False),
                      ("integrity_report", "reports_missing_at_end", False))),
+    # suggestions and proposals are listed by number and lead unit; the title only once the reply is public
+    "motion_reply_rate": ("计算建议提案按期答复率的人大代表建议和政协提案（按期、逾期、期末仍未答复）",
+                          (("motion", "motions_replied_on_time", True), ("motion", "motions_replied_late", False),
+                           ("motion", "motions_overdue_at_end", False))),
+    "motion_satisfaction_rate": ("计算建议提案满意率的代表委员意见（满意或基本满意、不满意）",
+                                 (("motion", "motions_satisfied", None), ("motion", "motions_dissatisfied", None))),
 }
 
 

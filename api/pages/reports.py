@@ -22,11 +22,12 @@ from domain.capabilities import Capability
 from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
 from domain.integrity_report import REPORT_STATES_ZH, parse_report_period
 from domain.messages import Actor
+from domain.motion import FEEDBACK, MOTION_KINDS, MOTION_STATES_ZH
 from domain.objection import OBJECTION_STATES_ZH
 from domain.profiles import load_profile
 from domain.report import Period
 from domain.settings import get_settings
-from store.models import Commitment, Complaint, IntegrityReport, Objection, Record
+from store.models import Commitment, Complaint, IntegrityReport, Motion, Objection, Record
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,8 +61,36 @@ def answers_page(request: Request, session: SessionDep,
     """The objections and complaints behind a figure of /ranking, without anyone's personal data."""
     found = answer_cases(session, figure, period, department)
     return templates.TemplateResponse(request, "pages/ranking_answers.html.j2", {
-        "found": found, "rows": _answer_rows(session, found),
+        "found": found, "rows": _answer_rows(session, found), "words": _answer_words(figure),
         "department_name": department_names(session).get(department or "", department)})
+
+
+def _answer_words(figure: str) -> dict[str, str]:
+    """What the list says about its cases: the reports and the motions are not about anyone's personal data."""
+    if figure == "report_rate":
+        return {"intro": "各单位定期向信用办报送的政务诚信建设情况报告：这里列出是否按期报送，不公开报告内容。",
+                "date": "首次报送日期", "none": "报告"}
+    if figure.startswith("motion_"):
+        return {"intro": "人大代表建议和政协委员提案由主办单位答复：这里列出编号、主办单位和办理情况；"
+                         "答复公开后显示标题并链接到答复全文。不公开代表委员的联系方式。",
+                "date": "交办日期", "none": "建议或提案"}
+    return {"intro": "异议和投诉涉及申请人的个人信息，这里只列出编号、所涉对象或投诉类别和办理情况，"
+                     "不显示申请人、投诉人和投诉内容。", "date": "收到日期", "none": "异议或投诉"}
+
+
+def _motion_row(session: SessionDep, case_id: int, on_time: bool | None,
+                names: dict[str, str]) -> dict[str, Any] | None:
+    m = session.get(Motion, case_id)
+    if m is None:
+        return None
+    dept = names.get(m.department_code, m.department_code)
+    about = f"《{m.title}》（主办：{dept}）" if m.reply_public else f"主办：{dept}"
+    state = MOTION_STATES_ZH.get(m.state, m.state)
+    if m.feedback:
+        state += f"（代表委员意见：{FEEDBACK.get(m.feedback, m.feedback)}）"
+    return {"case": f"{MOTION_KINDS.get(m.kind, '建议提案')} {m.number}", "about": about,
+            "link": "/motions" if m.reply_public else None, "received": day_zh(local_iso(m.created_at)),
+            "state": state, "on_time": on_time}
 
 
 def _answer_rows(session: SessionDep, found: AnswerCases) -> list[dict[str, Any]]:
@@ -77,6 +106,9 @@ def _answer_rows(session: SessionDep, found: AnswerCases) -> list[dict[str, Any]
             rows.append({"case": f"异议 {case_id}", "about": about, "link": link,
                          "received": day_zh(local_iso(o.created_at)),
                          "state": OBJECTION_STATES_ZH.get(o.state, o.state), "on_time": on_time})
+        elif case_type == "motion":
+            if (row := _motion_row(session, case_id, on_time, names)) is not None:
+                rows.append(row)
         elif case_type == "integrity_report":
             report = session.get(IntegrityReport, case_id)
             if report is None:

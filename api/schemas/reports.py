@@ -34,10 +34,17 @@ class ReportRow(BaseModel):
     reports_on_time: int
     reports_late: int
     reports_missing_at_end: int
+    motions_replied_on_time: int
+    motions_replied_late: int
+    motions_overdue_at_end: int
+    motions_satisfied: int
+    motions_dissatisfied: int
     on_time_rate: float | None
     answer_rate: float | None
     rectification_rate: float | None
     report_rate: float | None
+    motion_reply_rate: float | None
+    motion_satisfaction_rate: float | None
     score: float | None
 
 

@@ -102,6 +102,15 @@ async def test_lead_unit_replies_after_the_co_unit_and_the_public_sees_it_once_p
     r = await api.post(f"{url}/record_feedback", json={"feedback": "satisfied"}, headers=staff["zfb"])
     assert r.status_code == 200 and r.json()["state"] == "closed", r.text
 
+    # the reply and the feedback count for the lead unit on /ranking, each rate linked to the motions behind it
+    ranking = (await api.get("/ranking")).text
+    assert "建议提案按期答复率" in ranking and "figure=motion_reply_rate" in ranking
+    for figure, words in (("motion_reply_rate", "按期"), ("motion_satisfaction_rate", "代表委员意见：满意")):
+        listed = await api.get("/ranking/answers", params={"figure": figure, "department": "fgw"})
+        assert listed.status_code == 200 and "建议第101号" in listed.text, listed.text
+        assert "《关于优化营商环境的建议》（主办：市发展和改革委员会）" in listed.text and words in listed.text
+        assert CONTACT not in listed.text and "李代表" not in listed.text
+
 
 async def test_other_units_and_anonymous_callers_are_kept_out(api, staff) -> None:
     mid = await register(api, staff["zfb"])

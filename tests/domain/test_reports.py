@@ -89,7 +89,7 @@ def test_the_league_table_scores_what_applies_deducts_new_records_and_breaks_tie
     rule = load_profile("henan").ranking
     rows = ranking(compute(Q4, depts, cases, sorted(log, key=lambda e: e.at), {9: "serious"}, rule))
     by = {row["department"]: row for row in rows}
-    # c and d: only the on-time rate applies (100%), so 100 — a tie broken by the code; e: (100×0.4 + 0×0.2)/0.6
+    # c and d: only the on-time rate applies (100%), so 100 — a tie broken by the code; e: (100×0.32 + 0×0.16)/0.48
     assert [row["department"] for row in rows] == ["c", "d", "b", "e", "a"]
     assert (by["c"]["score"], by["d"]["score"], by["c"]["rank"], by["d"]["rank"]) == (100.0, 100.0, 1, 2)
     assert by["b"]["score"] == 90.0 and by["b"]["records_opened_serious"] == 1  # 100 − 10 for the serious record
@@ -97,7 +97,7 @@ def test_the_league_table_scores_what_applies_deducts_new_records_and_breaks_tie
     assert by["a"]["score"] is None and by["a"]["rank"] is None  # no case at all: 无数据, last, unranked
     assert by["c"]["answer_rate"] is None and by["c"]["rectification_rate"] is None  # 不参评
     text = formula_zh(rule)
-    for words in ("不参评", "严重 10 分", "一般 5 分", "无数据", "按期践诺率 40%"):
+    for words in ("不参评", "严重 10 分", "一般 5 分", "无数据", "按期践诺率 32%", "建议提案满意率 10%"):
         assert words in text
 
 
@@ -116,6 +116,45 @@ def test_periodic_integrity_reports_weigh_in_by_the_profile() -> None:
     rule = load_profile("henan").ranking
     by = {r["department"]: r for r in ranking(compute(Q4, depts, cases, sorted(log, key=lambda e: e.at), {}, rule))}
     assert (by["f"]["reports_on_time"], by["f"]["report_rate"], by["f"]["score"]) == (1, 1.0, 100.0)
-    # g kept its commitment but never sent its report: (100×0.4 + 0×0.2) / 0.6
+    # g kept its commitment but never sent its report: (100×0.32 + 0×0.16) / 0.48
     assert (by["g"]["reports_missing_at_end"], by["g"]["report_rate"], by["g"]["score"]) == (1, 0.0, 66.7)
-    assert "按期报送率 20%" in formula_zh(rule)
+    assert "按期报送率 16%" in formula_zh(rule)
+
+
+def test_suggestions_and_proposals_count_their_first_reply_lateness_and_feedback() -> None:
+    """On time unless the reply period ran out first; an extension clears the mark; a reassignment moves the case
+    to the new lead unit from then on; 期末逾期未答复 only before the first reply; each feedback counts once."""
+    from domain.profiles import load_profile
+    from domain.report import formula_zh, ranking
+
+    depts = {"h": "辛局", "i": "壬局", "j": "癸局"}
+    m1, m2, m3, m4 = (("motion", n) for n in (1, 2, 3, 4))
+    cases = {m1: "h", m2: "h", m3: "i", m4: "j"}
+    log = [LogEntry(*m1, "assigned", "assigned", at(10, 1)),  # replied in time, the deputy satisfied
+           LogEntry(*m1, "reply_approved", "replied", at(11, 2)),
+           LogEntry(*m1, "feedback", "replied", at(11, 9), {"feedback": "basically_satisfied"}),
+           LogEntry(*m2, "assigned", "assigned", at(10, 1)),  # late, extended (mark cleared), replied, 不满意
+           LogEntry(*m2, "reply_late", None, at(10, 20), {"set": {"late": True}}),
+           LogEntry(*m2, "extended", None, at(10, 21), {"set": {"extended": True}}),
+           LogEntry(*m2, "deadline_moved", None, at(10, 21), {"set": {"late": False}}),
+           LogEntry(*m2, "reply_approved", "replied", at(11, 3)),
+           LogEntry(*m2, "feedback", "replied", at(11, 10), {"feedback": "dissatisfied"}),
+           LogEntry(*m2, "motion_reopened", "reopened", at(11, 10), {"set": {"reopened": True}}),
+           LogEntry(*m3, "assigned", "assigned", at(7, 1)),  # late since last quarter, replied this quarter
+           LogEntry(*m3, "reply_late", None, at(9, 30), {"set": {"late": True}}),
+           LogEntry(*m3, "reply_approved", "replied", at(10, 8)),
+           LogEntry(*m4, "assigned", "assigned", at(10, 1)),  # reassigned from j to h, then late, never replied
+           LogEntry(*m4, "reassigned", "assigned", at(10, 5), {"department_from": "j", "department_to": "h",
+                                                               "set": {"late": False}}),
+           LogEntry(*m4, "reply_late", None, at(12, 20), {"set": {"late": True}})]
+    rule = load_profile("henan").ranking
+    by = {r["department"]: r for r in ranking(compute(Q4, depts, cases, sorted(log, key=lambda e: e.at), {}, rule))}
+    h, i = by["h"], by["i"]
+    assert (h["motions_replied_on_time"], h["motions_replied_late"], h["motions_overdue_at_end"]) == (2, 0, 1)
+    assert (h["motions_satisfied"], h["motions_dissatisfied"]) == (1, 1)
+    assert (h["motion_reply_rate"], h["motion_satisfaction_rate"]) == (0.6667, 0.5)
+    assert (i["motions_replied_late"], i["motion_reply_rate"], i["motion_satisfaction_rate"]) == (1, 0.0, None)
+    assert by["j"]["score"] is None  # the reassigned suggestion left j before anything counted
+    # h: only the two motion rates apply, 10% each: (66.67 + 50) / 2
+    assert h["score"] == 58.3 and i["score"] == 0.0
+    assert "建议提案按期答复率 10%" in formula_zh(rule)
