@@ -51,7 +51,9 @@ def csrf_ok(request: Request, submitted: str) -> bool:
 
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form, once its CSRF token is this session's."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form: dict[str, str] = {}
+    for k, v in (await request.form()).multi_items():  # a field sent more than once (checkboxes): one per line
+        form[k] = f"{form[k]}\n{v}" if k in form else str(v)
     if not csrf_ok(request, form.get("csrf", "")):
         raise Problem(400, "页面已过期，请刷新后重新提交")
     return form

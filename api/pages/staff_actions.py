@@ -31,14 +31,16 @@ from domain.record import CATEGORIES, MITIGATIONS, SEVERITIES, RecordAction
 from domain.record import RULES as RECORD_RULES
 from store.models import Commitment, Complaint, IntegrityReport, Motion, Objection, Record
 
-FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones", "files"]
+FieldKind = Literal["text", "textarea", "date", "number", "select", "lines", "buttons", "milestones", "files",
+                    "checkboxes"]
 Choices = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
 
 
 @dataclass(frozen=True)
 class FormField:
     """One input. `buttons` renders one submit button per choice (the button pressed is the value);
-    `lines` becomes a list (one item per line); `milestones` is lines of "YYYY-MM-DD 节点名称"; `files` is the
+    `lines` becomes a list (one item per line), `checkboxes` the list of the choices ticked; `milestones` is lines
+    of "YYYY-MM-DD 节点名称"; `files` is the
     form's file input, stored before the action and passed as the ids of the uploads (api/pages/uploads.py)."""
 
     name: str
@@ -402,11 +404,25 @@ def _record_fields(departments: dict[str, str], role: str) -> tuple[FormField, .
             FormField("rectification_due", "整改期限（留空按默认）", "date"))
 
 
+def _motion_fields(departments: dict[str, str], role: str) -> tuple[FormField, ...]:
+    return (FormField("kind", "类别", "select", motion.MOTION_KINDS, True),
+            FormField("number", "编号", required=True, hint="如：第 101 号"),
+            FormField("title", "标题", required=True),
+            FormField("content", "建议或提案内容", "textarea", required=True),
+            FormField("deputy_name", "代表或委员姓名", required=True),
+            FormField("deputy_contact", "联系方式（选填，仅本办可见，不公开）"),
+            FormField("lead_department", "主办单位", "select", departments, True),
+            FormField("co_departments", "会办单位（选填，可多选）", "checkboxes", departments,
+                      hint="会办单位须在一个月内向主办单位提出会办意见；主办单位不必再选"))
+
+
 CREATE_FORMS: dict[str, CreateForm] = {
     "commitments": CreateForm("commitments", "登记政务承诺", COMMITMENT_RULES,
                               commitments.create_commitment, commitments.CommitmentCreate, _commitment_fields),
     "records": CreateForm("records", "记录失信信息", RECORD_RULES, records.create_record,
                           records.RecordCreate, _record_fields),
+    "motions": CreateForm("motions", "登记建议提案", motion.MOTION_RULES, motions.create_motion, motions.MotionCreate,
+                          _motion_fields),
 }
 
 
@@ -421,7 +437,7 @@ def form_values(fields: tuple[FormField, ...], form: dict[str, str]) -> tuple[di
         if not raw:
             continue
         value: Any = raw
-        if f.kind == "lines":
+        if f.kind in ("lines", "checkboxes"):
             value = [line.strip() for line in raw.splitlines() if line.strip()]
         elif f.kind == "milestones":
             value = [dict(zip(("due_date", "title"), line.strip().split(None, 1), strict=False))
@@ -448,7 +464,8 @@ def input_errors(fields: tuple[FormField, ...], form: dict[str, str]) -> dict[st
         if f.kind == "buttons":
             continue
         if not raw and f.required:
-            errors[f.name] = f"请选择{short_label(f)}" if f.kind == "select" else f"请填写{short_label(f)}"
+            errors[f.name] = (f"请选择{short_label(f)}" if f.kind in ("select", "checkboxes")
+                              else f"请填写{short_label(f)}")
         elif raw and f.kind == "date" and not DATE.fullmatch(raw):
             errors[f.name] = "请输入 2026-12-31 这样的日期"
     return errors

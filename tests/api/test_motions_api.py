@@ -13,7 +13,7 @@ from store.db import session_scope
 from store.models import Department
 from tests.api.conftest import bearer_headers
 from tests.api.test_commitments_api import PROBLEM
-from tests.api.test_staff_pages import _login
+from tests.api.test_staff_pages import _csrf, _login
 
 CONTACT = "13800000000"
 
@@ -160,4 +160,37 @@ async def test_case_page_offers_the_co_unit_its_opinion_and_the_lead_its_reply(a
     assert 'id="action-send_opinion"' not in page.text
     assert "D类：留作参考" in page.text  # the result classes to choose from
     for c in (co, lead, other):
+        await c.aclose()
+
+
+async def test_the_coordinator_registers_a_motion_on_its_form_with_several_co_units(api, staff) -> None:
+    """The form lists every department as a tick box; what is ticked becomes the co-units; the lead unit ticked
+    too, or a field left empty, is said next to the field with the form kept as it was typed."""
+    office = await _page_client(api, "zfb")
+    home = await office.get("/staff")
+    assert 'href="/staff/motions/new"' in home.text
+    unit = await _page_client(api, "fgw")
+    assert 'href="/staff/motions/new"' not in (await unit.get("/staff")).text
+    assert (await unit.get("/staff/motions/new")).status_code == 404
+    form = await office.get("/staff/motions/new")
+    assert form.status_code == 200 and 'type="checkbox" name="co_departments" value="scjg"' in form.text
+    csrf = _csrf(form.text)
+    fields = {"csrf": csrf, "kind": "member_proposal", "number": "提案第 88 号", "title": "关于加快审批的提案",
+              "content": "压缩审批时限。", "deputy_name": "周委员", "deputy_contact": CONTACT, "lead_department": "fgw"}
+
+    r = await office.post("/staff/motions/new", data={**fields, "co_departments": ["fgw", "scjg"]})
+    assert r.status_code == 422 and "会办单位不能重复，也不能是主办单位" in r.text
+    assert 'value="scjg" checked' in r.text and "关于加快审批的提案" in r.text  # kept as typed
+    r = await office.post("/staff/motions/new", data={**fields, "title": ""})
+    assert r.status_code == 422 and 'href="#new-title"' in r.text and "请填写标题" in r.text
+
+    r = await office.post("/staff/motions/new", data={**fields, "co_departments": ["scjg", "jtj"]})
+    assert r.status_code == 303, r.text
+    mid = int(r.headers["location"].split("/")[3].split("?")[0])
+    seen = await motion_state(api, mid, staff["zfb"], lambda d: d["state"] == "assigned")
+    assert seen["co_departments"] == ["scjg", "jtj"] and seen["deputy_contact"] == CONTACT
+    assert seen["kind"] == "member_proposal" and seen["number"] == "提案第 88 号"
+    page = await office.get(r.headers["location"])
+    assert "登记建议提案" in page.text
+    for c in (office, unit):
         await c.aclose()

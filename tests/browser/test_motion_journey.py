@@ -30,11 +30,22 @@ async def _submit(page, form: str, button: str | None = None) -> None:  # type: 
 
 async def test_co_unit_lead_unit_and_coordinator_answer_a_suggestion(site, browser: Browser, api, tokens) -> None:
     coordinator = (await bearer_headers(api, {"zfb": ("coordinator", None)}))["zfb"]
-    r = await api.post("/api/motions", json=motion_body(), headers=coordinator)
-    assert r.status_code == 201, r.text
-    mid = r.json()["id"]
-    await _state(api, mid, coordinator, "assigned")
     page = await browser.new_page()
+    await _login(page, site, "zfb")  # the government office registers it on its form
+    await page.goto(f"{site}/staff/motions/new")
+    body = motion_body()
+    await page.select_option("#new-kind", body["kind"])
+    for name in ("number", "title", "deputy_name", "deputy_contact"):
+        await page.fill(f"#new-{name}", body[name])
+    await page.fill("#new-content", body["content"])
+    await page.select_option("#new-lead_department", body["lead_department"])
+    await page.check("input[name=co_departments][value=scjg]")
+    await _check(page, "motion-00-register-form")
+    await _submit(page, "#new-form")
+    text = await _check(page, "motion-00-registered")
+    assert "登记建议提案" in text and "市场监督管理局" in text
+    mid = int(page.url.split("/staff/motions/")[1].split("?")[0])
+    await _state(api, mid, coordinator, "assigned")
 
     await _login(page, site, "scjg")
     text = await _check(page, "motion-01-co-unit-queue")
