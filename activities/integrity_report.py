@@ -4,16 +4,18 @@ consolidated report of a period for the credit office."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from activities.notify import queue_notice_sync
 from domain.calendar import TZ, end_of_day
 from domain.csv_export import csv_bytes
 from domain.integrity_report import REPORT_FINAL, REPORT_STATES_ZH, due_date, parse_report_period, periods_open
-from domain.messages import IntegrityOpenRequest, IntegrityReportStart
+from domain.messages import CaseRef, IntegrityOpenRequest, IntegrityReportStart, NoticeRequest, QueuedNotice
 from domain.profiles import load_profile
 from store.calendars import load_calendar
 from store.db import session_scope
@@ -102,3 +104,26 @@ def consolidated_report(session: Session, period_key: str, today: date) -> dict[
 
 def consolidated_csv(report: dict[str, Any]) -> bytes:
     return csv_bytes(CONSOLIDATED_COLUMNS, report["items"])
+
+
+SUMMARY_CASE_TYPE = "integrity_summary"  # the outbox's key of a period's consolidated report: one mail per period
+MAIL_WITHIN = timedelta(days=31)  # periods that fell due longer ago are not mailed (an upgrade sends no backlog)
+
+
+@activity.defn
+def queue_consolidated_reports(req: IntegrityOpenRequest) -> list[QueuedNotice]:
+    """The consolidated report of every period whose reports have all fallen due (the latest first due date has
+    passed) in the last month, queued once per period for the credit office, like the quarterly report: a repeat,
+    a retry or tomorrow's run finds the period's row in the outbox and queues nothing new."""
+    queued: list[QueuedNotice] = []
+    with session_scope() as session:
+        due = session.exec(select(IntegrityReport.period_key, func.max(IntegrityReport.due_at))
+                           .group_by(col(IntegrityReport.period_key))).all()
+        reports = [consolidated_report(session, key, req.today) for key, last_due in sorted(due)
+                   if req.at - MAIL_WITHIN <= last_due < req.at]
+    for report in reports:
+        queued += queue_notice_sync(NoticeRequest(
+            case=CaseRef(case_type=SUMMARY_CASE_TYPE, case_id=0), event_key=f"consolidated-{report['period']}",
+            template="integrity_consolidated", recipients=["credit_office"], context={"report": report},
+            at=req.at, window=True))
+    return queued

@@ -27,7 +27,7 @@ from activities.calendar_change import CaseWaker, newest_calendar_version, repla
 from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
 from activities.followers import mail_followers
-from activities.integrity_report import open_integrity_reports
+from activities.integrity_report import open_integrity_reports, queue_consolidated_reports
 from activities.motion import PromiseStarter, open_promise_commitment
 from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
@@ -52,7 +52,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
     newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers, open_promise_commitment,
-    open_integrity_reports,
+    open_integrity_reports, queue_consolidated_reports,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 INTEGRITY_SCHEDULE_ID = "integrity-report-opener"

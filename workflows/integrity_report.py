@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.integrity_report import open_integrity_reports
+    from activities.integrity_report import open_integrity_reports, queue_consolidated_reports
     from domain.calendar import end_of_day
     from domain.deadlines import DeadlineSpec, ScheduledEvent
     from domain.events import Event
@@ -42,9 +42,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.profiles import Reminders
 
 from workflows.case import CaseWorkflow
-from workflows.common import DB_ACTIVITY, DeadlineClock, refuse, today_local
+from workflows.common import DB_ACTIVITY, DeadlineClock, Notifier, refuse, today_local
 
 S = ReportState
+MAIL_CONSOLIDATED = "integrity-consolidated-mail"  # the opener mails each period's consolidated report once
 WAITING = frozenset({S.open, S.returned})  # the states in which the department owes the report
 
 
@@ -193,7 +194,8 @@ class IntegrityReportWorkflow(CaseWorkflow):
 @workflow.defn
 class IntegrityReportOpenerWorkflow:
     """Started daily by the Schedule: every department's report for each period open today, once. The
-    activity inserts what is missing; the workflow id (reuse rejected) makes a second start a no-op."""
+    activity inserts what is missing; the workflow id (reuse rejected) makes a second start a no-op. Then each
+    period whose reports have all fallen due has its consolidated report mailed to the credit office, once."""
 
     @workflow.run
     async def run(self, run: IntegrityOpenRun) -> IntegrityOpenDone:
@@ -211,4 +213,10 @@ class IntegrityReportOpenerWorkflow:
                 started.append(wid)
             except WorkflowAlreadyStartedError:
                 already += 1
+        if workflow.patched(MAIL_CONSOLIDATED):
+            queued = await workflow.execute_activity(
+                queue_consolidated_reports, IntegrityOpenRequest(today=today, at=workflow.now()), **DB_ACTIVITY)
+            notifier = Notifier()
+            notifier.deliver(queued)
+            await notifier.drain()
         return IntegrityOpenDone(started=started, already=already)

@@ -74,6 +74,15 @@ async def test_opened_once_per_department_then_on_time_accepted_and_late_returne
         assert {e.recipient for e in escalations} >= {office, "scjg@test.local"}
         assert [e.action for e in audit(sid, "integrity_report")].count("escalation_due") == 1
 
+        # every 2026Q3 report has fallen due: the next daily run mails the consolidated report, once
+        for n in (3, 4):
+            await h.env.client.execute_workflow(IntegrityReportOpenerWorkflow.run, IntegrityOpenRun(),
+                                                id=f"opener-{n}", task_queue=h.task_queue)
+        [mail] = outbox(0, "integrity_consolidated", case_type="integrity_summary")
+        assert mail.recipient == office and mail.status == "sent" and "2026 年第 3 季度" in mail.subject
+        assert "逾期未报送 1 个" in mail.text and "按期报送率：50.0%" in mail.text, mail.text
+        assert "/staff/integrity-reports?period=2026Q3" in mail.html
+
         view = await scjg.execute_update(IntegrityReportWorkflow.submit, ReportSubmission(actor=OTHER_DEPT,
                                                                                           text="迟报"))
         assert view.on_time is False and view.overdue is False
