@@ -443,6 +443,7 @@ class MotionStart(BaseModel):
     assigned_on: date
     actor: Actor
     profile: RuleProfile
+    unit_names: dict[str, str] = Field(default_factory=dict)  # code → name, for the history and the notices' words
 
 
 class ReassignmentRequestIn(BaseModel):
@@ -454,6 +455,7 @@ class ReassignIn(BaseModel):
     actor: Actor
     department: str | None = None  # the new lead unit; None declines the request (the unit keeps it)
     reason: str = ""
+    department_name: str | None = None  # the new lead unit's name, for the history's words
 
 
 class OpinionIn(BaseModel):

@@ -84,21 +84,23 @@ class MotionWorkflow(CaseWorkflow):
         self.reassign_clock: DeadlineClock | None = None
         self.feedback_clock: DeadlineClock | None = None
         self.co_clocks: dict[str, DeadlineClock] = {}
+        self.names = dict(start.unit_names)  # code → name: the history and the notices name units, never codes
+        self.opinions: dict[str, str] = {}  # co-unit → its opinion
 
     @workflow.run
     async def run(self, start: MotionStart) -> str:
         async with self.lock:
-            co = "、".join(start.co_departments) or "无"
+            co = "、".join(self._unit(d) for d in start.co_departments) or "无"
             await self.journal.write(Event.assigned, start.actor, to_state=S.assigned,
                                      reason=f"交办{MOTION_KINDS[start.kind]}（{start.number}）："
-                                            f"主办 {start.department}，会办 {co}")
+                                            f"主办 {self._unit(start.department)}，会办 {co}")
             await self._assign_lead("交办")
             for dept in start.co_departments:
                 self.co_clocks[dept] = await self._clock("motion_co_opinion", "会办意见期限", "交办",
                                                          f"department:{dept}")
                 await self._notify(f"co:{dept}", "case_update", [f"department:{dept}"],
                                    event_label=f"收到会办{MOTION_KINDS[start.kind]}，请在1个月内将会办意见送主办单位"
-                                               f" {start.department}")
+                                               f"{self._unit(start.department)}")
             self.created = True
         await self._wind_up()
         return self.state
@@ -159,6 +161,8 @@ class MotionWorkflow(CaseWorkflow):
                                    event_label=f"调整承办单位的申请未获同意，请继续办理：{req.reason}")
             else:
                 self.department = req.department
+                if req.department_name:
+                    self.names[req.department] = req.department_name
                 self.case = self.case.model_copy(update={"department": req.department})
                 self.journal.case = self.case
                 await self._move(Event.reassigned, req.actor, S.assigned, req.reason or "调整承办单位",
@@ -184,14 +188,15 @@ class MotionWorkflow(CaseWorkflow):
         async with self._acting(self._check_send_opinion, req):
             dept = req.actor.department or ""
             self.co_sent.append(dept)
-            opinions = {d: "已送达" for d in self.co_sent}
+            self.opinions[dept] = req.opinion
+            opinions = {d: self.opinions.get(d, "已送达") for d in self.co_sent}
             await self._move(Event.co_opinion_sent, req.actor, self.state, req.opinion,
                              {"co_opinions": opinions}, data={"co_department": dept, "opinion": req.opinion})
             clock = self.co_clocks.get(dept)
             if clock is not None:
                 await clock.close("met")
             await self._notify(f"opinion:{dept}", "case_update", [f"department:{self.department}"],
-                               event_label=f"会办单位 {dept} 送来会办意见：{req.opinion}")
+                               event_label=f"会办单位{self._unit(dept)}送来会办意见：{req.opinion}")
         return self.view()
 
     @send_opinion.validator
@@ -316,6 +321,9 @@ class MotionWorkflow(CaseWorkflow):
             return "motion_reply_complex"
         return "proposal_reply" if self.start.kind in PROPOSAL_KINDS else "motion_reply"
 
+    def _unit(self, code: str) -> str:
+        return self.names.get(code, code)
+
     async def _assign_lead(self, start_event: str) -> None:
         """The lead unit's clocks from today: its reply period and its 10 days to ask for reassignment."""
         self.reply_clock = await self._clock(self._reply_period(), "答复期限", start_event,
@@ -398,10 +406,11 @@ class MotionWorkflow(CaseWorkflow):
             if co is not None:
                 if event.kind == "due" and co not in self.co_sent:
                     self.co_late.append(co)
-                    await self.journal.write(Event.co_opinion_late, SYSTEM, reason=f"会办单位 {co} 逾期未送会办意见",
+                    await self.journal.write(Event.co_opinion_late, SYSTEM,
+                                             reason=f"会办单位{self._unit(co)}逾期未送会办意见",
                                              changes={"co_late": list(self.co_late)}, data={"department": co})
                     await self._notify(f"co_late:{co}", "case_update", [f"department:{self.department}"],
-                                       event_label=f"会办单位 {co} 逾期未送会办意见，可先行拟定答复")
+                                       event_label=f"会办单位{self._unit(co)}逾期未送会办意见，可先行拟定答复")
                 await self._escalate(clock, event, [f"department:{co}", f"supervisor:{co}", COORDINATOR])
                 return
             if event.kind == "due" and not self.late:

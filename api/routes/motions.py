@@ -103,6 +103,11 @@ def _for_staff(session: Session, motion_id: int, actor: Actor) -> Motion:
     return row
 
 
+def _department_name(session: Session, code: str | None) -> str | None:
+    dept = session.get(Department, code) if code else None
+    return dept.name if dept else None
+
+
 def _check_department(session: Session, field: str, code: str) -> None:
     if session.get(Department, code) is None:
         raise field_error(field, f"单位 {code} 不存在")
@@ -188,7 +193,8 @@ async def reassign(motion_id: CaseId, body: ReassignBody, session: SessionDep, c
     if body.department:
         _check_department(session, "department", body.department)
     return await _act(session, client, motion_id, actor, MotionAction.reassign, MotionWorkflow.reassign,
-                      ReassignIn(actor=actor, department=body.department or None, reason=body.reason),
+                      ReassignIn(actor=actor, department=body.department or None, reason=body.reason,
+                                 department_name=_department_name(session, body.department)),
                       idempotency_key)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -15,7 +15,7 @@ from domain.calendar import TZ
 from domain.messages import Actor, MotionStart
 from domain.motion import MotionState
 from domain.settings import get_settings
-from store.models import Motion
+from store.models import Department, Motion
 from workflows.motion import MotionWorkflow
 
 
@@ -37,8 +37,12 @@ def insert_motion(session: Session, *, kind: str, number: str, title: str, conte
     assert row.id is not None
     start = MotionStart(motion_id=row.id, kind=kind, number=number, title=title, department=department,
                         co_departments=co_departments, assigned_on=now.astimezone(TZ).date(), actor=actor,
-                        profile=profile)
+                        profile=profile, unit_names=_names(session, [department, *co_departments]))
     return row, start
+
+
+def _names(session: Session, codes: list[str]) -> dict[str, str]:
+    return {d.code: d.name for d in session.exec(select(Department).where(col(Department.code).in_(codes)))}
 
 
 async def start_motion(client: Client, start: MotionStart, task_queue: str | None = None) -> WorkflowHandle:

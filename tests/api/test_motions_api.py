@@ -148,6 +148,7 @@ async def test_case_page_offers_the_co_unit_its_opinion_and_the_lead_its_reply(a
     page = await co.get(f"/staff/motions/{mid}")
     assert page.status_code == 200 and 'id="action-send_opinion"' in page.text
     assert 'id="action-draft_reply"' not in page.text and CONTACT not in page.text
+    assert "主办 市发展和改革委员会，会办 市市场监督管理局" in page.text  # the history names units, never their codes
     assert (await other.get(f"/staff/motions/{mid}")).status_code == 404
     queue = await co.get("/staff")
     assert "送会办意见" in queue.text, queue.text

@@ -68,7 +68,7 @@ async def test_happy_path_co_opinion_reply_and_satisfied_feedback(smtp_sink) -> 
         motion = row(Motion, mid)
         assert (motion.state, motion.result_class, motion.approved_by_leader) == ("closed", "A", "张局长")
         assert motion.reply_public is True and motion.feedback == "satisfied" and motion.co_opinions == {
-            "scjg": "已送达"}
+            "scjg": "支持"}  # the opinion itself, shown to the lead unit
         assert deadline(mid, "motion_reply-1", "motion").status == "met"
 
 
