@@ -30,6 +30,7 @@ from activities.followers import mail_followers
 from activities.integrity_report import open_integrity_reports, queue_consolidated_reports
 from activities.motion import PromiseStarter, open_promise_commitment
 from activities.notify import queue_failure_alert, queue_notice, send_notice
+from activities.push import DeliveryStarter, mark_delivery_overdue, push_delivery
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
 from activities.transitions import apply_transition
@@ -40,6 +41,7 @@ from store.db import ACTIVITY_THREADS
 from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.delivery import DeliveryWorkflow
 from workflows.integrity_report import IntegrityReportOpenerWorkflow, IntegrityReportWorkflow
 from workflows.motion import MotionWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -47,12 +49,13 @@ from workflows.record import RecordWorkflow
 from workflows.report import QuarterlyReportWorkflow
 
 WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, MotionWorkflow,
-             QuarterlyReportWorkflow, CalendarChangeWorkflow, IntegrityReportWorkflow, IntegrityReportOpenerWorkflow]
+             QuarterlyReportWorkflow, CalendarChangeWorkflow, IntegrityReportWorkflow, IntegrityReportOpenerWorkflow,
+             DeliveryWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
     newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers, open_promise_commitment,
-    open_integrity_reports, queue_consolidated_reports,
+    open_integrity_reports, queue_consolidated_reports, push_delivery, mark_delivery_overdue,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 INTEGRITY_SCHEDULE_ID = "integrity-report-opener"
@@ -69,7 +72,8 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
         client,
         task_queue=task_queue or get_settings().task_queue,
         workflows=WORKFLOWS,
-        activities=[*ACTIVITIES, CaseWaker(client).wake_cases, PromiseStarter(client).start_promise_commitment],
+        activities=[*ACTIVITIES, CaseWaker(client).wake_cases, PromiseStarter(client).start_promise_commitment,
+                    DeliveryStarter(client).queue_deliveries],
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         # No more activities at once than threads: a queued one would spend its start-to-close time waiting.
         max_concurrent_activities=ACTIVITY_THREADS,

@@ -22,6 +22,7 @@ from api.pages import integrity_reports as integrity_pages
 from api.pages import motions as motion_pages
 from api.pages import portal as pages
 from api.pages import reports as report_pages
+from api.pages import sharing as sharing_pages
 from api.pages import staff as staff_pages
 from api.routes import (
     attachments,
@@ -36,6 +37,7 @@ from api.routes import (
     open_data,
     records,
     reports,
+    sharing,
     system,
     tracking,
 )
@@ -71,8 +73,9 @@ def create_app() -> FastAPI:
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(inner())  # type: ignore[method-assign]
     # /staff/officials and /staff/files/{id}/publicity before /staff/{kind}/{id}/{action}
     for module in (system, commitments, records, tracking, objections, complaints, motions, integrity_reports,
-                   calendar, calendar_notices, reports, attachments, motion_pages, home_page, pages, forms, open_data,
-                   report_pages, integrity_pages, evidence_pages, staff_pages, admin_pages, follow_pages, devmail):
+                   calendar, calendar_notices, reports, attachments, sharing, motion_pages, home_page, pages, forms,
+                   open_data, report_pages, integrity_pages, evidence_pages, staff_pages, admin_pages, sharing_pages,
+                   follow_pages, devmail):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")  # app.css: no inline styles (CSP)
     return app

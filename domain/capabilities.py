@@ -23,6 +23,8 @@ class Capability(StrEnum):
     # (no retaliation), nor admins
     read_deputy_contact = "read_deputy_contact"  # a deputy's or member's contact: the office that registered it
     read_all_motions = "read_all_motions"  # every suggestion and proposal in full (units read theirs)
+    manage_sharing = "manage_sharing"  # 归集共享: platforms pushed to, senders received from, their keys
+    read_sharing = "read_sharing"  # ... their backlogs, failures and receipts
 
 
 CAPABILITIES: dict[Capability, tuple[str, ...]] = {
@@ -38,6 +40,8 @@ CAPABILITIES: dict[Capability, tuple[str, ...]] = {
     Capability.read_personal_data: ("credit_office", "supervisor"),
     Capability.read_deputy_contact: ("coordinator", "credit_office"),
     Capability.read_all_motions: ("coordinator", "credit_office", "supervisor", "admin"),
+    Capability.manage_sharing: ("admin",),
+    Capability.read_sharing: ("admin", "credit_office"),
 }
 
 

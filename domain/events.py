@@ -112,6 +112,16 @@ class Event(StrEnum):
     feedback = "feedback", "评价"
     reopened = "reopened", "重新审核"
 
+    # --- 归集共享 (workflows/delivery.py), written on the record or commitment pushed -------------------------
+    push_overdue = "push_overdue", "撤回推送逾期"
+    platform_added = "platform_added", "登记接收平台"
+    platform_key_changed = "platform_key_changed", "更换接收平台密钥"
+    platform_paused = "platform_paused", "暂停向接收平台推送"
+    platform_resumed = "platform_resumed", "恢复向接收平台推送"
+    sender_added = "sender_added", "登记下级平台"
+    sender_key_issued = "sender_key_issued", "签发下级平台密钥"
+    sender_key_retired = "sender_key_retired", "停用下级平台密钥"
+
     # --- suggestion and proposal (workflows/motion.py) ------------------------------------------------------
     assigned = "assigned", "交办"
     reassignment_requested = "reassignment_requested", "申请调整承办单位"

@@ -622,3 +622,16 @@ class IntegrityOpenRequest(BaseModel):
 class IntegrityOpenDone(BaseModel):
     started: list[str]  # workflow ids started by this run
     already: int  # reports whose workflow was already started (or has finished)
+
+
+# --- 归集共享 (workflows/delivery.py) -------------------------------------------------------------------------
+
+
+class DeliveryStart(BaseModel):
+    delivery_id: int
+    uid: str
+    case: CaseRef  # the record or commitment it carries
+    platform: str  # the receiving platform's name, for the notice
+    title: str
+    due_at: datetime | None = None  # a retraction's deadline: past it, the credit office is told
+    max_interval_seconds: int = 600  # the longest wait between two attempts

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Reverse proxies (comma list of IPs or CIDRs) whose X-Forwarded-For names the client; empty: none.
     trusted_proxies: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
+    # 归集共享: this instance's name in receipts it signs, and the longest wait between two attempts to push.
+    instance_name: str = "本级政务诚信平台"
+    push_max_interval_seconds: int = 600
     default_profile: str = "henan"
     # Directory where the embedded SMTP sink stores messages; enables /dev/mail when set.
     dev_mail_dir: str | None = None

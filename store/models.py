@@ -454,3 +454,96 @@ class IntegrityReport(SQLModel, table=True):
     profile_version: str = Field(max_length=32)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Platform(SQLModel, table=True):
+    """A receiving platform this instance pushes to (归集共享, domain/sharing.py): where, as whom, with which
+    key, and what it receives. The key is the one the receiver issued; rotating it is replacing it here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    url: str = Field(max_length=500)  # the receiver's push endpoint
+    sender_code: str = Field(max_length=64)  # this instance's name at the receiver
+    key_id: str = Field(max_length=40)
+    secret: str = Field(max_length=200)
+    record_severities: list[str] | None = _json()  # e.g. ["general", "serious"]
+    commitments: bool = True
+    all_changes: bool = False  # False: only the main steps (domain.sharing.MAIN_CHANGES)
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Delivery(SQLModel, table=True):
+    """One change of one item for one platform: queued with the change, sent by its own workflow
+    (workflows/delivery.py) until the receiver's signed receipt comes back."""
+
+    __table_args__ = (UniqueConstraint("platform_id", "item_type", "item_id", "event_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True, max_length=64)  # the delivery id the receiver keys on
+    platform_id: int = Field(foreign_key="platform.id", index=True)
+    item_type: str = Field(max_length=20)
+    item_id: int
+    event_key: str = Field(max_length=120)
+    version: int
+    retract: bool = False
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the exact JSON sent (signed per attempt)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    due_at: datetime | None = _tz()  # a retraction must arrive by then (profile: notify_platforms)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_attempt_at: datetime | None = _tz()
+    delivered_at: datetime | None = _tz(index=True)
+    receipt: dict[str, Any] | None = _json()
+    escalated_at: datetime | None = _tz()
+
+
+class Sender(SQLModel, table=True):
+    """A subordinate instance that pushes to this one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=100)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SenderKey(SQLModel, table=True):
+    """A key issued to a sender; several may be valid at once while one is rotated out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int = Field(foreign_key="sender.id", index=True)
+    key_id: str = Field(unique=True, max_length=40)
+    secret: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    retired_at: datetime | None = _tz()
+
+
+class ForeignItem(SQLModel, table=True):
+    """A sender's record or commitment as it last told us (newest version wins); shown with its source."""
+
+    __table_args__ = (UniqueConstraint("sender_id", "item_type", "remote_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int = Field(foreign_key="sender.id", index=True)
+    item_type: str = Field(max_length=20)
+    remote_id: int
+    version: int
+    public: bool = Field(default=True, index=True)
+    title: str = Field(max_length=300)
+    department_name: str = Field(max_length=100)
+    state_label: str = Field(max_length=40)
+    url: str | None = Field(default=None, max_length=500)
+    data: dict[str, Any] | None = _json()
+    changed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class InboundDelivery(SQLModel, table=True):
+    """Every delivery id a sender used, with the receipt we gave: a repeat gets the same receipt, nothing more."""
+
+    __table_args__ = (UniqueConstraint("sender_id", "uid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int = Field(foreign_key="sender.id", index=True)
+    uid: str = Field(max_length=64)
+    body_sha256: str = Field(max_length=64)
+    status: str = Field(max_length=16)
+    receipt: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.deadlines import plan_deadline, set_deadline_status
     from activities.followers import FOLLOWED_CASES, mail_followers
     from activities.notify import queue_failure_alert, queue_notice, send_notice
+    from activities.push import PUSHED_CASES, DeliveryStarter
     from activities.transitions import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
@@ -70,6 +71,9 @@ ALERT_ACTIVITY = ActivityOptions(  # queueing the admins' alert about a failed n
 # workflow.patched() id: a public change of a commitment or record mails its followers. Histories recorded
 # before replay without it.
 MAIL_FOLLOWERS = "mail-followers-of-a-public-change"
+# workflow.patched() id: a public change of a commitment or record is pushed to the receiving platforms (归集共享).
+# Histories recorded before replay without it.
+PUSH_TO_PLATFORMS = "push-public-changes-to-platforms"
 # workflow.patched() id: a notice that failed for good alerts the admins. Histories recorded before replay
 # without it (their failed notices were only logged).
 ALERT_WHEN_A_NOTICE_FAILS = "alert-admins-when-a-notice-fails"
@@ -140,6 +144,15 @@ class CaseJournal:
                        changes=changes or {})
         await workflow.execute_activity(apply_transition, t, **DB_ACTIVITY)
         await self.tell_followers(t)
+        await self.push_to_platforms(t)
+
+    async def push_to_platforms(self, t: Transition) -> None:
+        """After a public change of a commitment or record is written: one delivery per receiving platform,
+        each sent by its own workflow (activities/push.py decides which platforms receive it)."""
+        if t.case.case_type not in PUSHED_CASES or not is_public_change(t.action, t.to_state) \
+                or not workflow.patched(PUSH_TO_PLATFORMS):
+            return
+        await workflow.execute_activity_method(DeliveryStarter.queue_deliveries, t, **DB_ACTIVITY)
 
     async def tell_followers(self, t: Transition) -> None:
         """After a public change of a commitment or record is written: one mail per follower, delivered like

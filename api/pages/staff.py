@@ -135,6 +135,8 @@ def _workspace_links(actor: Actor) -> list[tuple[str, str]]:
         links.append(("/admin/calendar", "工作日历"))
     if may(actor.role, Capability.manage_accounts):
         links.append(("/admin", "单位与用户"))
+    if may(actor.role, Capability.read_sharing):
+        links.append(("/admin/sharing", "归集共享"))
     return links
 
 
