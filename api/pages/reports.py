@@ -18,6 +18,7 @@ from api.pages.track_view import day_zh
 from api.problems import Problem
 from api.queries import department_names, local_iso
 from api.routes.reports import official_archive, period_or_422
+from api.services.sharing import foreign_summary
 from domain.capabilities import Capability
 from domain.complaint import COMPLAINT_STATES_ZH, COMPLAINT_TOPICS
 from domain.integrity_report import REPORT_STATES_ZH, parse_report_period
@@ -50,7 +51,8 @@ def ranking_page(request: Request, session: SessionDep,
         "deducted": {r["department"]: sum(deductions.get(s, 0) * r[f"records_opened_{s}"]
                                           for s in ("general", "serious")) for r in report["items"]},
         "link": lambda kind, figure, department: figure_link(kind, figure, p.key, department),
-        "answers": lambda figure, department: answers_link(figure, p.key, department)})
+        "answers": lambda figure, department: answers_link(figure, p.key, department),
+        "foreign": foreign_summary(session)})
 
 
 @router.get("/ranking/answers", response_class=HTMLResponse)

@@ -286,3 +286,17 @@ def recent_deliveries(session: Session, platform_id: int, limit: int = 50) -> li
                                                col(Delivery.delivered_at).is_not(None))
                         .order_by(col(Delivery.id).desc()).limit(limit)).all()
     return [*pending, *done]
+
+
+def foreign_summary(session: Session) -> list[dict[str, Any]]:
+    """Per source and department: how many of its commitments and records are public here (for /ranking)."""
+    rows = session.exec(select(Sender.name, ForeignItem.department_name, ForeignItem.item_type, func.count())
+                        .join(Sender, col(Sender.id) == col(ForeignItem.sender_id))
+                        .where(col(ForeignItem.public).is_(True))
+                        .group_by(Sender.name, ForeignItem.department_name, ForeignItem.item_type)).all()
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, department, item_type, count in rows:
+        entry = out.setdefault((source, department), {"source": source, "department_name": department,
+                                                      "commitment": 0, "record": 0})
+        entry[item_type] = count
+    return [out[k] for k in sorted(out)]

@@ -73,6 +73,8 @@ async def test_a_record_arrives_with_its_receipt_and_its_repair_retracts_it(api,
     assert "120万元" not in json.dumps(item, ensure_ascii=False)  # the facts stay at the sender: public face only
     page = (await api.get("/shared")).text
     assert "某某县政务诚信平台" in page and "失信记录" in page
+    ranking = (await api.get("/ranking")).text
+    assert "下级平台报送" in ranking and "某某县政务诚信平台" in ranking  # marked with the source, not ranked here
 
     platforms = (await api.get("/api/sharing/platforms", headers=tokens["xyb"])).json()["items"]
     assert [(p["delivered"], p["pending"], p["failing"]) for p in platforms] == [(1, 0, 0)]
