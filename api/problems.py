@@ -37,6 +37,10 @@ PYDANTIC_ZH = {
     "too_long": "条目过多（最多 {max_length} 项）",
     "string_pattern_mismatch": "格式无效",
     "value_error": "{error}",
+    "url_parsing": "网址格式无效，应以 http:// 或 https:// 开头",
+    "url_scheme": "网址须以 http:// 或 https:// 开头",
+    "url_type": "网址格式无效",
+    "url_too_long": "网址过长",
 }
 
 

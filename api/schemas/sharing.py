@@ -80,6 +80,7 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
     escalated_at: datetime | None
     receipt: dict[str, object] | None
+    receipt_received_at: datetime | None  # the receipt's instant, in China Standard Time
 
     @classmethod
     def of(cls, d: Delivery, change: str) -> Self:
@@ -87,7 +88,12 @@ class DeliveryOut(BaseModel):
                    item_id=d.item_id, change=change, version=d.version, retract=d.retract,
                    created_at=local_at(d.created_at), due_at=local(d.due_at), attempts=d.attempts,
                    last_error=d.last_error, delivered_at=local(d.delivered_at), escalated_at=local(d.escalated_at),
-                   receipt=d.receipt)
+                   receipt=d.receipt, receipt_received_at=_received(d.receipt))
+
+
+def _received(receipt: dict[str, object] | None) -> datetime | None:
+    at = (receipt or {}).get("received_at")
+    return local_at(datetime.fromisoformat(at)) if isinstance(at, str) else None
 
 
 class SenderIn(BaseModel):
@@ -129,6 +135,7 @@ class ForeignItemOut(BaseModel):
     department_name: str
     state_label: str
     fields: dict[str, object]
+    details: list[str]  # the fields as a reader sees them: "类别：拖欠账款", a true flag by its name alone
     url: str | None
     changed_at: datetime
     received_at: datetime
@@ -139,5 +146,10 @@ class ForeignItemOut(BaseModel):
         return cls(source=sender.name, source_code=sender.code, item_type=item.item_type,
                    item_type_label=ITEM_TYPE_ZH.get(item.item_type, item.item_type), remote_id=item.remote_id,
                    title=item.title, department_name=item.department_name, state_label=item.state_label,
-                   fields=data.get("fields", {}), url=item.url, changed_at=local_at(item.changed_at),
+                   fields=data.get("fields", {}), details=_details(data.get("fields", {})), url=item.url,
+                   changed_at=local_at(item.changed_at),
                    received_at=local_at(item.received_at))
+
+
+def _details(fields: dict[str, object]) -> list[str]:
+    return [k if v is True else f"{k}：{v}" for k, v in fields.items() if v is not False and v is not None]
