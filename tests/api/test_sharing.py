@@ -172,3 +172,19 @@ async def test_a_key_is_rotated_without_losing_a_push(api, tokens) -> None:
     keys = (await api.get("/api/sharing/senders/county/keys", headers=tokens["xyb"])).json()["items"]
     assert [(k["key_id"], k["retired_at"] is not None, k["secret"]) for k in keys] == [
         (old["key_id"], True, None), (new["key_id"], False, None)]
+
+
+async def test_a_commitment_and_its_fulfilment_are_reported_as_it_stands(api, tokens, site) -> None:
+    from tests.api.test_commitments_api import body as commitment_body
+
+    await _connect_to_itself(api, tokens, site)
+    cid = (await api.post("/api/commitments", json=commitment_body(), headers=tokens["fgw"])).json()["id"]
+    shared = await _until(api, lambda b: b["total"] == 1)
+    assert (shared["items"][0]["item_type_label"], shared["items"][0]["title"]) == ("政务承诺", "企业开办一日办结")
+    assert shared["items"][0]["state_label"] == "履行中"
+    r = await api.post(f"/api/commitments/{cid}/fulfilment", json={"report": "已完成"}, headers=tokens["fgw"])
+    assert r.status_code == 200, r.text
+    r = await api.post(f"/api/commitments/{cid}/verification", json={"accepted": True}, headers=tokens["xyb"])
+    assert r.status_code == 200, r.text
+    shared = await _until(api, lambda b: b["total"] == 1 and b["items"][0]["state_label"] != "履行中")
+    assert shared["items"][0]["state_label"] == "已践诺"  # fulfilled stays public, now as fulfilled
