@@ -99,7 +99,8 @@ def test_a_deleted_row_is_missing_from_its_chain_and_its_checkpoint(capsys) -> N
 
     _sql("DELETE FROM audit_event WHERE id = :id", id=ids[2])  # the newest rows of a case: the head remembers
     assert main(["audit", "verify"]) == 1
-    assert "链头 id=commitment-7，案件 政务承诺 7：记录缺失；链头记到第 3 条，库中只有到第 1 条" in capsys.readouterr().err
+    head = "链头 id=commitment-7，案件 政务承诺 7：记录缺失；链头记到第 3 条，库中只有到第 1 条"
+    assert head in capsys.readouterr().err
 
 
 def test_checkpoints_chain_day_by_day_and_leave_recent_rows_to_the_next() -> None:
