@@ -32,6 +32,7 @@ from domain.messages import (
     WakeGroup,
 )
 from domain.profiles import Reminders
+from store.audit_chain import append_audit
 from store.calendars import latest_version, load_calendar
 from store.db import session_scope
 from store.models import AuditEvent, DeadlineRow
@@ -81,7 +82,7 @@ def replan_open_deadlines(req: CalendarReplanRequest) -> CalendarReplanResult:
                 action=Event.deadline_moved.value, from_state=None, to_state=None, actor=SYSTEM, reason=reason,
                 at=req.at))
             if (row.case_type, row.case_id, key) not in logged:
-                session.add(AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
+                append_audit(session, AuditEvent(case_type=row.case_type, case_id=row.case_id, event_key=key,
                                        action=Event.deadline_moved.value, actor=SYSTEM.username, role=SYSTEM.role,
                                        reason=reason, at=req.at,
                                        data={"deadline": row.key, "from": str(r.before.due_date),

@@ -13,6 +13,7 @@ from temporalio import activity
 from domain.events import Event
 from domain.messages import Transition
 from store import attachments
+from store.audit_chain import append_audit
 from store.db import session_scope
 from store.models import (
     AuditEvent,
@@ -67,7 +68,7 @@ def apply_transition(t: Transition) -> bool:
             before = session.get(model, t.case.case_id)          # so past periods' reports stay as they were
             data["department_from"] = getattr(before, "department_code", None)
             data["department_to"] = t.changes["department_code"]
-        session.add(AuditEvent(
+        append_audit(session, AuditEvent(
             case_type=t.case.case_type, case_id=t.case.case_id, event_key=t.event_key, action=t.action,
             from_state=t.from_state, to_state=t.to_state, actor=t.actor.username, role=t.actor.role,
             reason=t.reason, at=t.at, data=data or None,

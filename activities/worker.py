@@ -23,6 +23,7 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.audit_checkpoint import write_audit_checkpoint
 from activities.calendar_change import CaseWaker, newest_calendar_version, replan_open_deadlines
 from activities.commitment_status import commitment_facts
 from activities.deadlines import plan_deadline, set_deadline_status
@@ -34,10 +35,12 @@ from activities.push import DeliveryStarter, mark_delivery_overdue, push_deliver
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
 from activities.transitions import apply_transition
+from domain.audit_messages import AuditCheckpointRun
 from domain.keycheck import InsecureSecretKey, require_secret_key
 from domain.messages import IntegrityOpenRun, ReportRun
 from domain.settings import get_settings
 from store.db import ACTIVITY_THREADS
+from workflows.audit_checkpoint import AuditCheckpointWorkflow
 from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -50,15 +53,16 @@ from workflows.report import QuarterlyReportWorkflow
 
 WORKFLOWS = [CommitmentWorkflow, RecordWorkflow, ObjectionWorkflow, ComplaintWorkflow, MotionWorkflow,
              QuarterlyReportWorkflow, CalendarChangeWorkflow, IntegrityReportWorkflow, IntegrityReportOpenerWorkflow,
-             DeliveryWorkflow]
+             DeliveryWorkflow, AuditCheckpointWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [
     apply_transition, plan_deadline, set_deadline_status, queue_notice, send_notice, queue_failure_alert,
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
     newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers, open_promise_commitment,
-    open_integrity_reports, queue_consolidated_reports, push_delivery, mark_delivery_overdue,
+    open_integrity_reports, queue_consolidated_reports, push_delivery, mark_delivery_overdue, write_audit_checkpoint,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 INTEGRITY_SCHEDULE_ID = "integrity-report-opener"
+AUDIT_SCHEDULE_ID = "audit-checkpoint"
 
 
 async def connect_client() -> Client:
@@ -100,6 +104,7 @@ async def ensure_report_schedule(client: Client, task_queue: str | None = None) 
     except ScheduleAlreadyRunningError:
         pass
     await ensure_integrity_schedule(client, task_queue)
+    await ensure_audit_schedule(client, task_queue)
 
 
 async def ensure_integrity_schedule(client: Client, task_queue: str | None = None) -> None:
@@ -117,6 +122,22 @@ async def ensure_integrity_schedule(client: Client, task_queue: str | None = Non
     )
     try:
         await client.create_schedule(INTEGRITY_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
+async def ensure_audit_schedule(client: Client, task_queue: str | None = None) -> None:
+    """The audit log's daily checkpoint at 00:10 (Beijing time), of the day that has just ended; a missed night
+    leaves no row for that day: the next checkpoint covers its rows. Created once; left as it is."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(AuditCheckpointWorkflow.run, AuditCheckpointRun(), id="audit-checkpoint-run",
+                                           task_queue=task_queue or get_settings().task_queue),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(0)], minute=[ScheduleRange(10)])],
+                          time_zone_name="Asia/Shanghai"),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    )
+    try:
+        await client.create_schedule(AUDIT_SCHEDULE_ID, schedule)
     except ScheduleAlreadyRunningError:
         pass
 

@@ -19,6 +19,7 @@ from api.validation import Email, Name
 from domain.events import Event
 from domain.profiles import available_profiles, load_profile
 from domain.settings import get_settings
+from store.audit_chain import append_audit
 from store.models import AuditEvent, Department, User
 
 Role = Literal["department", "coordinator", "credit_office", "supervisor", "admin"]
@@ -80,8 +81,9 @@ class DepartmentIn(BaseModel):
 
 def _audit(session: Session, case_type: str, case_id: int, action: Event, by: str, role: str, reason: str,
            data: dict[str, Any]) -> None:
-    session.add(AuditEvent(case_type=case_type, case_id=case_id, event_key=f"{action.value}-{uuid.uuid4().hex}",
-                           action=action.value, actor=by, role=role, reason=reason, at=datetime.now(UTC), data=data))
+    append_audit(session, AuditEvent(
+        case_type=case_type, case_id=case_id, event_key=f"{action.value}-{uuid.uuid4().hex}", action=action.value,
+        actor=by, role=role, reason=reason, at=datetime.now(UTC), data=data))
 
 
 def list_users(session: Session) -> list[User]:

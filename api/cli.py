@@ -158,6 +158,51 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(_args: argparse.Namespace) -> int:
+    """Re-compute every case's chain and every checkpoint; exit 1 naming the first broken link."""
+    from store.audit_chain import verify
+
+    with session_scope() as session:
+        result = verify(session)
+    if not result.broken:
+        print(f"审计链完整：{result.rows} 条记录，{result.checkpoints} 个检查点")
+        return 0
+    print(f"审计链损坏：第一处在{result.broken[0].zh()}", file=sys.stderr)
+    for other in result.broken[1:20]:
+        print(f"另有：{other.zh()}", file=sys.stderr)
+    print(f"共发现 {len(result.broken)} 处问题（已检查 {result.rows} 条记录，{result.checkpoints} 个检查点）",
+          file=sys.stderr)
+    return 1
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    """The daily checkpoint by hand (the schedule writes it at 00:10 Beijing time): idempotent per day."""
+    from store.audit_chain import write_checkpoint
+
+    with session_scope() as session:
+        cp = write_checkpoint(session, args.day, datetime.now(UTC))
+    print(f"检查点 {cp.day}：覆盖 {cp.count} 条记录，校验值 {cp.hash}")
+    return 0
+
+
+def _keys_rotate(_args: argparse.Namespace) -> int:
+    from store.signing import rotate
+
+    with session_scope() as session:
+        key = rotate(session, datetime.now(UTC))
+    print(f"已启用新签名密钥 {key.key_id}；旧公钥仍在 /open-data/keys.json 中列出（已停用）")
+    return 0
+
+
+def _keys_list(_args: argparse.Namespace) -> int:
+    from store.signing import public_keys
+
+    with session_scope() as session:
+        for k in public_keys(session):
+            print(f"{k['key_id']}  {k['status']}  创建于 {k['created_at']}  公钥 {k['public_key']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chengxin", description="诚信 Chengxin 管理命令")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -201,6 +246,19 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("period", help="2026Q3、2026-11 或 2026")
     rep.add_argument("--out", default=".", help="输出目录")
     rep.set_defaults(func=_report)
+
+    aud = sub.add_parser("audit", help="审计链").add_subparsers(dest="cmd", required=True)
+    av = aud.add_parser("verify", help="重新计算每个案件的审计链和每个检查点，指出第一处损坏")
+    av.set_defaults(func=_audit_verify)
+    ac = aud.add_parser("checkpoint", help="写入某日的检查点（每日定时任务也会写入；同一日只写一次）")
+    ac.add_argument("--day", type=date.fromisoformat, default=datetime.now(UTC).date(), help="日期，默认今天")
+    ac.set_defaults(func=_audit_checkpoint)
+
+    keys = sub.add_parser("keys", help="开放数据签名密钥").add_subparsers(dest="cmd", required=True)
+    kr = keys.add_parser("rotate", help="生成并启用新密钥，旧密钥停用但公钥继续公布")
+    kr.set_defaults(func=_keys_rotate)
+    kl = keys.add_parser("list", help="列出全部公钥")
+    kl.set_defaults(func=_keys_list)
 
     mig = sub.add_parser("migrate", help="数据库迁移到最新版本")
     mig.set_defaults(func=_migrate)

@@ -19,6 +19,7 @@ from api.problems import Problem
 from domain.calendar import TZ
 from domain.events import Event
 from domain.messages import CaseRef, NoticeRequest
+from store.audit_chain import append_audit
 from store.db import session_scope
 from store.models import AuditEvent, User
 
@@ -69,7 +70,7 @@ def _audit_failure(username: str, client: str, via: str) -> User | None:
     with session_scope() as db:
         user = db.exec(select(User).where(User.username == username)).first()
         reason = "密码错误" if user is not None and user.active else "账号不存在或已停用"
-        db.add(AuditEvent(case_type="user", case_id=(user.id or 0) if user else 0,
+        append_audit(db, AuditEvent(case_type="user", case_id=(user.id or 0) if user else 0,
                           event_key=f"{Event.login_failed.value}-{uuid.uuid4().hex}", action=Event.login_failed.value,
                           actor=user.username if user else "（未知账号）", role=user.role if user else "",
                           reason=f"登录失败（{reason}），来自 {client}，经由{'接口' if via == 'api' else '登录页'}",

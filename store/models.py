@@ -271,7 +271,9 @@ class AuditEvent(SQLModel, table=True):
     """Append-only: who, when, what, why. (case_type, case_id, event_key) makes retries write once."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("case_type", "case_id", "event_key"),)
+    __table_args__ = (UniqueConstraint("case_type", "case_id", "event_key"),
+                      # a chain cannot fork, even by a bug
+                      UniqueConstraint("case_type", "case_id", "seq", name="uq_audit_event_case_seq"))
     id: int | None = Field(default=None, primary_key=True)
     case_type: str = Field(max_length=20)
     case_id: int = Field(index=True)
@@ -284,6 +286,70 @@ class AuditEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     data: dict[str, Any] | None = _json()
+    # Tamper evidence (store/audit_chain.py, domain/audit_hash.py): the event's place in its case's chain, the
+    # hash of the case's previous event ("" for the first) and the SHA-256 of this row's fields with prev_hash.
+    seq: int = Field(default=0)
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The newest event of each case's chain: every writer of a case locks this row first, so two concurrent
+    writers line up instead of both chaining onto the same predecessor."""
+
+    __tablename__ = "audit_chain_head"
+    case_type: str = Field(primary_key=True, max_length=20)
+    case_id: int = Field(primary_key=True)
+    seq: int
+    last_hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """One a day: the hash of every audit row with id in (first_id, last_id], chained to the day before; the
+    value is published on the portal and in the open data, so a rewrite of the past shows."""
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(unique=True)
+    first_id: int | None = None  # None with count 0: nothing new that day; covered: (previous last_id, last_id]
+    last_id: int | None = None
+    count: int
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SigningKey(SQLModel, table=True):
+    """The instance's Ed25519 keys for open-data snapshots. The newest one not retired signs; the public keys
+    of retired ones stay listed, so files signed before a rotation still verify. The private key is encrypted
+    with a key derived from SECRET_KEY (store/signing.py)."""
+
+    __tablename__ = "signing_key"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(unique=True, max_length=32)
+    public_key: str = Field(max_length=64)  # raw 32 bytes, base64
+    private_key_pem: str = Field(sa_column=Column(Text, nullable=False))  # PKCS#8, encrypted
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    retired_at: datetime | None = _tz()
+
+
+class OpenDataSnapshot(SQLModel, table=True):
+    """The bytes served for an open-data file and their signature. The newest row of a path is served for a
+    minute, by every replica, so a download and its .sig are of the same bytes; older rows keep only hash and
+    signature, so `<path>.sig?sha256=` still answers for a file downloaded earlier."""
+
+    __tablename__ = "open_data_snapshot"
+    __table_args__ = (UniqueConstraint("path", "sha256"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(max_length=100, index=True)
+    sha256: str = Field(max_length=64)
+    key_id: str = Field(max_length=32)
+    signature: str = Field(max_length=100)  # base64 of the 64-byte Ed25519 signature
+    media_type: str = Field(max_length=100)
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    built_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Outbox(SQLModel, table=True):

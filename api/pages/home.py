@@ -23,7 +23,9 @@ from domain.commitment import STATE_LABELS_ZH
 from domain.events import PUBLIC_EVENTS, Event
 from domain.record import SEVERITIES
 from domain.report import quarter_of
+from store.audit_chain import latest_checkpoints
 from store.models import AuditEvent, Commitment, DeadlineRow, Record
+from store.signing import active_key, public_keys
 
 router = APIRouter(include_in_schema=False)
 LATEST, DUE_DAYS, DUE_ROWS, PODIUM = 10, 14, 10, 3
@@ -123,4 +125,25 @@ def home(request: Request, session: SessionDep, q: Annotated[str | None, Query(m
 @router.get("/open-data", response_class=HTMLResponse)
 def open_data_page(request: Request, session: SessionDep) -> HTMLResponse:
     """开放数据: what is published, in which formats, and the feeds and the API."""
-    return templates.TemplateResponse(request, "pages/open_data.html.j2", {"departments": department_names(session)})
+    return templates.TemplateResponse(request, "pages/open_data.html.j2", {
+        "departments": department_names(session), "checkpoint": _checkpoint_view(session)})
+
+
+def _checkpoint_view(session: Session) -> dict[str, Any] | None:
+    newest = latest_checkpoints(session, 1)
+    if not newest:
+        return None
+    cp = newest[0]
+    return {"day": f"{cp.day.year}年{cp.day.month}月{cp.day.day}日", "hash": cp.hash, "count": cp.count}
+
+
+@router.get("/open-data/verify", response_class=HTMLResponse)
+def verify_page(request: Request, session: SessionDep) -> HTMLResponse:
+    """如何核验: checking a downloaded open-data file against its signature and the published key."""
+    keys = public_keys(session)
+    if not keys:  # the first visitor may come before the first download: the key is made on first use
+        active_key(session, datetime.now(UTC))
+        session.commit()
+        keys = public_keys(session)
+    return templates.TemplateResponse(request, "pages/open_data_verify.html.j2", {
+        "departments": department_names(session), "keys": keys, "checkpoint": _checkpoint_view(session)})

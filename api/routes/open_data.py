@@ -5,24 +5,29 @@ about applicants or complainants is ever here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep
 from api.problems import Problem
 from api.queries import commitment_summary, department_names, record_summary
-from api.schemas.common import Listing
+from api.schemas.common import AuditCheckpointOut, Listing
 from api.schemas.open_data import OpenCommitment, OpenRecord
 from domain.csv_export import csv_bytes
 from domain.events import PUBLIC_EVENTS, Event
 from domain.messages import CASE_TYPE_ZH
 from domain.settings import get_settings
+from store.audit_chain import latest_checkpoints
 from store.models import AuditEvent, Commitment, DeadlineRow, Department, Record
+from store.signing import SNAPSHOT_SECONDS, public_keys, signature_of, snapshot
 
 router = APIRouter(tags=["open data"])
 
@@ -44,31 +49,110 @@ def public_records(session: Session) -> list[dict[str, Any]]:
     return [{k: v for k, v in record_summary(r, names).items() if k in RECORD_FIELDS} for r in rows]
 
 
-def _csv(items: list[dict[str, Any]], fields: list[str], name: str) -> Response:
-    return Response(csv_bytes(fields, items), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+def _csv(items: list[dict[str, Any]], fields: list[str]) -> bytes:
+    return csv_bytes(fields, items)
+
+
+def _json(listing: BaseModel) -> bytes:
+    """The bytes FastAPI would send for `listing` as a response_model (JSONResponse's rendering)."""
+    return bytes(JSONResponse(jsonable_encoder(listing)).body)
+
+
+def _checkpoint(session: Session) -> AuditCheckpointOut | None:
+    newest = latest_checkpoints(session, 1)
+    return AuditCheckpointOut.model_validate(newest[0], from_attributes=True) if newest else None
+
+
+def _commitments_json(session: Session) -> bytes:
+    items = [OpenCommitment.model_validate(i) for i in public_commitments(session)]
+    return _json(Listing[OpenCommitment](items=items, total=len(items), audit_checkpoint=_checkpoint(session)))
+
+
+def _records_json(session: Session) -> bytes:
+    items = [OpenRecord.model_validate(i) for i in public_records(session)]
+    return _json(Listing[OpenRecord](items=items, total=len(items), audit_checkpoint=_checkpoint(session)))
+
+
+def _checkpoints_json(session: Session) -> bytes:
+    items = [AuditCheckpointOut.model_validate(c, from_attributes=True) for c in latest_checkpoints(session, 400)]
+    newest = items[0] if items else None
+    return _json(Listing[AuditCheckpointOut](items=items, total=len(items), audit_checkpoint=newest))
+
+
+CSV = "text/csv; charset=utf-8"
+JSON = "application/json"
+# Every signed open-data file: name under /open-data/ → (media type, builder of its bytes).
+SIGNED: dict[str, tuple[str, Callable[[Session], bytes]]] = {
+    "commitments.csv": (CSV, lambda s: _csv(public_commitments(s), COMMITMENT_FIELDS)),
+    "commitments.json": (JSON, _commitments_json),
+    "records.csv": (CSV, lambda s: _csv(public_records(s), RECORD_FIELDS)),
+    "records.json": (JSON, _records_json),
+    "audit-checkpoints.json": (JSON, _checkpoints_json),
+}
+
+
+def _signed(session: Session, name: str) -> Response:
+    """The file's stored snapshot (at most a minute old), with where its signature is."""
+    media_type, build = SIGNED[name]
+    snap = snapshot(session, f"/open-data/{name}", media_type, lambda: build(session), datetime.now(UTC))
+    headers = {"X-Content-SHA256": snap.sha256, "X-Signature-Key-Id": snap.key_id,
+               "Link": f'</open-data/{name}.sig?sha256={snap.sha256}>; rel="signature"',
+               "Cache-Control": f"public, max-age={SNAPSHOT_SECONDS}"}
+    if media_type == CSV:
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(snap.body, media_type=media_type, headers=headers)
 
 
 @router.get("/open-data/commitments.csv")
 def commitments_csv(session: SessionDep) -> Response:
-    return _csv(public_commitments(session), COMMITMENT_FIELDS, "commitments")
+    return _signed(session, "commitments.csv")
 
 
 @router.get("/open-data/commitments.json", response_model=Listing[OpenCommitment])
-def commitments_json(session: SessionDep) -> Listing[OpenCommitment]:
-    items = [OpenCommitment.model_validate(i) for i in public_commitments(session)]
-    return Listing[OpenCommitment](items=items, total=len(items))
+def commitments_json(session: SessionDep) -> Response:
+    return _signed(session, "commitments.json")
 
 
 @router.get("/open-data/records.csv")
 def records_csv(session: SessionDep) -> Response:
-    return _csv(public_records(session), RECORD_FIELDS, "records")
+    return _signed(session, "records.csv")
 
 
 @router.get("/open-data/records.json", response_model=Listing[OpenRecord])
-def records_json(session: SessionDep) -> Listing[OpenRecord]:
-    items = [OpenRecord.model_validate(i) for i in public_records(session)]
-    return Listing[OpenRecord](items=items, total=len(items))
+def records_json(session: SessionDep) -> Response:
+    return _signed(session, "records.json")
+
+
+@router.get("/open-data/audit-checkpoints.json", response_model=Listing[AuditCheckpointOut])
+def audit_checkpoints_json(session: SessionDep) -> Response:
+    """The daily checkpoints of the audit log (审计链校验值), newest first (at most 400)."""
+    return _signed(session, "audit-checkpoints.json")
+
+
+@router.get("/open-data/keys.json")
+def signing_keys(session: SessionDep) -> dict[str, Any]:
+    """The public keys that sign the open-data files: the active one and every retired one (not signed itself:
+    a key cannot vouch for itself; compare it with the key shown on /open-data/verify)."""
+    return {"algorithm": "Ed25519", "keys": public_keys(session)}
+
+
+@router.get("/open-data/{name}.sig", response_class=PlainTextResponse)
+def signature(name: str, session: SessionDep,
+              sha256: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{64}$")] = None) -> PlainTextResponse:
+    """The detached Ed25519 signature (base64) of `name`: of the bytes served now, or of the file whose SHA-256
+    is `sha256` (a file downloaded earlier)."""
+    if name not in SIGNED:
+        raise Problem(404, "没有这个开放数据文件")
+    if sha256 is None:
+        media_type, build = SIGNED[name]
+        snap = snapshot(session, f"/open-data/{name}", media_type, lambda: build(session), datetime.now(UTC))
+    else:
+        found = signature_of(session, f"/open-data/{name}", sha256)
+        if found is None:
+            raise Problem(404, "没有这个文件的签名：该文件不是本平台发布的")
+        snap = found
+    return PlainTextResponse(snap.signature + "\n", headers={"X-Signature-Key-Id": snap.key_id,
+                                                            "X-Content-SHA256": snap.sha256})
 
 
 def _atom_time(at: datetime) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, Field
@@ -45,11 +45,23 @@ class Page(BaseModel, Generic[T]):
         return cls(items=items[start:start + page_size], total=len(items), page=page, page_size=page_size)
 
 
+class AuditCheckpointOut(BaseModel):
+    """A published daily checkpoint of the audit log (审计链校验值): `hash` pins every audit row up to `last_id`."""
+
+    day: date
+    hash: str
+    prev_hash: str
+    count: int
+    first_id: int | None
+    last_id: int | None
+
+
 class Listing(BaseModel, Generic[T]):
-    """An open-data list: every public item, {items, total}."""
+    """An open-data list: every public item, {items, total}, and the newest audit checkpoint when there is one."""
 
     items: list[T]
     total: int
+    audit_checkpoint: AuditCheckpointOut | None = None
 
 
 class CaseRef(BaseModel):
