@@ -20,7 +20,7 @@ from api.deps import SessionDep
 from api.problems import Problem
 from api.queries import commitment_summary, department_names, record_summary
 from api.schemas.common import AuditCheckpointOut, Listing
-from api.schemas.open_data import OpenCommitment, OpenRecord
+from api.schemas.open_data import OpenCommitment, OpenRecord, SigningKeyOut, SigningKeys
 from domain.csv_export import csv_bytes
 from domain.events import PUBLIC_EVENTS, Event
 from domain.messages import CASE_TYPE_ZH
@@ -129,11 +129,11 @@ def audit_checkpoints_json(session: SessionDep) -> Response:
     return _signed(session, "audit-checkpoints.json")
 
 
-@router.get("/open-data/keys.json")
-def signing_keys(session: SessionDep) -> dict[str, Any]:
+@router.get("/open-data/keys.json", response_model=SigningKeys)
+def signing_keys(session: SessionDep) -> SigningKeys:
     """The public keys that sign the open-data files: the active one and every retired one (not signed itself:
     a key cannot vouch for itself; compare it with the key shown on /open-data/verify)."""
-    return {"algorithm": "Ed25519", "keys": public_keys(session)}
+    return SigningKeys(algorithm="Ed25519", keys=[SigningKeyOut(**k) for k in public_keys(session)])
 
 
 @router.get("/open-data/{name}.sig", response_class=PlainTextResponse)

@@ -34,3 +34,22 @@ class OpenRecord(BaseModel):
     decision_date: date
     publicity_ends: date
     objection_pending: bool
+
+
+class SigningKeyOut(BaseModel):
+    """One open-data signing key: the raw Ed25519 public key (base64) and the same as PEM."""
+
+    key_id: str
+    algorithm: str
+    public_key: str
+    public_key_pem: str
+    created_at: datetime
+    status: str
+    retired_at: datetime | None
+
+
+class SigningKeys(BaseModel):
+    """The keys that sign the open-data files, newest first; `status` says which one signs now."""
+
+    algorithm: str
+    keys: list[SigningKeyOut]

@@ -2,7 +2,8 @@
 server with a namespace each, each instance's own worker and web process on its own port, and the same
 software on both sides. The county pushes to the city (归集共享): a published record arrives with its receipt,
 a push made while the city is down arrives once after it returns, a repair removes the record at the city
-within the period, and a forged or replayed push is refused."""
+within the period, a forged or replayed push is refused, and an audit row edited in the database makes
+`chengxin audit verify` fail at that row."""
 
 from __future__ import annotations
 
@@ -241,3 +242,18 @@ async def test_a_county_reports_to_its_city(levels: tuple[Instance, Instance]) -
             r = await c.post(url, content=body, headers={"Content-Type": "application/json", **headers})
             assert r.status_code == 401, r.text
     assert _shared_ids(await _until(f"{city.url}/api/shared", lambda b: True)) == {second}
+
+    # 5. both audit logs verify; an audit row edited in the county's database makes `audit verify` fail there
+    for inst in (county, city):
+        done = inst.run("-m", "api.cli", "audit", "verify")
+        assert done.returncode == 0, (inst.name, done.stdout, done.stderr)
+        assert "审计链完整" in done.stdout
+    county_db = create_engine(county.env["DATABASE_URL"])
+    with county_db.begin() as conn:
+        row = conn.execute(text("SELECT id FROM audit_event WHERE case_type = 'record' AND case_id = :c "
+                                "AND reason IS NOT NULL ORDER BY id LIMIT 1"), {"c": first}).scalar_one()
+        conn.execute(text("UPDATE audit_event SET reason = '改写过的理由' WHERE id = :i"), {"i": row})
+    done = county.run("-m", "api.cli", "audit", "verify")
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    first_line = done.stderr.splitlines()[0]
+    assert f"第一处在审计记录 id={row}" in first_line and "内容被改动" in first_line, done.stderr
