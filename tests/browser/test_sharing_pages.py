@@ -39,6 +39,9 @@ async def test_admin_connects_two_levels_and_the_public_sees_the_source(site, br
     text = await _check(page, "sharing-platform-error-390")
     assert "接收地址：网址格式无效" in text and await page.input_value("#add-platform #secret") == ""
     assert "Input" not in text and "URL" not in text
+    summary = page.locator(".error-summary a")
+    assert await summary.count() == 1 and (await summary.inner_text()).startswith("接收地址：网址格式无效")
+    assert await summary.get_attribute("href") == "#url" and (await page.title()).startswith("错误：")
     await page.fill("#add-platform #url", f"{site}/api/sharing/v1/deliveries")
     await page.fill("#add-platform #secret", secret)
     await page.click("text=登记接收平台")
