@@ -6,15 +6,19 @@
 - Every Update carries an id: the caller's Idempotency-Key, or a fresh one. When the answer is lost on the way
   (an RPC timed out, the engine restarted), sending the same id again returns the first outcome instead of
   acting twice, so an applied action is never reported as failed.
-- With no outcome within UPDATE_WAIT_SECONDS the answer is 503 with Retry-After and the case's state as the
-  database shows it at that moment.
+- One process sends one Update at a time to a case (`CaseGate`): a burst on one case queues in the API instead
+  of filling the engine's 10 in-flight Updates per workflow and making every caller retry; the workflow's
+  validator then refuses the late ones at once (409).
+- With no outcome within UPDATE_WAIT_SECONDS (the wait for the case's turn included) the answer is 503 with
+  Retry-After and the case's state as the database shows it at that moment.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -83,10 +87,59 @@ async def _running(handle: WorkflowHandle) -> bool:
         return err.status != RPCStatusCode.NOT_FOUND
 
 
+class CaseGate:
+    """Per workflow id, one Update in flight from this process; the lock is dropped when nobody waits on it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, workflow_id: str, wait_seconds: float) -> AsyncIterator[bool]:
+        """Yields True once it is this caller's turn, False if `wait_seconds` passed first."""
+        lock, users = self._locks.get(workflow_id, (asyncio.Lock(), 0))
+        self._locks[workflow_id] = (lock, users + 1)
+        try:
+            try:
+                await asyncio.wait_for(lock.acquire(), wait_seconds)
+            except TimeoutError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[workflow_id]
+            if users == 1:
+                del self._locks[workflow_id]
+            else:
+                self._locks[workflow_id] = (lock, users - 1)
+
+
+GATE = CaseGate()
+
+
+def _no_answer(read_state: StateReader) -> Problem:
+    state = read_state()
+    return Problem(503, "流程引擎暂未答复，操作是否生效尚不确定：请稍后刷新查看案件状态；"
+                        "用同一 Idempotency-Key 重试不会重复办理",
+                   retry_after=RETRY_AFTER_SECONDS, state=state, state_label=_label(state))
+
+
 async def run_update(handle: WorkflowHandle, update: Any, arg: Any, *, update_id: str, read_state: StateReader) -> Any:
-    """Await the Update's outcome, re-sending the same id after a lost answer, for at most UPDATE_WAIT_SECONDS."""
+    """Await the Update's outcome, re-sending the same id after a lost answer, for at most UPDATE_WAIT_SECONDS
+    counted from the call, the wait for the case's turn included."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + UPDATE_WAIT_SECONDS
+    async with GATE.turn(handle.id, UPDATE_WAIT_SECONDS) as ours:
+        if not ours:
+            raise _no_answer(read_state)
+        return await _send_until(handle, update, arg, update_id, read_state, deadline)
+
+
+async def _send_until(handle: WorkflowHandle, update: Any, arg: Any, update_id: str, read_state: StateReader,
+                      deadline: float) -> Any:
+    loop = asyncio.get_running_loop()
     while (left := deadline - loop.time()) > 0:
         try:
             return await asyncio.wait_for(handle.execute_update(update, arg, id=update_id), left)
@@ -106,10 +159,7 @@ async def run_update(handle: WorkflowHandle, update: Any, arg: Any, *, update_id
         except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
             pass
         await asyncio.sleep(min(RESEND_PAUSE_SECONDS, max(deadline - loop.time(), 0)))
-    state = read_state()
-    raise Problem(503, "流程引擎暂未答复，操作是否生效尚不确定：请稍后刷新查看案件状态；"
-                       "用同一 Idempotency-Key 重试不会重复办理",
-                  retry_after=RETRY_AFTER_SECONDS, state=state, state_label=_label(state))
+    raise _no_answer(read_state)
 
 
 def state_reader(session: Session, row: Any) -> StateReader:
