@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHandle
 
 from domain.messages import FulfilmentReport
 from tests.workflows.harness import DEPT, deadline, eventually, harness_at, local, outbox
+from tests.workflows.test_calendar_change import change_calendar, reported
 from workflows.commitment import CommitmentWorkflow
 
 E = EventType
@@ -69,3 +70,17 @@ async def test_creation_to_published_and_planned_then_a_reminder_then_a_report(s
         # the update's own task, the step (transition, verification deadline, notice), the send
         assert report == Cost(tasks=3, activities=2, events=18)
         assert deadline(cid, "verification-4").status == "open"
+
+
+async def test_a_case_woken_by_a_calendar_change_re_plans_from_the_signal_without_an_activity(smtp_sink) -> None:
+    async with harness_at(local(2026, 11, 2, 10)) as h:
+        cid, handle, key = await reported(h)
+        await h.sleep_until(local(2026, 11, 6, 10))  # the 3- and 1-day reminders for 11-09 have gone out
+        before = await settled(handle)
+        result, _ = await change_calendar(h, date(2026, 11, 7), working=True)  # its deadline comes forward
+        assert result.woken == 1
+        woken = await settled(handle)
+        wake = cost(woken[len(before):])
+        assert (wake.tasks, wake.activities) == (1, 0)  # the signal carried the plan (was 2 tasks, 1 activity)
+        assert any(e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in woken[len(before):])
+        assert deadline(cid, key).due_at == local(2026, 11, 7, 23, 59, 59)
