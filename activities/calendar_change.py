@@ -18,15 +18,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.followers import queue_follower_mail
 from activities.notify import queue_notice_sync
 from domain.calendar import Deadline
-from domain.deadlines import DeadlineSpec, replan
+from domain.deadlines import DeadlineSpec, project, replan, schedule
 from domain.events import Event
 from domain.messages import (
     CASE_TYPE_ZH,
     SYSTEM,
     CalendarReplanRequest,
     CalendarReplanResult,
+    CalendarWake,
     CaseRef,
     NoticeRequest,
+    Plan,
     QueuedNotice,
     Transition,
     WakeGroup,
@@ -133,9 +135,9 @@ class CaseWaker:
 
     @activity.defn(name="wake_cases")
     async def wake_cases(self, workflow_ids: list[str]) -> int:
-        """Signal each case to re-plan now, WAKE_CONCURRENCY at a time. Idempotent (a case re-plans to the
-        same result); a case that ended meanwhile has nothing to move. Each finished group is heartbeated,
-        so a retry resumes after it instead of starting over."""
+        """Signal each case to re-plan now, with its new plans, WAKE_CONCURRENCY at a time. Idempotent (a case
+        re-plans to the same result); a case that ended meanwhile has nothing to move. Each finished group is
+        heartbeated, so a retry resumes after it instead of starting over."""
         # Imported here, not at the top: workflows.common imports this module's activities (passed through
         # to the sandbox), and workflows.case imports workflows.common, so a top-level import would be a cycle.
         from workflows.case import CaseWorkflow
@@ -144,9 +146,9 @@ class CaseWaker:
         done = int(details[0]) if details else 0
         woken = 0
 
-        async def wake(wid: str) -> bool:
+        async def wake(wid: str, plans: CalendarWake) -> bool:
             try:
-                await self.client.get_workflow_handle(wid).signal(CaseWorkflow.calendar_changed)
+                await self.client.get_workflow_handle(wid).signal(CaseWorkflow.calendar_changed, plans)
                 return True
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
@@ -155,6 +157,30 @@ class CaseWaker:
 
         for start in range(done, len(workflow_ids), WAKE_CONCURRENCY):
             group = workflow_ids[start:start + WAKE_CONCURRENCY]
-            woken += sum(await asyncio.gather(*(wake(w) for w in group)))
+            plans = await asyncio.to_thread(new_plans, group)
+            woken += sum(await asyncio.gather(*(wake(w, plans.get(w, CalendarWake())) for w in group)))
             activity.heartbeat(start + len(group))
         return woken
+
+
+def new_plans(workflow_ids: list[str]) -> dict[str, CalendarWake]:
+    """The plans of the woken cases' open deadlines on the newest calendar, from their rows (which the batch
+    has brought to it): a woken case re-plans from its signal, without an activity of its own."""
+    wanted = set(workflow_ids)
+    ids = {int(w.rsplit("-", 1)[1]) for w in workflow_ids if w.rsplit("-", 1)[-1].isdigit()}
+    out: dict[str, CalendarWake] = {}
+    with session_scope() as session:
+        cal = load_calendar(session)
+        rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(["open", "paused"]),
+                                                      col(DeadlineRow.case_id).in_(ids))).all()
+        for row in rows:
+            wid = f"{row.case_type}-{row.case_id}"
+            if wid not in wanted:
+                continue
+            spec = DeadlineSpec.model_validate(row.spec)
+            reminders = Reminders.model_validate(row.reminders) if row.reminders else None
+            deadline = project(spec, cal)
+            events = [] if spec.paused else schedule(deadline, reminders, cal)
+            out.setdefault(wid, CalendarWake()).plans[row.key] = Plan(deadline=deadline, events=events,
+                                                                      paused=spec.paused)
+    return out

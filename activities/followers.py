@@ -68,24 +68,47 @@ def _followed_zh(session: Session, f: Follower) -> str:
     return ("政务承诺" if f.target_type == "commitment" else "失信记录") + f" {f.target_id}"
 
 
-def queue_follower_mail(t: Transition) -> list[QueuedNotice]:
+def _mails(session: Session, t: Transition) -> list[tuple[str, str, tuple[str, str, str]]]:
+    """(address, unsubscribe link, rendered mail) per follower of this change; none when it is not public."""
     if t.case.case_type not in FOLLOWED_CASES or not is_public_change(t.action, t.to_state):
         return []
+    item = _item(session, t)
+    if item is None:
+        return []
+    department, title = item
+    mails: list[tuple[str, str, tuple[str, str, str]]] = []
+    for f in _followers(session, t, department):
+        assert f.id is not None
+        unsubscribe = unsubscribe_url(f.id, f.unsubscribe_nonce)
+        context: dict[str, Any] = {
+            "kind": "政务承诺" if t.case.case_type == "commitment" else "失信记录", "case_id": t.case.case_id,
+            "title": title, "label": Event.label_of(t.action), "reason": t.reason or "",
+            "at": t.at.astimezone(TZ).strftime("%Y-%m-%d %H:%M"), "followed": _followed_zh(session, f),
+            "link_path": f"/{t.case.case_type}s/{t.case.case_id}", "unsubscribe_url": unsubscribe}
+        mails.append((f.email, unsubscribe, render(TEMPLATE, context)))
+    return mails
+
+
+def queue_follower_mail_in(session: Session, t: Transition) -> list[QueuedNotice]:
+    """The change mails in the caller's transaction (activities/step.py), after the change is written in it."""
+    queued: list[QueuedNotice] = []
+    for address, unsubscribe, (subject, text, html) in _mails(session, t):
+        key: dict[str, Any] = dict(case_type=t.case.case_type, case_id=t.case.case_id, event_key=event_key(t),
+                                   recipient=address)
+        row = session.exec(select(Outbox).filter_by(**key)).first()
+        if row is None:
+            row = Outbox(**key, template=TEMPLATE, subject=subject, text=text, html=html, deliver_at=t.at,
+                         created_at=t.at, list_unsubscribe=unsubscribe)
+            session.add(row)
+            session.flush()
+        if row.status in ("pending", "sending"):
+            queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
+    return queued
+
+
+def queue_follower_mail(t: Transition) -> list[QueuedNotice]:
     with session_scope() as session:
-        item = _item(session, t)
-        if item is None:
-            return []
-        department, title = item
-        mails: list[tuple[str, str, tuple[str, str, str]]] = []
-        for f in _followers(session, t, department):
-            assert f.id is not None
-            unsubscribe = unsubscribe_url(f.id, f.unsubscribe_nonce)
-            context: dict[str, Any] = {
-                "kind": "政务承诺" if t.case.case_type == "commitment" else "失信记录", "case_id": t.case.case_id,
-                "title": title, "label": Event.label_of(t.action), "reason": t.reason or "",
-                "at": t.at.astimezone(TZ).strftime("%Y-%m-%d %H:%M"), "followed": _followed_zh(session, f),
-                "link_path": f"/{t.case.case_type}s/{t.case.case_id}", "unsubscribe_url": unsubscribe}
-            mails.append((f.email, unsubscribe, render(TEMPLATE, context)))
+        mails = _mails(session, t)
     queued: list[QueuedNotice] = []
     for address, unsubscribe, (subject, text, html) in mails:
         key: dict[str, Any] = dict(case_type=t.case.case_type, case_id=t.case.case_id, event_key=event_key(t),

@@ -106,6 +106,28 @@ def queue_notice(req: NoticeRequest) -> list[QueuedNotice]:
     return queue_notice_sync(req)
 
 
+def queue_notice_in(session: Session, req: NoticeRequest) -> list[QueuedNotice]:
+    """The rows of one notice in the caller's transaction (activities/step.py); a retry finds them and returns
+    those not yet sent. Two attempts inserting at once: the second one's transaction fails and is retried."""
+    deliver_at = load_calendar(session).next_send_time(req.at) if req.window else req.at
+    rendered: tuple[str, str, str] | None = None
+    queued: list[QueuedNotice] = []
+    for address in resolve_recipients(session, req.recipients):
+        row = session.exec(select(Outbox).filter_by(case_type=req.case.case_type, case_id=req.case.case_id,
+                                                    event_key=req.event_key, recipient=address)).first()
+        if row is None:
+            rendered = rendered or render(req.template, req.context)
+            subject, text, html = rendered
+            row = Outbox(case_type=req.case.case_type, case_id=req.case.case_id, event_key=req.event_key,
+                         recipient=address, template=req.template, subject=subject, text=text, html=html,
+                         deliver_at=deliver_at, created_at=req.at)
+            session.add(row)
+            session.flush()
+        if row.status != "sent":
+            queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
+    return queued
+
+
 def build_message(row: Outbox) -> EmailMessage:
     """The e-mail of a row. The subject is made one line again: rows queued before titles were checked may hold
     a line break, and a header must never take one."""
@@ -224,6 +246,79 @@ async def send_notice(outbox_id: int) -> bool:
         raise
     await _record_sent(outbox_id)
     return True
+
+
+def _claim_all(outbox_ids: list[int], claimant: str, now: datetime) -> tuple[list[Outbox], list[Outbox]]:
+    """_claim for several rows in one transaction: (claimed, the others as they are)."""
+    with session_scope() as session:
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(outbox_ids))
+            .where(or_(col(Outbox.status) == "pending",
+                       and_(col(Outbox.status) == "sending", col(Outbox.claimed_at) < now - CLAIM_LEASE)))
+            .values(status="sending", claimed_by=claimant, claimed_at=now)
+        )
+        rows = session.exec(select(Outbox).where(col(Outbox.id).in_(outbox_ids)).order_by(col(Outbox.id))).all()
+        mine = [r for r in rows if r.status == "sending" and r.claimed_by == claimant]
+        return mine, [r for r in rows if r not in mine]
+
+
+def _mark_all_sent(outbox_ids: list[int]) -> None:
+    with session_scope() as session:
+        for sent in session.exec(select(Outbox).where(col(Outbox.id).in_(outbox_ids))).all():
+            sent.status = "sent"
+            sent.attempts += 1
+            sent.sent_at = datetime.now(UTC)
+            session.add(sent)
+
+
+async def _record_all_sent(outbox_ids: list[int]) -> None:
+    """As _record_sent, for the rows one send_notices attempt delivered."""
+    give_up = time.monotonic() + CLAIM_LEASE.total_seconds()
+    delay = 0.5
+    while True:
+        try:
+            await asyncio.to_thread(_mark_all_sent, outbox_ids)
+            return
+        except OperationalError:
+            if time.monotonic() + delay > give_up:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+@activity.defn
+async def send_notices(outbox_ids: list[int]) -> list[int]:
+    """Deliver the notices of one transition that are due now, each once (claimed like send_notice, all claims
+    in one transaction, all `sent` marks in one). Returns the rows that failed for good (the workflow alerts
+    the admins); raises, so that Temporal retries the rest, while a row may still go out later."""
+    info = activity.info()
+    claimant = f"{info.workflow_id}/{info.activity_id}#{info.attempt}"  # an earlier attempt's claim is not ours
+    mine, others = await asyncio.to_thread(_claim_all, outbox_ids, claimant, datetime.now(UTC))
+    failed = [r.id or 0 for r in others if r.status == "failed"]
+    retry = [f"notice {r.id} is being sent by {r.claimed_by}" for r in others if r.status == "sending"]
+    sent: list[int] = []
+    for row in mine:
+        try:
+            try:
+                message = build_message(row)
+            except Exception as exc:
+                raise UnbuildableNotice(str(exc)) from exc
+            await _smtp_send(message)
+            sent.append(row.id or 0)
+        except Exception as exc:
+            final = is_permanent(exc) or info.attempt >= max_attempts()
+            reason = describe(exc)
+            await asyncio.to_thread(_record_failure, row.id or 0, reason, final)
+            if final:
+                failed.append(row.id or 0)
+            else:
+                retry.append(f"notice {row.id}: {reason}")
+    if sent:
+        await _record_all_sent(sent)
+    if retry:
+        raise ApplicationError("; ".join(retry), type="NoticeNotSent")
+    return failed
 
 
 @activity.defn

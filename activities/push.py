@@ -93,46 +93,51 @@ def _retraction_due(session: Session, department: str, at: datetime) -> datetime
 
 def queue_deliveries_sync(t: Transition) -> list[DeliveryStart]:
     """One row per platform that receives this change; the rows already there (a retry) are returned too."""
-    settings = get_settings()
     with session_scope() as session:
-        platforms = list(session.exec(select(Platform).where(col(Platform.active).is_(True))).all())
-        if not platforms:
-            return []
-        found = _item(session, t.case.case_type, t.case.case_id)
-        if found is None:
-            return []
-        face, severity, state, public = found
-        event = session.exec(select(AuditEvent).where(
-            AuditEvent.case_type == t.case.case_type, AuditEvent.case_id == t.case.case_id,
-            AuditEvent.event_key == t.event_key)).first()
-        if event is None or event.id is None:
-            raise LookupError(f"audit event {t.event_key} of {t.case.case_type} {t.case.case_id} is not written")
-        retract = is_retraction(t.case.case_type, state, public)
-        due_at = _retraction_due(session, face.department_code, t.at) if retract else None
-        starts: list[DeliveryStart] = []
-        for p in platforms:
-            if not platform_receives(t.case.case_type, severity, t.action, record_severities=p.record_severities
-                                     or [], commitments=p.commitments, all_changes=p.all_changes):
-                continue
-            row = session.exec(select(Delivery).where(
-                Delivery.platform_id == p.id, Delivery.item_type == t.case.case_type,
-                Delivery.item_id == t.case.case_id, Delivery.event_key == t.event_key)).first()
-            if row is None:
-                uid = uuid.uuid4().hex
-                push = Push(delivery_id=uid, sender=p.sender_code, item_type=t.case.case_type,  # type: ignore[arg-type]
-                            item_id=t.case.case_id, version=event.id, change=t.action,
-                            change_label=Event.label_of(t.action), changed_at=t.at, retract=retract,
-                            url=f"{settings.public_base_url}/{t.case.case_type}s/{t.case.case_id}",
-                            item=None if retract else face)
-                row = Delivery(uid=uid, platform_id=p.id or 0, item_type=t.case.case_type, item_id=t.case.case_id,
-                               event_key=t.event_key, version=event.id, retract=retract,
-                               body=push.model_dump_json(), created_at=t.at, due_at=due_at)
-                session.add(row)
-                session.flush()
-            starts.append(DeliveryStart(delivery_id=row.id or 0, uid=row.uid, case=t.case, platform=p.name,
-                                        title=face.title, due_at=row.due_at,
-                                        max_interval_seconds=settings.push_max_interval_seconds))
-        return starts
+        return queue_deliveries_in(session, t)
+
+
+def queue_deliveries_in(session: Session, t: Transition) -> list[DeliveryStart]:
+    """queue_deliveries_sync in the caller's transaction (activities/step.py), after the change is written in it."""
+    settings = get_settings()
+    platforms = list(session.exec(select(Platform).where(col(Platform.active).is_(True))).all())
+    if not platforms:
+        return []
+    found = _item(session, t.case.case_type, t.case.case_id)
+    if found is None:
+        return []
+    face, severity, state, public = found
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.case_type == t.case.case_type, AuditEvent.case_id == t.case.case_id,
+        AuditEvent.event_key == t.event_key)).first()
+    if event is None or event.id is None:
+        raise LookupError(f"audit event {t.event_key} of {t.case.case_type} {t.case.case_id} is not written")
+    retract = is_retraction(t.case.case_type, state, public)
+    due_at = _retraction_due(session, face.department_code, t.at) if retract else None
+    starts: list[DeliveryStart] = []
+    for p in platforms:
+        if not platform_receives(t.case.case_type, severity, t.action, record_severities=p.record_severities
+                                 or [], commitments=p.commitments, all_changes=p.all_changes):
+            continue
+        row = session.exec(select(Delivery).where(
+            Delivery.platform_id == p.id, Delivery.item_type == t.case.case_type,
+            Delivery.item_id == t.case.case_id, Delivery.event_key == t.event_key)).first()
+        if row is None:
+            uid = uuid.uuid4().hex
+            push = Push(delivery_id=uid, sender=p.sender_code, item_type=t.case.case_type,  # type: ignore[arg-type]
+                        item_id=t.case.case_id, version=event.id, change=t.action,
+                        change_label=Event.label_of(t.action), changed_at=t.at, retract=retract,
+                        url=f"{settings.public_base_url}/{t.case.case_type}s/{t.case.case_id}",
+                        item=None if retract else face)
+            row = Delivery(uid=uid, platform_id=p.id or 0, item_type=t.case.case_type, item_id=t.case.case_id,
+                           event_key=t.event_key, version=event.id, retract=retract,
+                           body=push.model_dump_json(), created_at=t.at, due_at=due_at)
+            session.add(row)
+            session.flush()
+        starts.append(DeliveryStart(delivery_id=row.id or 0, uid=row.uid, case=t.case, platform=p.name,
+                                    title=face.title, due_at=row.due_at,
+                                    max_interval_seconds=settings.push_max_interval_seconds))
+    return starts
 
 
 class DeliveryStarter:
@@ -145,17 +150,22 @@ class DeliveryStarter:
     async def queue_deliveries(self, t: Transition) -> int:
         """Queue this change for every platform that receives it and start each delivery's workflow (a
         delivery already started keeps running). Returns how many deliveries the change has."""
-        from workflows.delivery import DeliveryWorkflow  # workflows.common passes this module to the sandbox
-
         if t.case.case_type not in PUSHED_CASES or not is_public_change(t.action, t.to_state):
             return 0
         starts = await asyncio.to_thread(queue_deliveries_sync, t)
-        for s in starts:
-            await self.client.start_workflow(
-                DeliveryWorkflow.run, s, id=f"delivery-{s.uid}", task_queue=activity.info().task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        await start_deliveries(self.client, starts)
         return len(starts)
+
+
+async def start_deliveries(client: Client, starts: list[DeliveryStart]) -> None:
+    """Start each delivery's workflow once its row is committed (a delivery already started keeps running)."""
+    from workflows.delivery import DeliveryWorkflow  # workflows.common passes this module to the sandbox
+
+    for s in starts:
+        await client.start_workflow(
+            DeliveryWorkflow.run, s, id=f"delivery-{s.uid}", task_queue=activity.info().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
 
 
 class PushRefused(Exception):

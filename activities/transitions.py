@@ -50,43 +50,48 @@ def _coerce(model: type[SQLModel], changes: dict[str, Any]) -> dict[str, Any]:
 def apply_transition(t: Transition) -> bool:
     """Append the audit event and apply the row changes; False when this event was already written."""
     with session_scope() as session:
-        exists = session.exec(
-            select(AuditEvent.id).where(
-                AuditEvent.case_type == t.case.case_type,
-                AuditEvent.case_id == t.case.case_id,
-                AuditEvent.event_key == t.event_key,
-            )
-        ).first()
-        if exists is not None:
-            return False
-        model = CASE_TABLES.get(t.case.case_type)
-        data = dict(t.data or {})
-        flags = {k: v for k, v in t.changes.items() if isinstance(v, bool)}
-        if flags:  # e.g. overdue set by a late rejection, cleared by a new deadline: reports read them back
-            data["set"] = flags
-        if model is not None and "department_code" in t.changes:  # a reassignment: keep where it came from,
-            before = session.get(model, t.case.case_id)          # so past periods' reports stay as they were
-            data["department_from"] = getattr(before, "department_code", None)
-            data["department_to"] = t.changes["department_code"]
-        append_audit(session, AuditEvent(
-            case_type=t.case.case_type, case_id=t.case.case_id, event_key=t.event_key, action=t.action,
-            from_state=t.from_state, to_state=t.to_state, actor=t.actor.username, role=t.actor.role,
-            reason=t.reason, at=t.at, data=data or None,
-        ))
-        if model is not None and (t.changes or t.to_state):
-            row = session.get(model, t.case.case_id)
-            if row is None:
-                raise LookupError(f"{t.case.case_type} {t.case.case_id} is not in the database")
-            if t.action == Event.amendment_approved and isinstance(row, Commitment):
-                _keep_old_text(session, row, t)
-            changes = dict(t.changes)
-            if t.to_state:
-                changes["state"] = t.to_state
-            changes["updated_at"] = t.at
-            for name, value in _coerce(model, changes).items():
-                setattr(row, name, value)
-            session.add(row)
-        _side_effects(session, t)  # milestone events change no case column, only their milestone's row
+        return write_transition(session, t)
+
+
+def write_transition(session: Session, t: Transition) -> bool:
+    """apply_transition in the caller's transaction (activities/step.py writes a whole step in one)."""
+    exists = session.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.case_type == t.case.case_type,
+            AuditEvent.case_id == t.case.case_id,
+            AuditEvent.event_key == t.event_key,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    model = CASE_TABLES.get(t.case.case_type)
+    data = dict(t.data or {})
+    flags = {k: v for k, v in t.changes.items() if isinstance(v, bool)}
+    if flags:  # e.g. overdue set by a late rejection, cleared by a new deadline: reports read them back
+        data["set"] = flags
+    if model is not None and "department_code" in t.changes:  # a reassignment: keep where it came from,
+        before = session.get(model, t.case.case_id)          # so past periods' reports stay as they were
+        data["department_from"] = getattr(before, "department_code", None)
+        data["department_to"] = t.changes["department_code"]
+    append_audit(session, AuditEvent(
+        case_type=t.case.case_type, case_id=t.case.case_id, event_key=t.event_key, action=t.action,
+        from_state=t.from_state, to_state=t.to_state, actor=t.actor.username, role=t.actor.role,
+        reason=t.reason, at=t.at, data=data or None,
+    ))
+    if model is not None and (t.changes or t.to_state):
+        row = session.get(model, t.case.case_id)
+        if row is None:
+            raise LookupError(f"{t.case.case_type} {t.case.case_id} is not in the database")
+        if t.action == Event.amendment_approved and isinstance(row, Commitment):
+            _keep_old_text(session, row, t)
+        changes = dict(t.changes)
+        if t.to_state:
+            changes["state"] = t.to_state
+        changes["updated_at"] = t.at
+        for name, value in _coerce(model, changes).items():
+            setattr(row, name, value)
+        session.add(row)
+    _side_effects(session, t)  # milestone events change no case column, only their milestone's row
     return True
 
 

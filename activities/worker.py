@@ -35,6 +35,7 @@ from activities.notify import queue_failure_alert, queue_notice, send_notice
 from activities.push import DeliveryStarter, mark_delivery_overdue, push_delivery
 from activities.record import objections_open_on, open_breach_record, open_complaint_record
 from activities.report import first_working_day_after, queue_quarterly_report
+from activities.step import STEP_ACTIVITIES
 from activities.transitions import apply_transition
 from domain.audit_messages import AuditCheckpointRun
 from domain.keycheck import InsecureSecretKey, require_secret_key
@@ -60,6 +61,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     open_breach_record, open_complaint_record, objections_open_on, first_working_day_after, queue_quarterly_report,
     newest_calendar_version, replan_open_deadlines, commitment_facts, mail_followers, open_promise_commitment,
     open_integrity_reports, queue_consolidated_reports, push_delivery, mark_delivery_overdue, write_audit_checkpoint,
+    *STEP_ACTIVITIES,
 ]
 REPORT_SCHEDULE_ID = "quarterly-report"
 INTEGRITY_SCHEDULE_ID = "integrity-report-opener"

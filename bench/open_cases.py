@@ -178,7 +178,8 @@ async def wake_now(client: Client, task_queue: str, expected: int) -> None:
     signalled = time.perf_counter() - started
     idle = signalled + await until_idle(client, task_queue)
     print(f"  that wake-up started now: {woken} of {expected} cases signalled in {signalled:.1f}s, "
-          f"worker idle after {idle:.1f}s (it has the whole day before the moved reminders)")
+          f"worker idle after {idle:.1f}s (it has the whole day before the moved reminders): "
+          f"wake-up rate {woken / max(idle, 1e-9):.0f} cases/s (goal >= 50)")
 
 
 async def until_idle(client: Client, task_queue: str) -> float:

@@ -204,6 +204,27 @@ class NoticeRequest(BaseModel):
     window: bool = False  # reminders/escalations wait for 08:30–18:00 on a working day
 
 
+class StepRequest(BaseModel):
+    """One step of a case, written by one activity in one transaction (activities/step.py): its transitions
+    (with their followers' mails and 归集共享 deliveries when public), its notices and the deadlines it opens."""
+
+    case: CaseRef
+    transitions: list[Transition] = Field(default_factory=list)
+    notices: list[NoticeRequest] = Field(default_factory=list)
+    plans: list[PlanRequest] = Field(default_factory=list)
+
+
+class CalendarWake(BaseModel):
+    """A calendar change wakes a case with its deadlines' new plans, by key (activities/calendar_change.py)."""
+
+    plans: dict[str, Plan] = Field(default_factory=dict)
+
+
+class StepResult(BaseModel):
+    notices: list[QueuedNotice] = Field(default_factory=list)  # every row still to deliver, with its instant
+    plans: list[Plan] = Field(default_factory=list)  # in the order of the request's plans
+
+
 
 
 # --- record workflow -----------------------------------------------------------------------------

@@ -17,9 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.actions import ActionTable, Facts
     from domain.deadlines import ScheduledEvent
     from domain.events import Event
-    from domain.messages import SYSTEM, Actor, CaseRef, NoticeRequest
+    from domain.messages import SYSTEM, Actor, CalendarWake, CaseRef, NoticeRequest
 
-from workflows.common import CaseJournal, DeadlineClock, Notifier, refuse, today_local
+from workflows.common import ONE_STEP, CaseJournal, DeadlineClock, Notifier, refuse, today_local
 
 ESCALATION_LEVELS = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}
 ESCALATION_EVENTS = {"due": Event.escalation_due, "serious": Event.escalation_serious,
@@ -98,33 +98,40 @@ class CaseWorkflow:
     async def _reminder(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
         assert clock.plan is not None
         left = f"{clock.spec.label}：还剩{event.working_days_left}个工作日"
-        await self.journal.write(Event.reminder, SYSTEM, reason=left,
-                                 data={"deadline": clock.spec.key, "event": event.key})
-        await self._notify("reminder", "deadline_reminder", recipients, window=True,
-                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
-                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
-                           provisional=clock.plan.deadline.provisional, days_left=event.working_days_left,
-                           receipt=clock.plan.deadline.receipt.summary_zh())
+        async with self.journal.step():
+            await self.journal.write(Event.reminder, SYSTEM, reason=left,
+                                     data={"deadline": clock.spec.key, "event": event.key})
+            await self._notify("reminder", "deadline_reminder", recipients, window=True,
+                               key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
+                               due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
+                               provisional=clock.plan.deadline.provisional, days_left=event.working_days_left,
+                               receipt=clock.plan.deadline.receipt.summary_zh())
 
     async def _escalate(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
         assert clock.plan is not None
         level = ESCALATION_LEVELS[event.kind]
-        await self.journal.write(ESCALATION_EVENTS[event.kind], SYSTEM, reason=f"{clock.spec.label}{level}",
-                                 data={"deadline": clock.spec.key, "event": event.key})
-        await self._notify(event.kind, "deadline_escalation", recipients, window=True,
-                           key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
-                           due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
-                           receipt=clock.plan.deadline.receipt.summary_zh())
+        async with self.journal.step():
+            await self.journal.write(ESCALATION_EVENTS[event.kind], SYSTEM, reason=f"{clock.spec.label}{level}",
+                                     data={"deadline": clock.spec.key, "event": event.key})
+            await self._notify(event.kind, "deadline_escalation", recipients, window=True,
+                               key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
+                               due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
+                               receipt=clock.plan.deadline.receipt.summary_zh())
 
     @workflow.signal
-    async def calendar_changed(self) -> None:
+    async def calendar_changed(self, wake: CalendarWake | None = None) -> None:
         """Woken by a calendar change (workflows.calendar_change): an event of this case moved earlier or its
         deadline passed or un-passed, so re-plan its timers now. The batch has logged the move and told the
-        party; what the old due instant caused is undone here."""
+        party; what the old due instant caused is undone here. The waker carries the new plans, read from the
+        rows the batch wrote: a clock whose plan came with it needs no activity."""
         async with self.lock:
+            plans = wake.plans if wake is not None and workflow.patched(ONE_STEP) else {}
             for clock in self._open_clocks():
                 before = clock.plan.deadline.due_at if clock.plan else None
-                await clock.reproject()
+                if clock.spec.key in plans:
+                    clock.replanned(plans[clock.spec.key])
+                else:
+                    await clock.reproject()
                 if clock.plan is not None and clock.plan.deadline.due_at != before:
                     await self._clock_moved(clock, SYSTEM)
 

@@ -90,10 +90,11 @@ class CommitmentWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: CommitmentStart) -> str:
         async with self.lock:
-            await self.journal.write(Event.created, start.actor, to_state=S.draft, reason="登记承诺")
-            await self._notify("created", "commitment_received", [f"department:{start.department}"])
-            if start.publish:
-                await self._publish(start.actor)
+            async with self.journal.step():
+                await self.journal.write(Event.created, start.actor, to_state=S.draft, reason="登记承诺")
+                await self._notify("created", "commitment_received", [f"department:{start.department}"])
+                if start.publish:
+                    await self._publish(start.actor)
             self.created = True
         await self._wind_up()
         return self.state
@@ -122,7 +123,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def publish(self, req: PublishRequest) -> CommitmentView:
-        async with self._acting(self._check_publish, req):
+        async with self._acting(self._check_publish, req), self.journal.step():
             await self._publish(req.actor)
         return self.view()
 
@@ -134,7 +135,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def report_fulfilment(self, req: FulfilmentReport) -> CommitmentView:
-        async with self._acting(self._check_report, req):
+        async with self._acting(self._check_report, req), self.journal.step():
             await self.journal.write(Event.fulfilment_reported, req.actor, from_state=self.state,
                                      to_state=S.fulfilment_reported, reason="报告履行情况",
                                      changes={"report": req.report, "evidence": req.evidence},
@@ -451,12 +452,13 @@ class CommitmentWorkflow(CaseWorkflow):
                     await self._reminder(clock, event, [f"department:{dept}"])
             elif event.kind == "due":
                 self.due_passed = True
-                if self.state == S.published:
-                    await self.journal.write(Event.overdue, SYSTEM, from_state=self.state, reason="到期未报告履行情况",
-                                             changes={"overdue": True})
-                    self.overdue = True
-                    await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
-                await self._start_grace(clock)
+                async with self.journal.step():
+                    if self.state == S.published:
+                        await self.journal.write(Event.overdue, SYSTEM, from_state=self.state,
+                                                 reason="到期未报告履行情况", changes={"overdue": True})
+                        self.overdue = True
+                        await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
+                    await self._start_grace(clock)
             elif self.state == S.published and self.overdue:
                 recipients = [f"department:{dept}", f"supervisor:{dept}"]
                 if event.kind == "serious":

@@ -8,8 +8,9 @@ resume, extension and calendar changes re-project the same spec, so the receipt 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 from temporalio import workflow
@@ -22,8 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar_change import newest_calendar_version
     from activities.deadlines import plan_deadline, set_deadline_status
     from activities.followers import FOLLOWED_CASES, mail_followers
-    from activities.notify import queue_failure_alert, queue_notice, send_notice
+    from activities.notify import queue_failure_alert, queue_notice, send_notice, send_notices
     from activities.push import PUSHED_CASES, DeliveryStarter
+    from activities.step import apply_step
     from activities.transitions import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
@@ -37,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Plan,
         PlanRequest,
         QueuedNotice,
+        StepRequest,
         Transition,
     )
     from domain.profiles import Reminders
@@ -77,6 +80,11 @@ PUSH_TO_PLATFORMS = "push-public-changes-to-platforms"
 # workflow.patched() id: a notice that failed for good alerts the admins. Histories recorded before replay
 # without it (their failed notices were only logged).
 ALERT_WHEN_A_NOTICE_FAILS = "alert-admins-when-a-notice-fails"
+# workflow.patched() id: a step (transitions, their notices and followers' mails, deliveries, the deadlines it
+# opens) is written by one activity (activities/step.py) and its due notices are sent by one more; a timer
+# checks the calendar in a local activity; a calendar wake-up carries the new plans. Histories recorded before
+# replay the activity per write. It implies the three patches above.
+ONE_STEP = "one-activity-per-step"
 
 
 def refuse(message: str, kind: str = "InvalidState", **details: object) -> ApplicationError:
@@ -88,19 +96,58 @@ def today_local() -> date:
     return workflow.now().astimezone(TZ).date()
 
 
+class Step:
+    """What one step writes, collected while it runs and written by one activity when it ends."""
+
+    def __init__(self) -> None:
+        self.transitions: list[Transition] = []
+        self.notices: list[NoticeRequest] = []
+        self.clocks: list[DeadlineClock] = []
+
+
 class Notifier:
     """Queues notices in the outbox (activity) and delivers each at its time on a durable timer."""
 
     def __init__(self) -> None:
         self._tasks: list[asyncio.Task[None]] = []
+        self.step: Step | None = None  # the step being collected: its notices are queued when it is written
 
     async def notify(self, req: NoticeRequest) -> None:
+        if self.step is not None:
+            self.step.notices.append(req)
+            return
         queued = await workflow.execute_activity(queue_notice, req, **DB_ACTIVITY)
         self.deliver(queued)
 
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        """A case runs for years: finished deliveries are dropped, not kept until the end of the run."""
+        self._tasks = [t for t in self._tasks if not t.done() or t.cancelled() or t.exception() is not None]
+        self._tasks.append(task)
+
     def deliver(self, queued: list[QueuedNotice]) -> None:
         for q in queued:
-            self._tasks.append(asyncio.create_task(self._deliver(q)))
+            self._keep(asyncio.create_task(self._deliver(q)))
+
+    def deliver_together(self, queued: list[QueuedNotice]) -> None:
+        """A step's notices: those due now in one send_notices activity, each later instant on its own timer."""
+        now = workflow.now()
+        groups: dict[datetime | None, list[int]] = {}
+        for q in queued:
+            groups.setdefault(q.deliver_at if q.deliver_at > now else None, []).append(q.outbox_id)
+        for at, ids in groups.items():
+            self._keep(asyncio.create_task(self._deliver_group(at, ids)))
+
+    async def _deliver_group(self, at: datetime | None, outbox_ids: list[int]) -> None:
+        if at is not None:
+            await workflow.sleep((at - workflow.now()).total_seconds())
+        try:
+            failed = await workflow.execute_activity(send_notices, outbox_ids, **SEND_ACTIVITY)
+        except ActivityError:
+            workflow.logger.warning("notices %s not all delivered; see the outbox", outbox_ids)
+            return
+        for outbox_id in failed:
+            workflow.logger.warning("notice %s not delivered; marked failed in the outbox", outbox_id)
+            await self._alert_admins(outbox_id)
 
     async def _deliver(self, q: QueuedNotice) -> None:
         delay = (q.deliver_at - workflow.now()).total_seconds()
@@ -135,6 +182,29 @@ class CaseJournal:
         self.seq = 0
         self.notifier = notifier  # with one, a public change mails the item's followers
 
+    @asynccontextmanager
+    async def step(self) -> AsyncIterator[None]:
+        """The writes, notices and deadline starts inside make one step: written by one activity when the block
+        ends (not at all if it raises), its due notices then sent by one more. Inside an open step, or on a
+        history recorded before ONE_STEP, each write runs its own activities as before."""
+        notifier = self.notifier
+        if notifier is None or notifier.step is not None or not workflow.patched(ONE_STEP):
+            yield
+            return
+        step = notifier.step = Step()
+        try:
+            yield
+        finally:
+            notifier.step = None
+        if not (step.transitions or step.notices or step.clocks):
+            return
+        result = await workflow.execute_activity(apply_step, StepRequest(
+            case=self.case, transitions=step.transitions, notices=step.notices,
+            plans=[c.plan_request() for c in step.clocks]), **DB_ACTIVITY)
+        for clock, plan in zip(step.clocks, result.plans, strict=True):
+            clock.planned(plan)
+        notifier.deliver_together(result.notices)
+
     async def write(self, action: Event, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
                     reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:
         self.seq += 1
@@ -142,6 +212,9 @@ class CaseJournal:
                        from_state=from_state,
                        to_state=to_state, actor=actor, reason=reason, at=workflow.now(), data=data or {},
                        changes=changes or {})
+        if self.notifier is not None and self.notifier.step is not None:
+            self.notifier.step.transitions.append(t)  # with its followers' mails and deliveries (activities/step.py)
+            return
         await workflow.execute_activity(apply_transition, t, **DB_ACTIVITY)
         await self.tell_followers(t)
         await self.push_to_platforms(t)
@@ -212,8 +285,32 @@ class DeadlineClock:
         return len(self.spec.extensions)
 
     async def start(self) -> None:
+        if self.notifier.step is not None:  # planned by the step's activity (CaseJournal.step)
+            self.notifier.step.clocks.append(self)
+            return
         await self._project()
         self._task = asyncio.create_task(self._run())
+
+    def plan_request(self) -> PlanRequest:
+        self._planned_at = workflow.now()
+        return PlanRequest(case=self.case, spec=self.spec, binds=self.binds, reminders=self.reminders,
+                           at=self._planned_at)
+
+    def planned(self, plan: Plan) -> None:
+        """The step that started this clock has written its plan: its timers run from here."""
+        self.plan = plan
+        self._dirty = True
+        self._task = asyncio.create_task(self._run())
+
+    def replanned(self, plan: Plan) -> None:
+        """A calendar wake-up carried the new plan (read from the row the change wrote): no activity needed."""
+        before = self.plan
+        self._planned_at = workflow.now()
+        self.plan = plan
+        self._dirty = True
+        if before is not None and self._escalated:
+            self._after_replan(before)
+        self.passed_move = None  # a calendar move: the calendar batch has noted it
 
     async def _project(self) -> None:
         self._planned_at = workflow.now()
@@ -307,7 +404,8 @@ class DeadlineClock:
                     pass
             if self.closed or self._dirty:
                 continue
-            if workflow.patched(REPLAN_WHEN_TIMER_FIRES) and await self._replanned_on_newer_calendar(event):
+            if (workflow.patched(ONE_STEP) or workflow.patched(REPLAN_WHEN_TIMER_FIRES)) \
+                    and await self._replanned_on_newer_calendar(event):
                 continue
             if self.closed or self._dirty:
                 continue
@@ -320,7 +418,12 @@ class DeadlineClock:
         """A calendar change that only postponed this deadline did not wake the case: the timer of the old
         plan fires, finds a newer calendar version and re-plans. An event the new plan keeps at the same
         instant still fires (the loop picks it again), one it moved waits for its new instant."""
-        newest = await workflow.execute_activity(newest_calendar_version, **DB_ACTIVITY)
+        if workflow.patched(ONE_STEP):  # a read, safe to repeat: no task, no activity of its own
+            newest = await workflow.execute_local_activity(
+                newest_calendar_version, start_to_close_timeout=DB_ACTIVITY["start_to_close_timeout"],
+                retry_policy=DB_ACTIVITY["retry_policy"])
+        else:
+            newest = await workflow.execute_activity(newest_calendar_version, **DB_ACTIVITY)
         if self.plan is None or newest <= self.plan.deadline.receipt.calendar_version:
             return False
         await self._project()

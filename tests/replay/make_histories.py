@@ -1,8 +1,10 @@
 """Record golden histories of each process (run by hand when a process gains a new path; files that
 exist are kept as they are):
 
-    .venv/bin/python -m tests.replay.make_histories
+    .venv/bin/python -m tests.replay.make_histories [--suffix _steps]
 
+With a suffix, the same cases are recorded under new names: the record of a new path (`_steps`: the histories
+of workflows.common.ONE_STEP) beside those of the code before it, both replayed.
 Each history is replayed by tests/replay/test_replay.py, so a code change that would break cases
 already running (non-determinism) fails CI; such a change needs `workflow.patched()`.
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SUFFIX = sys.argv[sys.argv.index("--suffix") + 1] if "--suffix" in sys.argv else ""
 
 
 async def main() -> None:
@@ -144,7 +148,7 @@ async def main() -> None:
 
 async def _write(handles: dict) -> None:  # type: ignore[type-arg]
     for name, handle in handles.items():
-        target = HERE / f"{name}.json"
+        target = HERE / f"{name}{SUFFIX}.json"
         if target.exists():  # a golden history is the record of what older code did: never rewrite it
             continue
         history = await handle.fetch_history()

@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.worker import RUNNERS, WORKFLOWS, workflow_runner
+from workflows.common import ONE_STEP
 
 HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
 TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in HISTORIES}
@@ -29,3 +30,14 @@ async def test_history_replays(path: Path, runner: str) -> None:
     history = WorkflowHistory.from_json(path.stem, TEXTS[path.stem])
     await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
                    workflow_runner=workflow_runner(runner)).replay_workflow(history)
+
+
+def test_the_step_histories_took_the_one_activity_per_step_path() -> None:
+    """`*_steps` goldens record the new path (tests/replay/make_histories.py --suffix _steps): each carries the
+    patch marker, so their replay checks that path, and the others the path of the histories before it."""
+    steps = [p for p in HISTORIES if p.stem.endswith("_steps")]
+    assert {p.stem for p in steps} >= {"commitment_breached_steps", "commitment_fulfilled_steps"}
+    for p in HISTORIES:
+        history = WorkflowHistory.from_json(p.stem, TEXTS[p.stem])
+        marked = any(ONE_STEP.encode() in e.SerializeToString() for e in history.events)
+        assert marked == (p in steps), p.stem

@@ -13,13 +13,13 @@ from tests.workflows.harness import FailFirstAfterRunning, harness_at, local, ou
 
 
 async def test_reminder_arrives_once_when_send_activity_is_retried(smtp_sink) -> None:
-    interceptor = FailFirstAfterRunning("send_notice")
+    interceptor = FailFirstAfterRunning("send_notices")
     async with harness_at(local(2026, 10, 8, 9), interceptors=[interceptor]) as h:
         cid, _ = await h.commitment(date(2026, 10, 13))
         await h.sleep_until(local(2026, 10, 13, 12))
         reminders = outbox(cid, "deadline_reminder")
         assert len(reminders) == 3 and all(r.status == "sent" for r in reminders)
-        assert interceptor.failed >= 4  # receipt, publication and the three reminders each failed once
+        assert interceptor.failed >= 4  # receipt and publication (one step), the three reminders: each send failed once
         received = [m for m in smtp_sink.to("fgw@test.local") if "【时限提醒】" in str(m["Subject"])]
         assert len(received) == 3
         assert max(Counter(str(m["Message-ID"]) for m in smtp_sink.messages).values()) == 1

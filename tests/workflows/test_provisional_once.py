@@ -73,7 +73,7 @@ def test_a_notice_whose_case_never_delivered_it_is_taken_over_by_the_next_case()
 
 
 class CountSends(Interceptor):
-    """Counts send_notice executions per outbox id."""
+    """Counts, per outbox id, the send activities that were handed it (send_notice, or a step's send_notices)."""
 
     def __init__(self) -> None:
         self.sends: Counter[int] = Counter()
@@ -83,8 +83,11 @@ class CountSends(Interceptor):
 
         class _Inbound(ActivityInboundInterceptor):
             async def execute_activity(self, input: ExecuteActivityInput) -> object:
-                if activity.info().activity_type == "send_notice":
+                kind = activity.info().activity_type
+                if kind == "send_notice":
                     outer.sends[int(input.args[0])] += 1
+                elif kind == "send_notices":
+                    outer.sends.update(int(i) for i in input.args[0])
                 return await super().execute_activity(input)
 
         return _Inbound(next)

@@ -1,0 +1,286 @@
+"""Benchmark: what one commitment costs from API creation to "published with its deadlines planned", against
+no-op workflows of the same shape, interleaved in one run (issue 19, item 2):
+
+(a) Chengxin through the HTTP API: create + publish a commitment, until its row is published, its deadline
+    planned and its two notices sent (the whole step: workflows.common.ONE_STEP);
+(b) a no-op workflow of the new design's shape: one activity, then one more beside the deadline's timer;
+(c) the old shape: eight activities (two of them the notices' sends, beside the main path), then the timer.
+
+Prints cases/s per side, the ratios (a)/(b) (goal >= 0.7) and (a)/(c) (goal >= 2.5), and per case the workflow
+tasks, activities and history events (from sampled histories) and database transactions (a SQLAlchemy
+"commit" listener in the Chengxin worker; the API's insert is its own, not counted).
+
+    .venv/bin/python bench/transition_shape.py [--n 100] [--rounds 2] [--concurrency 20] [--database-url URL]
+
+The no-op workflows run unsandboxed in their own worker process (no database); the Chengxin worker is the real
+one (`activities.worker`, sandboxed), started as a separate process with the counting listener.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from commitments_vs_raw import (  # noqa: E402
+    ROOT,
+    free_port,
+    fresh_bench_schema,
+    run_batch,
+    start_temporal,
+    stop_all,
+    wait_http,
+)
+from temporalio import activity, workflow  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+TIMER = timedelta(days=60)
+_done: Any = None  # the no-op worker's shared counter of finished activities
+
+
+@activity.defn
+async def noop(step: int) -> int:
+    with _done.get_lock():
+        _done.value += 1
+    return step
+
+
+@workflow.defn(sandboxed=False)
+class NewShape:
+    """The step, then its notices' send beside the deadline's timer."""
+
+    @workflow.run
+    async def run(self, _: int) -> None:
+        await workflow.execute_activity(noop, 1, start_to_close_timeout=ACTIVITY_TIMEOUT)
+        timer = asyncio.create_task(workflow.sleep(TIMER))
+        await workflow.execute_activity(noop, 2, start_to_close_timeout=ACTIVITY_TIMEOUT)
+        await timer
+
+
+@workflow.defn(sandboxed=False)
+class OldShape:
+    """Created (write, queue a notice, its send), published (write, followers, deliveries, queue, its send),
+    the deadline planned, then its timer: eight activities."""
+
+    @workflow.run
+    async def run(self, _: int) -> None:
+        def act(i: int) -> Any:
+            return workflow.execute_activity(noop, i, start_to_close_timeout=ACTIVITY_TIMEOUT)
+
+        await act(1)
+        await act(2)
+        first_send = asyncio.ensure_future(act(3))
+        for i in (4, 5, 6, 7):
+            await act(i)
+        second_send = asyncio.ensure_future(act(8))
+        await asyncio.gather(first_send, second_send)
+        await workflow.sleep(TIMER)
+
+
+def noop_worker(address: str, task_queue: str, done: Any) -> None:
+    """The no-op worker's process: counts every finished activity in `done`."""
+    global _done
+    _done = done
+    from temporalio.worker import Worker
+
+    async def main() -> None:
+        client = await Client.connect(address)
+        async with Worker(client, task_queue=task_queue, workflows=[NewShape, OldShape], activities=[noop]):
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def counting_worker(count_file: str) -> None:
+    """The Chengxin worker with a listener counting committed transactions, written to `count_file`."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    commits = [0]
+    event.listen(Engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
+
+    def report() -> None:
+        while True:
+            Path(count_file).write_text(str(commits[0]))
+            time.sleep(0.1)
+
+    threading.Thread(target=report, daemon=True).start()
+    from activities.worker import main
+
+    sys.exit(main())
+
+
+def cost(events: list[Any]) -> tuple[int, int, int]:
+    E = EventType
+    return (sum(e.event_type == E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events),
+            sum(e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in events), len(events))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--due-days", type=int, default=14,
+                        help="days to the promised date (beyond the entered calendar it is 暂定 and alerts the admins)")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="cx-bench-shape-"))
+    temporal_port, api_port, smtp_port = free_port(), free_port(), free_port()
+    count_file = str(tmp / "commits")
+    env = {**os.environ, "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
+           "SMTP_PORT": str(smtp_port), "DEV_MAIL_DIR": str(tmp / "mail"), "PYTHONPATH": str(ROOT),
+           "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32)}
+    os.environ.update(env)
+    import aiohttp
+    from sqlmodel import col, func, select
+
+    from api.auth import hash_password
+    from dev.mailsink import start_mail_sink
+    from store.db import session_scope
+    from store.models import Commitment, DeadlineRow, Outbox, User
+
+    fresh_bench_schema()
+    with session_scope() as s:
+        s.add(User(username="bench", password_hash=hash_password("bench"), role="department",
+                   department_code="bench"))
+    sink = start_mail_sink("127.0.0.1", smtp_port, str(tmp / "mail"))
+    ctx = multiprocessing.get_context("spawn")
+    done = ctx.Value("l", 0)
+    noop_queue = f"bench-noop-{uuid.uuid4()}"
+    procs: list[Any] = [start_temporal(temporal_port)]
+    noop_proc = None
+    try:
+        client = None
+        for _ in range(300):
+            try:
+                client = await Client.connect(env["TEMPORAL_ADDRESS"])
+                break
+            except Exception:  # noqa: BLE001 — not up yet
+                await asyncio.sleep(0.1)
+        assert client is not None, "Temporal dev server did not start"
+        procs.append(subprocess.Popen([sys.executable, __file__, "--counting-worker", count_file], env=env, cwd=ROOT))
+        procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(api_port),
+                                       "--log-level", "warning"], env=env, cwd=ROOT))
+        noop_proc = ctx.Process(target=noop_worker, args=(env["TEMPORAL_ADDRESS"], noop_queue, done), daemon=True)
+        noop_proc.start()
+        base = f"http://127.0.0.1:{api_port}"
+        await wait_http(f"{base}/healthz")
+        due = (date.today() + timedelta(days=args.due_days)).isoformat()
+        created_ids: list[int] = []
+        api_spent = [0.0]  # of (a): until the API had answered every create
+
+        def finished(ids: list[int]) -> bool:
+            with session_scope() as s:
+                published = s.exec(select(func.count()).select_from(Commitment).where(
+                    col(Commitment.id).in_(ids), Commitment.state == "published")).one()
+                planned = s.exec(select(func.count()).select_from(DeadlineRow).where(
+                    col(DeadlineRow.case_id).in_(ids), DeadlineRow.case_type == "commitment")).one()
+                sent = s.exec(select(func.count()).select_from(Outbox).where(
+                    col(Outbox.case_id).in_(ids), Outbox.case_type == "commitment", Outbox.status == "sent")).one()
+            return published == planned == len(ids) and sent >= 2 * len(ids)
+
+        def commits() -> int:
+            try:
+                return int(Path(count_file).read_text() or 0)
+            except (FileNotFoundError, ValueError):
+                return 0
+
+        async with aiohttp.ClientSession(base_url=base, connector=aiohttp.TCPConnector(limit=args.concurrency)) as http:
+            async with http.post("/api/auth/token", data={"username": "bench", "password": "bench"}) as r:
+                token = await r.json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+            async def chengxin(n: int) -> float:
+                ids: list[int] = []
+
+                async def one(i: int) -> None:
+                    async with http.post("/api/commitments", headers=headers, json={
+                            "kind": "processing_time", "title": f"压测承诺 {i}", "content": "压测", "due_date": due,
+                            "publish": True}) as r:
+                        assert r.status == 201, await r.text()
+                        ids.append((await r.json())["id"])
+
+                started = time.perf_counter()
+                api_spent[0] += await run_batch(n, args.concurrency, one)
+                while not await asyncio.to_thread(finished, ids):  # noqa: ASYNC110 — polling the database
+                    await asyncio.sleep(0.1)
+                created_ids.extend(ids)
+                return time.perf_counter() - started
+
+            def shape(wf: Any, activities: int) -> Any:
+                async def side(n: int) -> float:
+                    target = done.value + n * activities
+                    started = time.perf_counter()
+                    await run_batch(n, args.concurrency, lambda i: client.start_workflow(
+                        wf.run, i, id=f"{wf.__name__}-{uuid.uuid4()}", task_queue=noop_queue))
+                    while done.value < target:  # noqa: ASYNC110 — polling the other process's counter
+                        await asyncio.sleep(0.05)
+                    return time.perf_counter() - started
+                return side
+
+            sides = {"a": chengxin, "b": shape(NewShape, 2), "c": shape(OldShape, 8)}
+            for side in sides.values():  # warm-up: connections, caches, the sandbox's first imports
+                await side(10)
+            spent = dict.fromkeys(sides, 0.0)
+            api_spent[0] = 0.0
+            tx = 0
+            for _ in range(args.rounds):  # interleaved, so the machine's other load hits every side alike
+                for name, side in sides.items():
+                    before = commits()
+                    spent[name] += await side(args.n)
+                    if name == "a":
+                        await asyncio.sleep(0.3)  # the listener writes its count every 0.1 s
+                        tx += commits() - before
+        total = args.n * args.rounds
+        rate = {name: total / seconds for name, seconds in spent.items()}
+
+        async def per_case(ids: list[str]) -> tuple[float, float, float]:
+            costs = [cost(list((await client.get_workflow_handle(w).fetch_history()).events)) for w in ids]
+            return tuple(sum(c[i] for c in costs) / len(costs) for i in range(3))  # type: ignore[return-value]
+
+        samples = {"a": [f"commitment-{i}" for i in created_ids[-5:]]}
+        async for wf in client.list_workflows(f"WorkflowType = '{NewShape.__name__}'", limit=5):
+            samples.setdefault("b", []).append(wf.id)
+        async for wf in client.list_workflows(f"WorkflowType = '{OldShape.__name__}'", limit=5):
+            samples.setdefault("c", []).append(wf.id)
+        url = env["DATABASE_URL"].split("@")[-1] if "@" in env["DATABASE_URL"] else env["DATABASE_URL"]
+        print(f"database                    : {url}; n {args.n} x {args.rounds} rounds, concurrency {args.concurrency}")
+        labels = {"a": "(a) Chengxin via the API   ", "b": "(b) no-op, new shape       ",
+                  "c": "(c) no-op, old 8-act shape "}
+        for name, label in labels.items():
+            tasks, acts, events = await per_case(samples[name])
+            extra = f", {tx / total:.1f} DB transactions (worker); the API answered all in {api_spent[0]:.1f}s" \
+                if name == "a" else ""
+            print(f"{label}: {total} in {spent[name]:.1f}s = {rate[name]:.1f} cases/s; per case {tasks:.0f} "
+                  f"tasks, {acts:.0f} activities, {events:.0f} events{extra}")
+        print(f"ratio (a)/(b)               : {rate['a'] / rate['b']:.2f}  (goal >= 0.7)")
+        print(f"ratio (a)/(c)               : {rate['a'] / rate['c']:.2f}  (goal >= 2.5)")
+    finally:
+        stop_all(procs)
+        if noop_proc is not None:
+            noop_proc.terminate()
+        sink.stop()
+
+
+if __name__ == "__main__":
+    if "--counting-worker" in sys.argv:
+        counting_worker(sys.argv[sys.argv.index("--counting-worker") + 1])
+    else:
+        asyncio.run(main())
