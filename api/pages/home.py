@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from activities.report import department_report
 from api.deps import SessionDep
 from api.pages.templating import templates
 from api.queries import department_names
+from api.report_figures import department_report
 from api.validation import today_local
 from domain.calendar import TZ
 from domain.commitment import STATE_LABELS_ZH

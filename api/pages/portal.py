@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlmodel import col, select
 
-from activities.report import department_reports
 from api.deps import SessionDep
 from api.pages import evidence, list_filters
 from api.pages.charts import columns
@@ -26,6 +25,7 @@ from api.queries import (
     record_summary,
     record_tombstone,
 )
+from api.report_figures import department_reports
 from api.scope import reads_in_full
 from api.validation import CaseId, today_local
 from domain.attachments import Viewer

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from activities.report import department_report
 from api.deps import SessionDep
 from api.pages.charts import bars
 from api.pages.figure_cases import AnswerCases, answer_cases, answers_link, figure_link
@@ -17,6 +16,7 @@ from api.pages.templating import templates
 from api.pages.track_view import day_zh
 from api.problems import Problem
 from api.queries import department_names, local_iso
+from api.report_figures import department_report
 from api.routes.reports import official_archive, period_or_422
 from api.services.sharing import foreign_summary
 from domain.capabilities import Capability
