@@ -6,7 +6,7 @@
   previous period's stored figures carried forward, plus a recount of the cases that have events in the period:
   a case with no event in the period counts only at the period's end (逾期未报告履行, 期末逾期未整改, ...), and
   without an event its state at this end is its state at the last. Only those cases' histories are read.
-- That recount is kept in this process while the log's newest event is the same (`_log_mark`): any new event, or an
+- That recount is kept in this process while the log's newest event is the same (`log_mark`): any new event, or an
   emptied log, recounts; every LIVE_SECONDS it recounts anyway, in case an older transaction committed late.
 
 The counting itself is domain.report.compute, the same function the quarterly report and the CLI use, so a stored
@@ -68,7 +68,7 @@ def department_figures(session: Session, periods: list[Period]) -> tuple[list[li
         if p.end + GRACE <= now:
             snapshot = _past(session, p)
         else:
-            mark = mark or (*_log_mark(session), tuple(departments))
+            mark = mark or (*log_mark(session), tuple(departments))
             snapshot = _live(session, p, mark, now)
         out.append(_figures(snapshot, departments, rule))
     return out, rule
@@ -125,7 +125,7 @@ def _store(session: Session, p: Period, snapshot: Snapshot, events: int) -> None
     _stored_cache[p.key] = (token, snapshot)
 
 
-def _log_mark(session: Session) -> tuple[Any, ...]:
+def log_mark(session: Session) -> tuple[Any, ...]:
     """What changes whenever the log does: its newest event (id and hash, since an emptied SQLite table reuses ids)
     and how many events sit just below it (an older transaction that commits late adds one there)."""
     newest = session.exec(select(AuditEvent.id, AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
