@@ -5,6 +5,7 @@ the deadlines falling due), the same bound as the public lists' cached totals (a
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from sqlmodel import Session
 
 from api.report_figures import log_mark
 
-PAGE_SECONDS = 2.0
+PAGE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "2"))  # 0: render every time (bench/pages_vs_bare.py)
 MAX_PAGES = 256  # searches with many different words: keep the memory bounded
 _pages: dict[str, tuple[tuple[Any, ...], float, bytes]] = {}
 
