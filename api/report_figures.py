@@ -31,7 +31,7 @@ from domain.settings import get_settings
 from store.models import AuditEvent, Department, Record, ReportCount, ReportPeriod
 
 GRACE = timedelta(days=7)  # escalations are logged at their due instant, possibly after it: wait before storing
-LIVE_SECONDS = 60.0
+LIVE_SECONDS = 600.0
 LATE_WINDOW = 1000  # ids below the newest that a late commit could still fill
 # The counts a case makes at a period's end, with its kind: carried forward from the last period when it has no event.
 AT_END = {"overdue_at_end": "commitment", "rectification_overdue_at_end": "record",
