@@ -4,6 +4,7 @@ over the page's lines), both served by uvicorn on this machine, in interleaved r
 throughput ratio (target >= 0.3) and its p50/p99 latency.
 
     .venv/bin/python bench/pages_vs_bare.py [--cases 10000] [--events 100000] [--requests 300] [--concurrency 10]
+        [--no-page-cache]
 """
 
 from __future__ import annotations
@@ -61,12 +62,15 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-page-cache", action="store_true", help="render every page view (PAGE_CACHE_SECONDS=0)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cx-bench-pages-"))
     temporal_port, api_port, bare_port = free_port(), free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "PYTHONPATH": str(ROOT),
            "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_hex(32))}  # the app refuses the dev key
+    if args.no_page_cache:
+        env["PAGE_CACHE_SECONDS"] = "0"
     os.environ.update(env)
     started = time.perf_counter()
     cases, events = seed(args.cases, args.events, args.departments)

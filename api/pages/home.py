@@ -114,7 +114,8 @@ def podium(session: Session) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+async def home(request: Request, session: SessionDep,
+               q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     """`q` pre-fills the search box (the old portal address /?q= searched from here)."""
     def render() -> Response:
         names = department_names(session)
@@ -122,7 +123,7 @@ def home(request: Request, session: SessionDep, q: Annotated[str | None, Query(m
             "commitments": commitment_counts(session), "records": record_counts(session),
             "latest": latest_changes(session, names), "due": falling_due(session, names), "ranking": podium(session),
             "departments": names, "due_days": DUE_DAYS, "q": q or ""})
-    return cached_page(request, session, render)
+    return await cached_page(request, session, render)
 
 
 @router.get("/open-data", response_class=HTMLResponse)

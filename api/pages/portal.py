@@ -40,12 +40,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/commitments", response_class=HTMLResponse)
-def commitments_page(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None,
-                     department: Annotated[str | None, Query(max_length=50)] = None,
-                     state: Annotated[str | None, Query(max_length=50)] = None,
-                     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                     period: Annotated[str | None, Query(max_length=10)] = None,
-                     figure: Annotated[str | None, Query(max_length=50)] = None) -> Response:
+async def commitments_page(request: Request, session: SessionDep,
+                           q: Annotated[str | None, Query(max_length=100)] = None,
+                           department: Annotated[str | None, Query(max_length=50)] = None,
+                           state: Annotated[str | None, Query(max_length=50)] = None,
+                           page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                           period: Annotated[str | None, Query(max_length=10)] = None,
+                           figure: Annotated[str | None, Query(max_length=50)] = None) -> Response:
     """政务承诺 list; with `figure` and `period` (a link from /ranking), exactly the cases behind that figure."""
     def render() -> Response:
         names = department_names(session)
@@ -57,7 +58,7 @@ def commitments_page(request: Request, session: SessionDep, q: Annotated[str | N
             "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "state": state or "",
             "departments": names, "states": {k: v for k, v in STATE_LABELS_ZH.items() if k != "draft"},
             **filters.context(names)})
-    return cached_page(request, session, render)
+    return await cached_page(request, session, render)
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)

@@ -35,15 +35,15 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/ranking", response_class=HTMLResponse)
-def ranking_page(request: Request, session: SessionDep,
-                 period: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+async def ranking_page(request: Request, session: SessionDep,
+                       period: Annotated[str | None, Query(max_length=10)] = None) -> Response:
     try:
         p = period_or_422(period)
     except Problem as err:
         return templates.TemplateResponse(request, "pages/ranking.html.j2", {
             "report": None, "error": err.errors[0]["message"] if err.errors else err.detail, "period": period},
             status_code=422)
-    return cached_page(request, session, lambda: _ranking(request, session, p))
+    return await cached_page(request, session, lambda: _ranking(request, session, p))
 
 
 def _ranking(request: Request, session: SessionDep, p: Period) -> Response:
