@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlmodel import Session, select
 from temporalio import activity
 
-from activities.notify import queue_notice_sync
+from activities.provisional import alert_admins_once
 from domain.calendar import Deadline
 from domain.deadlines import ScheduledEvent, project, schedule
-from domain.messages import CaseRef, DeadlineStatus, NoticeRequest, Plan, PlanRequest, QueuedNotice
+from domain.messages import DeadlineStatus, Plan, PlanRequest
 from store.calendars import load_calendar
 from store.db import session_scope
 from store.models import DeadlineRow
@@ -19,21 +19,9 @@ from store.models import DeadlineRow
 def plan_deadline(req: PlanRequest) -> Plan:
     with session_scope() as session:
         deadline, events = write_plan(session, req)
-    alerts = _alert_admins_once(req, deadline.due_date.year) if deadline.provisional else []
+    # The year's notice to the admins: queued and delivered by the first case that meets the year, not by each.
+    alerts = alert_admins_once(req.case, deadline.due_date.year, req.at) if deadline.provisional else []
     return Plan(deadline=deadline, events=events, paused=req.spec.paused, notices=alerts)
-
-
-def _alert_admins_once(req: PlanRequest, year: int) -> list[QueuedNotice]:
-    """The first provisional deadline of a year tells the admins once: one outbox row per year; every case
-    that meets it while it is still undelivered may try, and the delivery claim lets one send it."""
-    return queue_notice_sync(NoticeRequest(
-        case=CaseRef(case_type="system", case_id=0),
-        event_key=f"provisional-calendar:{year}",
-        template="provisional_calendar",
-        recipients=["admins"],
-        context={"year": year, "case_type": req.case.case_type, "case_id": req.case.case_id},
-        at=req.at,
-    ), pending_only=True)
 
 
 @activity.defn

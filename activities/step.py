@@ -16,9 +16,10 @@ from typing import Any
 
 from temporalio import activity
 
-from activities.deadlines import _alert_admins_once, write_plan
+from activities.deadlines import write_plan
 from activities.followers import queue_follower_mail_in
 from activities.notify import queue_notice_in, send_notices
+from activities.provisional import alert_admins_once
 from activities.push import PUSHED_CASES, queue_deliveries_in, start_deliveries
 from activities.transitions import write_transition
 from domain.events import is_public_change
@@ -44,7 +45,7 @@ def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
     plans: list[Plan] = []
     for p, (deadline, events) in zip(req.plans, projected, strict=True):
         if deadline.provisional:
-            notices += _alert_admins_once(p, deadline.due_date.year)
+            notices += alert_admins_once(p.case, deadline.due_date.year, p.at)
         plans.append(Plan(deadline=deadline, events=events, paused=p.spec.paused))
     return StepResult(notices=notices, plans=plans), deliveries
 

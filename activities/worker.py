@@ -21,7 +21,8 @@ from temporalio.client import (
     ScheduleSpec,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit_checkpoint import write_audit_checkpoint
 from activities.calendar_change import CaseWaker, newest_calendar_version, replan_open_deadlines
@@ -65,6 +66,26 @@ ACTIVITIES: list[Callable[..., Any]] = [
 REPORT_SCHEDULE_ID = "quarterly-report"
 INTEGRITY_SCHEDULE_ID = "integrity-report-opener"
 AUDIT_SCHEDULE_ID = "audit-checkpoint"
+# Our own packages, imported once for the whole worker under the `passthrough` runner instead of once per workflow
+# run: workflows and domain are pure, activities and store are only referenced from workflow code, never run there.
+PASSTHROUGH_MODULES = ("domain", "workflows", "activities", "store")
+RUNNERS = ("sandboxed", "passthrough", "unsandboxed")
+
+
+def workflow_runner(kind: str | None = None) -> WorkflowRunner:
+    """The runner of WORKFLOW_RUNNER (or `kind`). The sandbox re-imports the workflow modules for every run it
+    starts (every case, and every replay after a cache eviction); README "The worker's cost" has the figures
+    behind the default. Unsandboxed, the golden-history replay tests (tests/replay) are what catches a
+    non-deterministic change; they replay under all three runners."""
+    kind = kind or get_settings().workflow_runner
+    if kind == "sandboxed":
+        return SandboxedWorkflowRunner()
+    if kind == "passthrough":
+        return SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES))
+    if kind == "unsandboxed":
+        return UnsandboxedWorkflowRunner()
+    raise ValueError(f"WORKFLOW_RUNNER must be one of {', '.join(RUNNERS)}, not {kind!r}")
 
 
 async def connect_client() -> Client:
@@ -74,9 +95,14 @@ async def connect_client() -> Client:
 
 
 def build_worker(client: Client, task_queue: str | None = None, **options: object) -> Worker:
+    """The worker of every process; `options` go to temporalio's Worker and win over the settings' runner and
+    cache size (tests pass their interceptors, benchmarks a runner)."""
+    settings = get_settings()
+    options.setdefault("workflow_runner", workflow_runner(settings.workflow_runner))
+    options.setdefault("max_cached_workflows", settings.max_cached_workflows)
     return Worker(
         client,
-        task_queue=task_queue or get_settings().task_queue,
+        task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS,
         activities=[*ACTIVITIES, CaseWaker(client).wake_cases, PromiseStarter(client).start_promise_commitment,
                     DeliveryStarter(client).queue_deliveries],

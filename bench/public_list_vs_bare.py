@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -90,7 +91,8 @@ async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cx-bench-list-"))
     temporal_port, api_port, bare_port = free_port(), free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
-           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "PYTHONPATH": str(ROOT)}
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "PYTHONPATH": str(ROOT),
+           "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_hex(32))}  # the app refuses the dev key
     os.environ.update(env)
     started = time.perf_counter()
     seed(args.rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     attachment_dir: str | None = None
     attachment_max_mb: int = 20
     attachment_max_files: int = 10
+    # How the worker runs workflow code (activities/worker.py; README "The worker's cost"): unsandboxed by default,
+    # with the golden-history replay tests, which replay under every runner, guarding determinism; `passthrough`
+    # keeps the sandbox but imports our pure modules once; `sandboxed` re-imports them for every run.
+    workflow_runner: Literal["sandboxed", "passthrough", "unsandboxed"] = "unsandboxed"
+    # Workflows kept in the worker's memory between tasks; an evicted one is replayed from history on its next task.
+    max_cached_workflows: int = 500
 
 
 @lru_cache

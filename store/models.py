@@ -613,3 +613,30 @@ class InboundDelivery(SQLModel, table=True):
     status: str = Field(max_length=16)
     receipt: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReportPeriod(SQLModel, table=True):
+    """A past monitoring period whose figures are stored (api/report_figures.py): a past period never changes, so
+    they are computed from the audit log once. `token` is new each time the row is written, so a process that
+    cached the figures knows they are still the ones stored."""
+
+    __tablename__ = "report_period"
+    period_key: str = Field(primary_key=True, max_length=10)  # 2026Q4, 2026-11, 2026
+    token: str = Field(max_length=32)
+    events: int  # audit events read to compute it
+    computed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReportCount(SQLModel, table=True):
+    """One stored figure of a past period for one department: the cases it counted (domain/report.py `Figures.cases`;
+    `name` is the count, or `{case_type}:{count}` for answers), so both the count and the cases behind it are read
+    without the log."""
+
+    __tablename__ = "report_count"
+    __table_args__ = (UniqueConstraint("period_key", "department_code", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    period_key: str = Field(foreign_key="report_period.period_key", max_length=10)
+    department_code: str = Field(max_length=32)
+    name: str = Field(max_length=60)
+    value: int
+    case_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from activities.report import department_figures
 from api.problems import field_error
+from api.report_figures import department_figures
 from api.routes.reports import period_or_422
 from domain.report import Period
 

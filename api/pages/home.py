@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from activities.report import department_report
 from api.deps import SessionDep
+from api.pages.page_cache import cached_page
 from api.pages.templating import templates
 from api.queries import department_names
+from api.report_figures import department_report
 from api.validation import today_local
 from domain.calendar import TZ
 from domain.commitment import STATE_LABELS_ZH
@@ -113,13 +114,15 @@ def podium(session: Session) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
+def home(request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     """`q` pre-fills the search box (the old portal address /?q= searched from here)."""
-    names = department_names(session)
-    return templates.TemplateResponse(request, "pages/home.html.j2", {
-        "commitments": commitment_counts(session), "records": record_counts(session),
-        "latest": latest_changes(session, names), "due": falling_due(session, names), "ranking": podium(session),
-        "departments": names, "due_days": DUE_DAYS, "q": q or ""})
+    def render() -> Response:
+        names = department_names(session)
+        return templates.TemplateResponse(request, "pages/home.html.j2", {
+            "commitments": commitment_counts(session), "records": record_counts(session),
+            "latest": latest_changes(session, names), "due": falling_due(session, names), "ranking": podium(session),
+            "departments": names, "due_days": DUE_DAYS, "q": q or ""})
+    return cached_page(request, session, render)
 
 
 @router.get("/open-data", response_class=HTMLResponse)

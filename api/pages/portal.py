@@ -6,14 +6,14 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlmodel import col, select
 
-from activities.report import department_reports
 from api.deps import SessionDep
 from api.pages import evidence, list_filters
 from api.pages.charts import columns
+from api.pages.page_cache import cached_page
 from api.pages.session import session_actor
 from api.pages.templating import templates
 from api.queries import (
@@ -26,6 +26,7 @@ from api.queries import (
     record_summary,
     record_tombstone,
 )
+from api.report_figures import department_reports
 from api.scope import reads_in_full
 from api.validation import CaseId, today_local
 from domain.attachments import Viewer
@@ -44,17 +45,19 @@ def commitments_page(request: Request, session: SessionDep, q: Annotated[str | N
                      state: Annotated[str | None, Query(max_length=50)] = None,
                      page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                      period: Annotated[str | None, Query(max_length=10)] = None,
-                     figure: Annotated[str | None, Query(max_length=50)] = None) -> HTMLResponse:
+                     figure: Annotated[str | None, Query(max_length=50)] = None) -> Response:
     """政务承诺 list; with `figure` and `period` (a link from /ranking), exactly the cases behind that figure."""
-    names = department_names(session)
-    filters = list_filters.checked(session, "commitment", names, department, state, figure, period)
-    rows, total = list_commitments(session, None, department=department or None, state=state or None, q=q or None,
-                                   page=page, page_size=20, ids=filters.ids)
-    return templates.TemplateResponse(request, "pages/portal.html.j2", {
-        "items": [commitment_summary(r, names) for r in rows], "total": total, "page": page,
-        "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "state": state or "",
-        "departments": names, "states": {k: v for k, v in STATE_LABELS_ZH.items() if k != "draft"},
-        **filters.context(names)})
+    def render() -> Response:
+        names = department_names(session)
+        filters = list_filters.checked(session, "commitment", names, department, state, figure, period)
+        rows, total = list_commitments(session, None, department=department or None, state=state or None,
+                                       q=q or None, page=page, page_size=20, ids=filters.ids)
+        return templates.TemplateResponse(request, "pages/portal.html.j2", {
+            "items": [commitment_summary(r, names) for r in rows], "total": total, "page": page,
+            "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "state": state or "",
+            "departments": names, "states": {k: v for k, v in STATE_LABELS_ZH.items() if k != "draft"},
+            **filters.context(names)})
+    return cached_page(request, session, render)
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)

@@ -8,15 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from activities.report import department_report
 from api.deps import SessionDep
 from api.pages.charts import bars
 from api.pages.figure_cases import AnswerCases, answer_cases, answers_link, figure_link
+from api.pages.page_cache import cached_page
 from api.pages.session import page_actor
 from api.pages.templating import templates
 from api.pages.track_view import day_zh
 from api.problems import Problem
 from api.queries import department_names, local_iso
+from api.report_figures import department_report
 from api.routes.reports import official_archive, period_or_422
 from api.services.sharing import foreign_summary
 from domain.capabilities import Capability
@@ -42,6 +43,10 @@ def ranking_page(request: Request, session: SessionDep,
         return templates.TemplateResponse(request, "pages/ranking.html.j2", {
             "report": None, "error": err.errors[0]["message"] if err.errors else err.detail, "period": period},
             status_code=422)
+    return cached_page(request, session, lambda: _ranking(request, session, p))
+
+
+def _ranking(request: Request, session: SessionDep, p: Period) -> Response:
     report = department_report(session, p)
     scored = [(r["name"], r["score"]) for r in report["items"] if r["score"] is not None]  # 无数据 has no bar
     chart = bars(f"{report['label']}各单位得分", scored, unit=" 分")

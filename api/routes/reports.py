@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
-from activities.report import department_report, report_csv
+from activities.report import report_csv
 from api.auth import require
 from api.deps import SessionDep
 from api.problems import field_error
 from api.queries import department_names
+from api.report_figures import department_report
 from api.schemas.commitments import CommitmentSummary
 from api.schemas.records import RecordSummary
 from api.schemas.reports import ArchiveSummary, DepartmentReport, OfficialArchive

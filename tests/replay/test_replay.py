@@ -1,5 +1,7 @@
 """Golden histories of every process replay on today's code: a change that would break the cases
-already running fails here (then guard it with `workflow.patched()`)."""
+already running fails here (then guard it with `workflow.patched()`). Each replays under every workflow
+runner the worker can be configured with, so the check does not depend on WORKFLOW_RUNNER: unsandboxed
+(the default) nothing else would catch a non-deterministic change."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from activities.worker import WORKFLOWS
+from activities.worker import RUNNERS, WORKFLOWS, workflow_runner
 from workflows.common import ONE_STEP
 
 HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
@@ -22,10 +24,12 @@ def test_every_process_has_a_golden_history() -> None:
     assert names == {"commitment", "record", "objection", "complaint", "integrity", "motion"}
 
 
+@pytest.mark.parametrize("runner", RUNNERS)
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
+async def test_history_replays(path: Path, runner: str) -> None:
     history = WorkflowHistory.from_json(path.stem, TEXTS[path.stem])
-    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
+    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+                   workflow_runner=workflow_runner(runner)).replay_workflow(history)
 
 
 def test_the_step_histories_took_the_one_activity_per_step_path() -> None:

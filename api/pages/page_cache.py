@@ -1,0 +1,36 @@
+"""The public pages that read the same for everyone (/, /commitments, /ranking) rendered once and served again while
+nothing has changed: a cached page is used only while the audit log's newest event is the one it was rendered after
+(every change a page shows writes an event) and for at most PAGE_SECONDS (for what moves with the clock alone, like
+the deadlines falling due), the same bound as the public lists' cached totals (api/queries.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from api.report_figures import log_mark
+
+PAGE_SECONDS = 2.0
+MAX_PAGES = 256  # searches with many different words: keep the memory bounded
+_pages: dict[str, tuple[tuple[Any, ...], float, bytes]] = {}
+
+
+def cached_page(request: Request, session: Session, render: Callable[[], Response]) -> Response:
+    """The page for this address, from the cache when still current; only a 200 is kept."""
+    key = str(request.url.path) + "?" + str(request.url.query)
+    mark = log_mark(session)
+    now = time.monotonic()
+    hit = _pages.get(key)
+    if hit is not None and hit[0] == mark and now - hit[1] < PAGE_SECONDS:
+        return HTMLResponse(hit[2])
+    response = render()
+    if response.status_code == 200 and isinstance(response.body, bytes):
+        if len(_pages) >= MAX_PAGES:
+            _pages.clear()
+        _pages[key] = (mark, now, response.body)
+    return response

@@ -1,0 +1,199 @@
+"""Monitoring figures as the pages and the API read them, without reading the whole audit log per request.
+
+- A past period never changes (domain/report.py), so once it has been over for GRACE its figures — the cases behind
+  every count, per department — are computed from the log once and stored (report_period, report_count).
+- The current period (and one that ended less than GRACE ago, while late-logged events may still arrive) is the
+  previous period's stored figures carried forward, plus a recount of the cases that have events in the period:
+  a case with no event in the period counts only at the period's end (逾期未报告履行, 期末逾期未整改, ...), and
+  without an event its state at this end is its state at the last. Only those cases' histories are read.
+- That recount is kept in this process while the log's newest event is the same (`log_mark`): any new event, or an
+  emptied log, recounts; every LIVE_SECONDS it recounts anyway, in case an older transaction committed late.
+
+The counting itself is domain.report.compute, the same function the quarterly report and the CLI use, so a stored
+or carried figure equals a fresh count (tests/api/test_report_figures.py checks it on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, tuple_
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from activities.report import CASE_MODELS, REASSIGNMENTS
+from activities.report import department_figures as figures_from_log
+from domain.profiles import Ranking, load_profile
+from domain.report import DEFINITIONS_ZH, Figures, LogEntry, Period, compute, formula_zh, ranking
+from domain.settings import get_settings
+from store.models import AuditEvent, Department, Record, ReportCount, ReportPeriod
+
+GRACE = timedelta(days=7)  # escalations are logged at their due instant, possibly after it: wait before storing
+LIVE_SECONDS = 60.0
+LATE_WINDOW = 1000  # ids below the newest that a late commit could still fill
+# The counts a case makes at a period's end, with its kind: carried forward from the last period when it has no event.
+AT_END = {"overdue_at_end": "commitment", "rectification_overdue_at_end": "record",
+          "reports_missing_at_end": "integrity_report", "motions_overdue_at_end": "motion"}
+
+Snapshot = dict[str, dict[str, list[int]]]  # department → count (or case_type:count) → the case ids it counted
+_stored_cache: dict[str, tuple[str, Snapshot]] = {}
+_live_cache: dict[str, tuple[tuple[Any, ...], float, Snapshot]] = {}
+
+
+def department_report(session: Session, period: Period) -> dict[str, Any]:
+    """The report of one period: every department's figures, ranked, with the formula and definitions (the same
+    dict as activities.report.department_report)."""
+    return department_reports(session, [period])[0]
+
+
+def department_reports(session: Session, periods: list[Period]) -> list[dict[str, Any]]:
+    figures, rule = department_figures(session, periods)
+    return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
+             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
+             "definitions": DEFINITIONS_ZH, "items": ranking(figs)}
+            for p, figs in zip(periods, figures, strict=True)]
+
+
+def department_figures(session: Session, periods: list[Period]) -> tuple[list[list[Figures]], Ranking]:
+    """Each period's figures per department, with the ids of the cases behind each count, and the rule."""
+    departments = {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
+    rule = load_profile(get_settings().default_profile).ranking
+    now = datetime.now(UTC)
+    mark: tuple[Any, ...] | None = None
+    out = []
+    for p in periods:
+        if p.end + GRACE <= now:
+            snapshot = _past(session, p)
+        else:
+            mark = mark or (*log_mark(session), tuple(departments))
+            snapshot = _live(session, p, mark, now)
+        out.append(_figures(snapshot, departments, rule))
+    return out, rule
+
+
+def _figures(snapshot: Snapshot, departments: dict[str, str], rule: Ranking) -> list[Figures]:
+    out = []
+    for code, name in departments.items():
+        f = Figures(code, name, rule=rule)
+        for key, ids in snapshot.get(code, {}).items():
+            f.cases[key] = ids
+            f.counts[key.rsplit(":", 1)[-1]] += len(ids)
+        out.append(f)
+    return sorted(out, key=Figures.order)
+
+
+def _snapshot(figures: list[Figures]) -> Snapshot:
+    return {f.department: {k: list(v) for k, v in f.cases.items() if v} for f in figures if f.cases}
+
+
+def _past(session: Session, p: Period) -> Snapshot:
+    """A period over for GRACE: stored figures, computed from the log the first time they are asked for."""
+    row = session.get(ReportPeriod, p.key)
+    if row is not None:
+        cached = _stored_cache.get(p.key)
+        if cached is not None and cached[0] == row.token:
+            return cached[1]
+        snapshot: Snapshot = {}
+        for dept, name, ids in session.exec(select(ReportCount.department_code, ReportCount.name,
+                                                   ReportCount.case_ids).where(ReportCount.period_key == p.key)):
+            snapshot.setdefault(dept, {})[name] = list(ids)
+        _stored_cache[p.key] = (row.token, snapshot)
+        return snapshot
+    events = session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.at < p.end)).one()
+    snapshot = _snapshot(figures_from_log(session, [p])[0][0])
+    _store(session, p, snapshot, events)
+    return snapshot
+
+
+def _store(session: Session, p: Period, snapshot: Snapshot, events: int) -> None:
+    """Write a past period's figures in a transaction of their own; a process that stored them first wins (its
+    figures are the same)."""
+    token = uuid.uuid4().hex
+    with Session(session.get_bind()) as writer:
+        writer.add(ReportPeriod(period_key=p.key, token=token, events=events, computed_at=datetime.now(UTC)))
+        writer.flush()
+        writer.add_all([ReportCount(period_key=p.key, department_code=dept, name=name, value=len(ids), case_ids=ids)
+                        for dept, counts in snapshot.items() for name, ids in counts.items()])
+        try:
+            writer.commit()
+        except IntegrityError:
+            writer.rollback()
+            return
+    _stored_cache[p.key] = (token, snapshot)
+
+
+def log_mark(session: Session) -> tuple[Any, ...]:
+    """What changes whenever the log does: its newest event (id and hash, since an emptied SQLite table reuses ids)
+    and how many events sit just below it (an older transaction that commits late adds one there)."""
+    newest = session.exec(select(AuditEvent.id, AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    if newest is None:
+        return (None, None, 0)
+    below = session.exec(select(func.count()).select_from(AuditEvent)
+                         .where(col(AuditEvent.id) > (newest[0] or 0) - LATE_WINDOW)).one()
+    return (newest[0], newest[1], below)
+
+
+def _live(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) -> Snapshot:
+    cached = _live_cache.get(p.key)
+    if cached is not None and cached[0] == mark and time.monotonic() - cached[1] < LIVE_SECONDS:
+        return cached[2]
+    snapshot = _carried(session, p, mark, now)
+    _live_cache[p.key] = (mark, time.monotonic(), snapshot)
+    return snapshot
+
+
+def _carried(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) -> Snapshot:
+    """The last period's end-of-period counts of the cases without an event in `p`, and a recount of the others."""
+    try:
+        before = p.previous()
+    except ValueError:  # the first period there is: count it whole
+        return _snapshot(figures_from_log(session, [p])[0][0])
+    base = _past(session, before) if before.end + GRACE <= now else _live(session, before, mark, now)
+    in_period = and_(col(AuditEvent.at) >= p.start, col(AuditEvent.at) < p.end)
+    active: dict[str, set[int]] = {t: set() for t in CASE_MODELS}
+    for case_type, case_id in session.exec(select(AuditEvent.case_type, AuditEvent.case_id).distinct()
+                                           .where(in_period, col(AuditEvent.case_type).in_(CASE_MODELS))):
+        active[case_type].add(case_id)
+    snapshot = _snapshot(_recount(session, p, active))
+    for dept, counts in base.items():
+        for name, case_type in AT_END.items():
+            kept = [i for i in counts.get(name, ()) if i not in active[case_type]]
+            if kept:
+                snapshot.setdefault(dept, {}).setdefault(name, []).extend(kept)
+    return snapshot
+
+
+def _recount(session: Session, p: Period, active: dict[str, set[int]]) -> list[Figures]:
+    """domain.report.compute over the whole history of the cases with an event in `p`, and only theirs."""
+    if not any(active.values()):
+        return []
+    departments = {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
+    in_period = and_(col(AuditEvent.at) >= p.start, col(AuditEvent.at) < p.end)
+    touched = select(AuditEvent.case_type, AuditEvent.case_id).where(in_period).distinct()
+    cases: dict[tuple[str, int], str] = {}
+    for case_type, model in CASE_MODELS.items():
+        if active[case_type]:
+            rows = session.exec(select(model.id, model.department_code).where(
+                col(model.id).in_(select(AuditEvent.case_id).where(in_period, AuditEvent.case_type == case_type))))
+            cases.update(((case_type, case_id), dept) for case_id, dept in rows)
+    for case_type, action in REASSIGNMENTS:
+        rows = session.exec(select(AuditEvent.case_id, AuditEvent.data).where(
+            AuditEvent.case_type == case_type, AuditEvent.action == action.value,
+            col(AuditEvent.case_id).in_(select(AuditEvent.case_id).where(in_period, AuditEvent.case_type == case_type)))
+            .order_by(col(AuditEvent.at).desc()))  # the earliest reassignment wins, as activities/report.py
+        for case_id, data in rows:
+            if data and data.get("department_from"):
+                cases[(case_type, case_id)] = data["department_from"]
+    log = session.execute(sa_select(col(AuditEvent.case_type), col(AuditEvent.case_id), col(AuditEvent.action),
+                                    col(AuditEvent.to_state), col(AuditEvent.at), col(AuditEvent.data))
+                          .where(col(AuditEvent.at) < p.end,
+                                 tuple_(col(AuditEvent.case_type), col(AuditEvent.case_id)).in_(touched))
+                          .order_by(col(AuditEvent.at), col(AuditEvent.id)))
+    events = [LogEntry(t, i, a, s, at, d or {}) for t, i, a, s, at, d in log]
+    severities = dict(session.exec(select(Record.id, Record.severity).where(
+        col(Record.id).in_(select(AuditEvent.case_id).where(in_period, AuditEvent.case_type == "record")))).all())
+    rule = load_profile(get_settings().default_profile).ranking
+    return compute(p, departments, cases, events, {k: v for k, v in severities.items() if k}, rule)

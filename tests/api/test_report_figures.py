@@ -1,0 +1,102 @@
+"""Stored and carried monitoring figures (api/report_figures.py) equal a fresh count from the whole audit log
+(activities.report.department_figures), for past and current quarters, months and years, before and after new
+events arrive in the current period; the pages read the stored figures. Runs on SQLite and, with DATABASE_URL,
+on PostgreSQL."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from activities.report import department_figures as fresh_figures
+from api import report_figures
+from api.validation import today_local
+from domain.report import Figures, Period, parse_period, quarter_of
+from store.db import get_engine, session_scope
+from store.models import AuditEvent, Commitment, ReportCount, ReportPeriod
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from history import seed_history  # noqa: E402
+
+DEPARTMENTS = ["fgw", "scjg", "zjj", "jyj"]
+
+
+def _view(figures: list[Figures]) -> dict[str, dict[str, object]]:
+    """Counts and the cases behind them (as sets: the order they were found in is not a figure)."""
+    return {f.department: {"counts": f.counts, "cases": {k: sorted(v) for k, v in f.cases.items() if v},
+                           "score": f.score} for f in figures}
+
+
+def _periods() -> list[Period]:
+    current = quarter_of(today_local())
+    year, month = today_local().year, today_local().month
+    months = [parse_period(f"{year}-{month:02d}"), parse_period(f"{year}-{month:02d}").previous(1),
+              parse_period(f"{year}-{month:02d}").previous(7)]
+    return [current.previous(n) for n in range(0, 9)] + months + [parse_period(str(year)),
+                                                                  parse_period(str(year - 1))]
+
+
+def _assert_same(periods: list[Period]) -> None:
+    report_figures._stored_cache.clear()
+    with session_scope() as session:
+        fresh, _ = fresh_figures(session, periods)
+        kept, _ = report_figures.department_figures(session, periods)  # stores the past, carries the current
+        again, _ = report_figures.department_figures(session, periods)  # read back
+    for p, a, b, c in zip(periods, fresh, kept, again, strict=True):
+        assert _view(b) == _view(a), p.key
+        assert _view(c) == _view(a), p.key
+        assert sum(sum(f.counts.values()) for f in a) > 0 or p.start > datetime.now(UTC), p.key
+
+
+def test_stored_and_carried_figures_equal_a_fresh_count_also_after_new_events() -> None:
+    now = datetime.now(UTC)
+    with get_engine().begin() as conn:
+        cases, events = seed_history(conn, cases=400, events=3600, now=now, departments=DEPARTMENTS, years=2.5)
+    assert cases == 400 and events >= 3600
+    periods = _periods()
+    _assert_same(periods)
+    with session_scope() as session:
+        stored = {r.period_key: parse_period(r.period_key) for r in session.exec(select(ReportPeriod))}
+    over = {p.key for p in periods if p.end + report_figures.GRACE <= now}
+    assert over and over <= set(stored)  # past periods stored once (and the last one before a recent period)
+    assert all(p.end + report_figures.GRACE <= now for p in stored.values())  # the current one is not
+
+    # New events in the current period: a commitment overdue since last year is fulfilled, another falls overdue,
+    # a new one is published. The carried figures follow at once; the stored ones stay as they were.
+    with session_scope() as session:
+        open_ones = session.exec(select(Commitment).where(Commitment.state == "published")
+                                 .order_by(Commitment.id)).all()  # type: ignore[arg-type]
+        late = next(c for c in open_ones if c.overdue)
+        on_time = next(c for c in open_ones if not c.overdue)
+        at = now - timedelta(seconds=30)
+        for case_id, seq, action, to_state, data in (
+                (late.id, 100, "fulfilment_reported", "reported", None),
+                (late.id, 101, "verified_accepted", "fulfilled", None),
+                (on_time.id, 100, "overdue", None, {"set": {"overdue": True}}),
+                (open_ones[-1].id, 100, "published", "published", None)):
+            session.add(AuditEvent(case_type="commitment", case_id=case_id or 0, event_key=f"new-{seq}-{action}",
+                                   action=action, to_state=to_state, actor="t", role="department", at=at,
+                                   data=data, seq=seq, hash=f"{case_id}{seq}"))
+        late.state = "fulfilled"
+        on_time.overdue = True
+    _assert_same(periods)
+
+
+async def test_ranking_page_reads_the_stored_figures_of_a_past_period(api) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    with get_engine().begin() as conn:
+        seed_history(conn, cases=120, events=900, now=now, departments=DEPARTMENTS, years=2)
+    past = quarter_of(today_local()).previous(2)
+    with session_scope() as session:
+        report_figures.department_figures(session, [past])
+        row = session.exec(select(ReportCount).where(ReportCount.period_key == past.key,
+                                                     ReportCount.name == "commitments_made")).first()
+        assert row is not None
+        row.case_ids = list(range(9001, 9001 + 77))  # what the page shows comes from here, not from the log
+        session.get(ReportPeriod, past.key).token = "changed"  # type: ignore[union-attr]
+        dept = row.department_code
+    page = (await api.get("/ranking", params={"period": past.key})).text
+    assert f"/commitments?period={past.key}&amp;department={dept}&amp;figure=commitments_made\">77<" in page
