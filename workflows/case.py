@@ -105,7 +105,7 @@ class CaseWorkflow:
                                key=f"{clock.spec.key}:{event.key}", label=clock.spec.label,
                                due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
                                provisional=clock.plan.deadline.provisional, days_left=event.working_days_left,
-                               receipt=clock.plan.deadline.receipt.summary_zh())
+                               receipt=clock.receipt_zh)
 
     async def _escalate(self, clock: DeadlineClock, event: ScheduledEvent, recipients: list[str]) -> None:
         assert clock.plan is not None
@@ -116,7 +116,7 @@ class CaseWorkflow:
             await self._notify(event.kind, "deadline_escalation", recipients, window=True,
                                key=f"{clock.spec.key}:{event.key}", label=clock.spec.label, level=level,
                                due_at=clock.plan.deadline.due_at.isoformat(sep=" ")[:19],
-                               receipt=clock.plan.deadline.receipt.summary_zh())
+                               receipt=clock.receipt_zh)
 
     @workflow.signal
     async def calendar_changed(self, wake: CalendarWake | None = None) -> None:

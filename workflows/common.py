@@ -258,6 +258,7 @@ class DeadlineClock:
         self.on_event = on_event
         self.notifier = notifier
         self.plan: Plan | None = None
+        self.receipt_zh = ""  # the plan's 时限说明, kept as text: the receipt's day lists are not held in memory
         self.closed = False
         self._dirty = False
         self._fired: set[str] = set()
@@ -267,6 +268,16 @@ class DeadlineClock:
         self._escalated: set[str] = set()
         # (old, new) due date of a re-plan that moved a date which had passed; the case notes it in its history
         self.passed_move: tuple[date, date] | None = None
+
+    def _hold(self, plan: Plan) -> Plan:
+        """What the workflow keeps of a plan: its dates, events and the receipt's text and calendar version; the
+        receipt's lists of skipped, assumed and provisional days (the bulk of it) stay in the deadline's row."""
+        receipt = plan.deadline.receipt
+        self.receipt_zh = receipt.summary_zh()
+        slim = receipt.model_copy(update={"skipped": [], "assumed": [], "provisional_days": [], "pauses": [],
+                                          "extensions": []})
+        return plan.model_copy(update={"deadline": plan.deadline.model_copy(update={"receipt": slim}),
+                                       "notices": []})
 
     @property
     def paused(self) -> bool:
@@ -298,7 +309,7 @@ class DeadlineClock:
 
     def planned(self, plan: Plan) -> None:
         """The step that started this clock has written its plan: its timers run from here."""
-        self.plan = plan
+        self.plan = self._hold(plan)
         self._dirty = True
         self._task = asyncio.create_task(self._run())
 
@@ -306,7 +317,7 @@ class DeadlineClock:
         """A calendar wake-up carried the new plan (read from the row the change wrote): no activity needed."""
         before = self.plan
         self._planned_at = workflow.now()
-        self.plan = plan
+        self.plan = self._hold(plan)
         self._dirty = True
         if before is not None and self._escalated:
             self._after_replan(before)
@@ -315,13 +326,14 @@ class DeadlineClock:
     async def _project(self) -> None:
         self._planned_at = workflow.now()
         before = self.plan
-        self.plan = await workflow.execute_activity(
+        plan = await workflow.execute_activity(
             plan_deadline,
             PlanRequest(case=self.case, spec=self.spec, binds=self.binds, reminders=self.reminders,
                         at=self._planned_at),
             **DB_ACTIVITY,
         )
-        self.notifier.deliver(self.plan.notices)
+        self.plan = self._hold(plan)
+        self.notifier.deliver(plan.notices)
         self._dirty = True
         if before is not None and self._escalated and workflow.patched(ESCALATE_ONCE_PER_PASSING):
             self._after_replan(before)
