@@ -192,32 +192,6 @@ def _record_failure(outbox_id: int, reason: str, final: bool) -> None:
             session.add(row)
 
 
-def _mark_sent(outbox_id: int) -> None:
-    with session_scope() as session:
-        sent = session.get(Outbox, outbox_id)
-        if sent is not None:
-            sent.status = "sent"
-            sent.attempts += 1
-            sent.sent_at = datetime.now(UTC)
-            session.add(sent)
-
-
-async def _record_sent(outbox_id: int) -> None:
-    """The e-mail has left: keep trying to record that, for as long as the claim holds. Failing here
-    instead would let a retry send it a second time."""
-    give_up = time.monotonic() + CLAIM_LEASE.total_seconds()
-    delay = 0.5
-    while True:
-        try:
-            await asyncio.to_thread(_mark_sent, outbox_id)
-            return
-        except OperationalError:
-            if time.monotonic() + delay > give_up:
-                raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
-
-
 @activity.defn
 async def send_notice(outbox_id: int) -> bool:
     """Deliver one outbox row; True if this call sent it, False if it was sent already. A row that cannot be
@@ -244,7 +218,7 @@ async def send_notice(outbox_id: int) -> bool:
         if final:
             raise _failed(outbox_id, reason) from exc
         raise
-    await _record_sent(outbox_id)
+    await _record_sent([outbox_id])
     return True
 
 
@@ -263,7 +237,7 @@ def _claim_all(outbox_ids: list[int], claimant: str, now: datetime) -> tuple[lis
         return mine, [r for r in rows if r not in mine]
 
 
-def _mark_all_sent(outbox_ids: list[int]) -> None:
+def _mark_sent(outbox_ids: list[int]) -> None:
     with session_scope() as session:
         for sent in session.exec(select(Outbox).where(col(Outbox.id).in_(outbox_ids))).all():
             sent.status = "sent"
@@ -272,13 +246,14 @@ def _mark_all_sent(outbox_ids: list[int]) -> None:
             session.add(sent)
 
 
-async def _record_all_sent(outbox_ids: list[int]) -> None:
-    """As _record_sent, for the rows one send_notices attempt delivered."""
+async def _record_sent(outbox_ids: list[int]) -> None:
+    """The e-mails have left: keep trying to record that, for as long as the claim holds. Failing here
+    instead would let a retry send them a second time."""
     give_up = time.monotonic() + CLAIM_LEASE.total_seconds()
     delay = 0.5
     while True:
         try:
-            await asyncio.to_thread(_mark_all_sent, outbox_ids)
+            await asyncio.to_thread(_mark_sent, outbox_ids)
             return
         except OperationalError:
             if time.monotonic() + delay > give_up:
@@ -315,7 +290,7 @@ async def send_notices(outbox_ids: list[int]) -> list[int]:
             else:
                 retry.append(f"notice {row.id}: {reason}")
     if sent:
-        await _record_all_sent(sent)
+        await _record_sent(sent)
     if retry:
         raise ApplicationError("; ".join(retry), type="NoticeNotSent")
     return failed
@@ -364,5 +339,5 @@ async def deliver_now(outbox_id: int, claimant: str) -> bool:
     except Exception as exc:
         await asyncio.to_thread(_record_failure, outbox_id, describe(exc), True)
         return False
-    await _record_sent(outbox_id)
+    await _record_sent([outbox_id])
     return True

@@ -16,15 +16,13 @@ from domain.messages import CaseRef, NoticeRequest, QueuedNotice, ReportNotice
 from domain.profiles import Ranking, load_profile
 from domain.report import (
     COUNTS,
-    DEFINITIONS_ZH,
     RATES,
     Figures,
     LogEntry,
     Period,
     compute,
-    formula_zh,
     parse_period,
-    ranking,
+    period_report,
 )
 from domain.settings import get_settings
 from store.calendars import load_calendar
@@ -47,10 +45,7 @@ def department_report(session: Session, period: Period) -> dict[str, Any]:
 def department_reports(session: Session, periods: list[Period]) -> list[dict[str, Any]]:
     """Reports of several periods from one read of the log (the department page's trend)."""
     figures, rule = department_figures(session, periods)
-    return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
-             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
-             "definitions": DEFINITIONS_ZH, "items": ranking(figs)}
-            for p, figs in zip(periods, figures, strict=True)]
+    return [period_report(p, figs, rule) for p, figs in zip(periods, figures, strict=True)]
 
 
 def department_figures(session: Session, periods: list[Period]) -> tuple[list[list[Figures]], Ranking]:

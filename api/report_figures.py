@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from activities.report import CASE_MODELS, REASSIGNMENTS
 from domain.profiles import Ranking, load_profile
-from domain.report import DEFINITIONS_ZH, Figures, LogEntry, Period, compute, formula_zh, ranking
+from domain.report import Figures, LogEntry, Period, compute, period_report
 from domain.settings import get_settings
 from store.models import AuditEvent, Department, Record, ReportCount, ReportPeriod
 
@@ -50,10 +50,7 @@ def department_report(session: Session, period: Period) -> dict[str, Any]:
 
 def department_reports(session: Session, periods: list[Period]) -> list[dict[str, Any]]:
     figures, rule = department_figures(session, periods)
-    return [{"period": p.key, "label": p.label_zh, "start": p.first_day.isoformat(),
-             "end": (p.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
-             "definitions": DEFINITIONS_ZH, "items": ranking(figs)}
-            for p, figs in zip(periods, figures, strict=True)]
+    return [period_report(p, figs, rule) for p, figs in zip(periods, figures, strict=True)]
 
 
 def department_figures(session: Session, periods: list[Period]) -> tuple[list[list[Figures]], Ranking]:

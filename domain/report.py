@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from domain.calendar import TZ
@@ -373,3 +373,11 @@ def ranking(figures: list[Figures]) -> list[dict[str, Any]]:
     for f in sorted(figures, key=Figures.order):
         rows.append({"rank": None if f.score is None else len(rows) + 1, **f.as_dict()})
     return rows
+
+
+def period_report(period: Period, figures: list[Figures], rule: Ranking) -> dict[str, Any]:
+    """The report of one period as pages, CSV and the quarterly e-mail show it: the ranked figures with the
+    formula and definitions (however the figures were counted: from the log, or stored per period)."""
+    return {"period": period.key, "label": period.label_zh, "start": period.first_day.isoformat(),
+            "end": (period.next_first_day - timedelta(days=1)).isoformat(), "formula": formula_zh(rule),
+            "definitions": DEFINITIONS_ZH, "items": ranking(figures)}
