@@ -91,6 +91,19 @@ def parse_variants(text: str) -> list[Variant]:
     return out
 
 
+HEADER = (f"{'variant':<18} {'cpu s':>7} {'cpu/case ms':>11} {'cpu ×1st':>8} {'wall s':>7} {'cases/s':>7} "
+          f"{'rate ×1st':>9} {'RSS idle':>8} {'RSS open':>8} {'MB/cached':>9} {'server RSS':>10}")
+
+
+def line(v: Variant, first: Variant, n: int) -> str:
+    rate = v.cases / v.wall
+    cached = min(n, v.cache)
+    per_cached = (v.rss_open - v.rss_idle) / cached if cached else 0.0
+    return (f"{v.name:<18} {v.cpu:7.1f} {1000 * v.cpu / v.cases:11.1f} {v.cpu / first.cpu:8.2f} "
+            f"{v.wall:7.1f} {rate:7.1f} {rate / (first.cases / first.wall):9.2f} {v.rss_idle:6.0f}MB "
+            f"{v.rss_open:6.0f}MB {per_cached:7.2f}MB {v.server_rss:6.0f}MB ({v.server_cases} cases)")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300, help="commitments per variant and round")
@@ -159,7 +172,10 @@ async def main() -> None:
             v.cpu += cpu_seconds(worker.pid) - cpu0
             v.cases += args.n
 
-        for _ in range(args.rounds):
+        print(f"worker cost: {args.n} commitments per variant and round, {args.rounds} round(s), "
+              f"concurrency {args.concurrency}; created → published with deadlines planned")
+        print(HEADER, flush=True)
+        for r in range(args.rounds):
             for v in variants:  # interleaved: background load on this machine hits every variant alike
                 queue = f"bench-{v.runner}-{v.cache}-{uuid.uuid4().hex[:8]}"
                 worker = subprocess.Popen(
@@ -175,19 +191,9 @@ async def main() -> None:
                 v.server_cases = sum(x.cases for x in variants)
                 stop_all([worker])
                 worker = None
+                if r == args.rounds - 1:  # each line as soon as it is known: a long run that stops still reports
+                    print(line(v, variants[0], args.n), flush=True)
 
-        first = variants[0]
-        print(f"worker cost: {args.n} commitments per variant and round, {args.rounds} round(s), "
-              f"concurrency {args.concurrency}; created → published with deadlines planned")
-        print(f"{'variant':<18} {'cpu s':>7} {'cpu/case ms':>11} {'cpu ×1st':>8} {'wall s':>7} {'cases/s':>7} "
-              f"{'rate ×1st':>9} {'RSS idle':>8} {'RSS open':>8} {'MB/cached':>9} {'server RSS':>10}")
-        for v in variants:
-            rate = v.cases / v.wall
-            cached = min(args.n, v.cache)
-            per_cached = (v.rss_open - v.rss_idle) / cached if cached else 0.0
-            print(f"{v.name:<18} {v.cpu:7.1f} {1000 * v.cpu / v.cases:11.1f} {v.cpu / first.cpu:8.2f} "
-                  f"{v.wall:7.1f} {rate:7.1f} {rate / (first.cases / first.wall):9.2f} {v.rss_idle:6.0f}MB "
-                  f"{v.rss_open:6.0f}MB {per_cached:7.2f}MB {v.server_rss:6.0f}MB ({v.server_cases} cases)")
         print("RSS open: the worker with its last round's N cases open, waiting on their timers "
               "(goal: 10,000 open cases < 400 MB)")
     finally:
