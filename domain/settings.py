@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     workflow_runner: Literal["sandboxed", "passthrough", "unsandboxed"] = "unsandboxed"
     # Workflows kept in the worker's memory between tasks; an evicted one is replayed from history on its next task.
     max_cached_workflows: int = 500
+    # The public pages /, /commitments and /ranking are served from their last rendering while the audit log is
+    # unchanged, for at most this long (api/pages/page_cache.py); 0 renders every view.
+    page_cache_seconds: float = 2.0
 
 
 @lru_cache

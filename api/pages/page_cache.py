@@ -1,11 +1,10 @@
 """The public pages that read the same for everyone (/, /commitments, /ranking) rendered once and served again while
 nothing has changed: a cached page is used only while the audit log's newest event is the one it was rendered after
-(every change a page shows writes an event) and for at most PAGE_SECONDS (for what moves with the clock alone, like
-the deadlines falling due), the same bound as the public lists' cached totals (api/queries.py)."""
+(every change a page shows writes an event) and for at most PAGE_CACHE_SECONDS (for what moves with the clock alone,
+like the deadlines falling due), the same bound as the public lists' cached totals (api/queries.py)."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +15,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.report_figures import log_mark
+from domain.settings import get_settings
 
-PAGE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "2"))  # 0: render every time (bench/pages_vs_bare.py)
 MAX_PAGES = 256  # searches with many different words: keep the memory bounded
 _pages: dict[str, tuple[tuple[Any, ...], float, bytes]] = {}
 
@@ -30,7 +29,7 @@ async def cached_page(request: Request, session: Session, render: Callable[[], R
     mark = log_mark(session)
     now = time.monotonic()
     hit = _pages.get(key)
-    if hit is not None and hit[0] == mark and now - hit[1] < PAGE_SECONDS:
+    if hit is not None and hit[0] == mark and now - hit[1] < get_settings().page_cache_seconds:
         return HTMLResponse(hit[2])
     response = await run_in_threadpool(render)
     if response.status_code == 200 and isinstance(response.body, bytes):
