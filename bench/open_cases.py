@@ -116,6 +116,9 @@ async def main() -> None:
               f"({args.n / started_in:.0f}/s), all published with open deadlines {settled_in:.1f}s later")
         print(f"worker RSS          : {rss_mb(worker.pid):.0f} MB")
         print(f"Temporal server RSS : {rss_mb(server.pid):.0f} MB  (dev server, --db-filename)")
+        app_kb, temporal_kb = app_db_bytes() / 1024 / args.n, files_bytes(tmp, "temporal.db") / 1024 / args.n
+        print(f"storage per case    : app database {app_kb:.1f} KB, Temporal database {temporal_kb:.1f} KB "
+              f"(published, deadlines planned, notices sent)")
 
         # Two calendar changes, each re-planning every open deadline in one CalendarChangeWorkflow run:
         #  A. a holiday a week ahead: no promised date moves, no case has to be woken;
@@ -126,6 +129,25 @@ async def main() -> None:
     finally:
         stop_all([server, worker])
         sink.stop()
+
+
+def files_bytes(folder: Path, name: str) -> int:
+    """A SQLite database's size on disk, with its write-ahead log."""
+    return sum(p.stat().st_size for p in folder.glob(name + "*"))
+
+
+def app_db_bytes() -> int:
+    """The application database's size: the SQLite files, or pg_database_size on PostgreSQL."""
+    from sqlalchemy import text
+
+    from store.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as c:
+            return int(c.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+    path = Path(engine.url.database or "")
+    return files_bytes(path.parent, path.name)
 
 
 async def reproject(client: Client, task_queue: str, label: str, day: date) -> None:
