@@ -13,7 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.problems import Problem
@@ -72,21 +73,25 @@ def session_id(token: str) -> str:
     return sid
 
 
+_LIVE_SESSION = sa_select(col(User.username), col(User.role), col(User.department_code), col(User.active),
+                          col(StaffSession.revoked_at), col(StaffSession.expires_at)).where(
+    col(StaffSession.id) == bindparam("sid"), col(StaffSession.user_id) == col(User.id))
+
+
 def actor_from_token(token: str) -> Actor:
     """Role and department come from the account, and the session must be live: one indexed query per
     request, no cache, so a logout, a disabled or demoted account takes effect at once everywhere."""
     sid = session_id(token)
-    with Session(get_engine()) as db:
-        found = db.exec(select(User, StaffSession).where(StaffSession.id == sid, StaffSession.user_id == User.id)
-                        ).first()
+    with get_engine().connect() as conn:  # Core, the columns it needs: no ORM session or rows per request
+        found = conn.execute(_LIVE_SESSION, {"sid": sid}).first()
     if found is None:
         raise Problem(401, "登录已失效，请重新登录")
-    user, row = found
-    if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+    username, role, department, active, revoked_at, expires_at = found
+    if revoked_at is not None or expires_at <= datetime.now(UTC):
         raise Problem(401, "登录已失效，请重新登录")
-    if not user.active:
+    if not active:
         raise Problem(401, "账号不存在或已停用")
-    return Actor(username=user.username, role=user.role, department=user.department_code)
+    return Actor(username=username, role=role, department=department)
 
 
 def revoke_session(sid: str) -> None:

@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import Problem
 from store.db import get_engine
@@ -34,39 +35,55 @@ async def idempotent(key: str | None, principal: str, request_body: Any,
         raise Problem(400, "Idempotency-Key 过长（最多 200 个字符）")
     digest = hashlib.sha256(json.dumps(jsonable_encoder(request_body), sort_keys=True).encode()).hexdigest()
     with Session(get_engine(), expire_on_commit=False) as session:
-        record = session.exec(select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)).first()
-        if record is None:
-            admit()
-            record = IdempotencyRecord(principal=principal, key=key, request_hash=digest, created_at=datetime.now(UTC))
-            session.add(record)
-            try:
-                session.commit()
-            except IntegrityError:
-                raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
-        elif record.request_hash != digest:
-            raise Problem(422, "Idempotency-Key 已用于另一个不同的请求",
-                          errors=[{"field": "Idempotency-Key", "message": "已用于不同的请求"}])
-        elif record.status_code is None and record.created_at > datetime.now(UTC) - ABANDONED_AFTER:
-            raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
-        elif record.status_code is None:  # its process died mid-request: this repeat takes it over
-            admit()
-            record.created_at = datetime.now(UTC)
-            session.add(record)
-            session.commit()
-        else:
-            return JSONResponse(record.body, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
+        # The record's writes run in a thread: on SQLite a write waits for the database's write lock, and
+        # waiting in the event loop would stall every other request of the process meanwhile.
+        record, replay = await run_in_threadpool(_claim, session, principal, key, digest, admit)
+        if replay is not None:
+            return replay
         try:
             status, body = await create()
-        except BaseException:
+        except BaseException:  # in the loop: a cancelled request must still give its key back at once
             session.delete(record)
             session.commit()
             raise
         encoded = jsonable_encoder(body)
         record.status_code, record.body = status, encoded
+        await run_in_threadpool(_save, session, record)
+    return JSONResponse(encoded, status_code=status)
+
+
+def _claim(session: Session, principal: str, key: str, digest: str,
+           admit: Callable[[], None]) -> tuple[IdempotencyRecord, JSONResponse | None]:
+    """The key's record, claimed for this request; or the stored response to replay."""
+    record = session.exec(select(IdempotencyRecord).where(
+        IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)).first()
+    if record is None:
+        admit()
+        record = IdempotencyRecord(principal=principal, key=key, request_hash=digest, created_at=datetime.now(UTC))
+        session.add(record)
+        try:
+            session.commit()
+        except IntegrityError:
+            raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
+    elif record.request_hash != digest:
+        raise Problem(422, "Idempotency-Key 已用于另一个不同的请求",
+                      errors=[{"field": "Idempotency-Key", "message": "已用于不同的请求"}])
+    elif record.status_code is None and record.created_at > datetime.now(UTC) - ABANDONED_AFTER:
+        raise Problem(409, "相同 Idempotency-Key 的请求正在处理，请稍后重试")
+    elif record.status_code is None:  # its process died mid-request: this repeat takes it over
+        admit()
+        record.created_at = datetime.now(UTC)
         session.add(record)
         session.commit()
-    return JSONResponse(encoded, status_code=status)
+    else:
+        return record, JSONResponse(record.body, status_code=record.status_code,
+                                    headers={"Idempotent-Replayed": "true"})
+    return record, None
+
+
+def _save(session: Session, record: IdempotencyRecord) -> None:
+    session.add(record)
+    session.commit()
 
 
 def claim_action_key(session: Session, principal: str, action: str, key: str, request_body: Any) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field, model_validator
-from sqlmodel import Session
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import CurrentActor, OptionalActor
 from api.authorize import authorize, authorize_create
@@ -29,6 +30,7 @@ from domain.messages import (
     Actor,
     AmendmentDecision,
     AmendmentRequest,
+    CommitmentStart,
     CommitmentView,
     ExtensionRequest,
     FulfilmentReport,
@@ -139,20 +141,10 @@ async def _update(session: Session, client: ClientDep, row: Commitment, update: 
         session, row, client.get_workflow_handle(workflow_id(row.id)), update, arg, key, arg.actor.username))
 
 
-_known_departments: dict[str, tuple[str, float]] = {}
-
-
-def _department_name(session: Session, code: str) -> str | None:
-    """Departments are created rarely and never deleted: remember existing ones for a minute."""
-    now = time.monotonic()
-    known = _known_departments.get(code)
-    if known and known[1] > now:
-        return known[0]
-    dept = session.get(Department, code)
-    if dept is None:
-        return None
-    _known_departments[code] = (dept.name, now + 60)
-    return dept.name
+# The department's name and rule profile in one Core round trip, read afresh: a case pins the profile its
+# department has at the moment it is filed.
+_DEPARTMENT = select(col(Department.name), col(Department.profile)).where(
+    col(Department.code) == bindparam("code"))
 
 
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -165,21 +157,28 @@ async def create_commitment(body: CommitmentCreate, actor: CurrentActor, session
     authorize_create(RULES, actor, department)
     if not department:
         raise field_error("department", "必填")
-    dept_name = _department_name(session, department)
-    if dept_name is None:
+    found = session.connection().execute(_DEPARTMENT, {"code": department}).first()
+    if found is None:
         raise field_error("department", f"单位 {department} 不存在")
+    dept_name, profile_name = found
 
-    async def create() -> tuple[int, Any]:
-        now = datetime.now(UTC)
+    def insert() -> tuple[Commitment, CommitmentStart]:
         row, start = insert_commitment(
             session, department=department, kind=body.kind, title=body.title, content=body.content,
             due_date=body.due_date, official=body.official,
-            milestones=[(m.title, m.due_date) for m in body.milestones], actor=actor, now=now)
+            milestones=[(m.title, m.due_date) for m in body.milestones], actor=actor, now=datetime.now(UTC),
+            profile_name=profile_name)
         session.commit()
+        return row, start
+
+    async def create() -> tuple[int, Any]:
+        # In a thread: on SQLite the INSERT waits for the write lock while the worker commits, and waiting in the
+        # event loop froze every other request (bench/transition_shape.py, py-spy --idle: most of the API's time)
+        row, start = await run_in_threadpool(insert)
         try:
             await start_commitment(client, start, body.publish)
         except Exception:
-            discard_unstarted(session, start.commitment_id)
+            await run_in_threadpool(discard_unstarted, session, start.commitment_id)
             raise Problem(503, "流程引擎暂不可用，承诺未登记，请稍后重试") from None
         summary = CommitmentSummary.of(row, {department: dept_name}).model_dump()
         return 201, CommitmentCreated(**{**summary, "state": "draft"}, publishing=body.publish,

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from activities.jurisdiction import department_profile
 from activities.record import insert_record
@@ -136,13 +137,18 @@ async def create_record(body: RecordCreate, actor: CurrentActor, session: Sessio
         if unknown:
             raise field_error("shared_with", f"单位不存在：{'、'.join(unknown)}")
 
-    async def create() -> tuple[int, Any]:
+    def insert() -> tuple[Record, Any]:
         row, start = insert_record(
             session, department=body.subject_department, official=body.subject_official, category=body.category,
             severity=body.severity, facts=body.facts, decision_date=body.decision_date,
             rectification_due=body.rectification_due, shared_with=body.shared_with, actor=actor,
             now=datetime.now(UTC), profile=department_profile(session, body.subject_department))
         session.commit()
+        return row, start
+
+    async def create() -> tuple[int, Any]:
+        # In a thread: on SQLite the INSERT waits for the write lock, which in the event loop stalls every request
+        row, start = await run_in_threadpool(insert)
         try:
             await start_record(client, start)
         except Exception:

@@ -40,7 +40,8 @@ def insert_commitment(session: Session, *, department: str, kind: str, title: st
               "due_date": due_date, "official": official, "state": CommitmentState.draft,
               "profile_name": profile.name, "profile_version": profile.version, "created_by": actor.username,
               "created_at": now, "updated_at": now}
-    commitment_id = session.execute(_INSERT_COMMITMENT, values).scalar_one()
+    commitment_id = session.connection().execute(_INSERT_COMMITMENT, values).scalar_one()  # no ORM bulk path
+    assert commitment_id is not None
     row = Commitment.model_construct(id=commitment_id, **values)
     specs = []
     for seq, (m_title, m_due) in enumerate(milestones, start=1):
