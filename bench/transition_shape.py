@@ -11,10 +11,11 @@ tasks, activities and history events (from sampled histories) and database trans
 "commit" listener in the Chengxin worker; the API's insert is its own, not counted).
 
     .venv/bin/python bench/transition_shape.py [--n 100] [--rounds 2] [--concurrency 20] [--database-url URL]
-                                               [--unsandboxed]
+                                               [--runner unsandboxed|passthrough|sandboxed]
 
 The no-op workflows run unsandboxed in their own worker process (no database); the Chengxin worker is the real
-one (`activities.worker`, sandboxed), started as a separate process with the counting listener.
+one (`activities.worker`, with the runner of WORKFLOW_RUNNER or --runner), started as a separate process with the
+counting listener.
 """
 
 from __future__ import annotations
@@ -106,9 +107,8 @@ def noop_worker(address: str, task_queue: str, done: Any) -> None:
     asyncio.run(main())
 
 
-def counting_worker(count_file: str, unsandboxed: bool) -> None:
-    """The Chengxin worker with a listener counting committed transactions, written to `count_file`; with
-    `unsandboxed`, its workflows run without the sandbox (to show what the sandbox costs, not how it runs)."""
+def counting_worker(count_file: str) -> None:
+    """The Chengxin worker with a listener counting committed transactions, written to `count_file`."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
@@ -121,15 +121,7 @@ def counting_worker(count_file: str, unsandboxed: bool) -> None:
             time.sleep(0.1)
 
     threading.Thread(target=report, daemon=True).start()
-    import activities.worker
     from activities.worker import main
-
-    if unsandboxed:
-        from temporalio.worker import UnsandboxedWorkflowRunner
-
-        build = activities.worker.build_worker
-        activities.worker.build_worker = lambda client, task_queue=None, **options: build(  # type: ignore[assignment]
-            client, task_queue, workflow_runner=UnsandboxedWorkflowRunner(), **options)
 
     sys.exit(main())
 
@@ -146,8 +138,9 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--unsandboxed", action="store_true",
-                        help="run the Chengxin worker's workflows without the sandbox (what the sandbox costs)")
+    parser.add_argument("--runner", choices=["unsandboxed", "passthrough", "sandboxed"],
+                        default=os.environ.get("WORKFLOW_RUNNER", "unsandboxed"),
+                        help="how the Chengxin worker runs workflow code (WORKFLOW_RUNNER)")
     parser.add_argument("--due-days", type=int, default=14,
                         help="days to the promised date (beyond the entered calendar it is 暂定 and alerts the admins)")
     args = parser.parse_args()
@@ -187,8 +180,8 @@ async def main() -> None:
             except Exception:  # noqa: BLE001 — not up yet
                 await asyncio.sleep(0.1)
         assert client is not None, "Temporal dev server did not start"
-        procs.append(subprocess.Popen([sys.executable, __file__, "--counting-worker", count_file,
-                                       *(["--unsandboxed"] if args.unsandboxed else [])], env=env, cwd=ROOT))
+        procs.append(subprocess.Popen([sys.executable, __file__, "--counting-worker", count_file],
+                                      env={**env, "WORKFLOW_RUNNER": args.runner}, cwd=ROOT))
         procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(api_port),
                                        "--log-level", "warning"], env=env, cwd=ROOT))
         noop_proc = ctx.Process(target=noop_worker, args=(env["TEMPORAL_ADDRESS"], noop_queue, done), daemon=True)
@@ -274,9 +267,8 @@ async def main() -> None:
         async for wf in client.list_workflows(f"WorkflowType = '{OldShape.__name__}'", limit=5):
             samples.setdefault("c", []).append(wf.id)
         url = env["DATABASE_URL"].split("@")[-1] if "@" in env["DATABASE_URL"] else env["DATABASE_URL"]
-        sandbox = "unsandboxed" if args.unsandboxed else "sandboxed"
         print(f"database                    : {url}; n {args.n} x {args.rounds} rounds, concurrency "
-              f"{args.concurrency}; Chengxin worker {sandbox}")
+              f"{args.concurrency}; Chengxin worker {args.runner}")
         labels = {"a": "(a) Chengxin via the API   ", "b": "(b) no-op, new shape       ",
                   "c": "(c) no-op, old 8-act shape "}
         for name, label in labels.items():
@@ -296,6 +288,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if "--counting-worker" in sys.argv:
-        counting_worker(sys.argv[sys.argv.index("--counting-worker") + 1], "--unsandboxed" in sys.argv)
+        counting_worker(sys.argv[sys.argv.index("--counting-worker") + 1])
     else:
         asyncio.run(main())
