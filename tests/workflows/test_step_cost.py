@@ -11,10 +11,18 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
-from domain.messages import FulfilmentReport
-from tests.workflows.harness import DEPT, deadline, eventually, harness_at, local, outbox
+from domain.messages import (
+    ExplanationIn,
+    FulfilmentReport,
+    RectificationIn,
+    RectificationVerdict,
+    RepairDecision,
+    RepairRequest,
+)
+from tests.workflows.harness import CREDIT, DEPT, deadline, eventually, harness_at, local, outbox
 from tests.workflows.test_calendar_change import change_calendar, reported
 from workflows.commitment import CommitmentWorkflow
+from workflows.record import RecordWorkflow
 
 E = EventType
 
@@ -84,3 +92,41 @@ async def test_a_case_woken_by_a_calendar_change_re_plans_from_the_signal_withou
         assert (wake.tasks, wake.activities) == (1, 0)  # the signal carried the plan (was 2 tasks, 1 activity)
         assert any(e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in woken[len(before):])
         assert deadline(cid, key).due_at == local(2026, 11, 7, 23, 59, 59)
+
+
+async def test_a_record_published_rectified_and_repaired_costs_one_activity_per_step(smtp_sink) -> None:
+    """A record's steps (workflows.common.ONE_STEP_EVERYWHERE): each is written by one activity, its notices sent
+    by one more, its closed deadlines set in the same transaction."""
+    async with harness_at(local(2026, 5, 6, 10)) as h:
+        rid, handle = await h.record("general", date(2026, 1, 5), rectification_due=date(2026, 6, 30))
+        await eventually(lambda: bool(outbox(rid, case_type="record")))
+        history = await settled(handle)
+        costs = {"published": cost(history)}
+        assert deadline(rid, "explanation", "record").status == "open"
+        steps = [
+            ("explained", RecordWorkflow.explain, ExplanationIn(actor=DEPT, explanation="e")),
+            ("rectification submitted", RecordWorkflow.submit_rectification,
+             RectificationIn(actor=DEPT, description="d")),
+            ("rectified", RecordWorkflow.verify_rectification, RectificationVerdict(actor=CREDIT, accepted=True)),
+            ("repair requested", RecordWorkflow.request_repair, RepairRequest(actor=DEPT, commitment_letter="l")),
+            ("repaired", RecordWorkflow.decide_repair, RepairDecision(actor=CREDIT, approved=True)),
+        ]
+        for name, update, req in steps:
+            await handle.execute_update(update, req)
+            before = len(history)
+            if name == "repaired":
+                assert await handle.result() == "repaired"
+                history = list((await handle.fetch_history()).events)
+            else:
+                history = await settled(handle)
+            costs[name] = cost(history[before:])
+        assert deadline(rid, "explanation", "record").status == "met"
+        assert deadline(rid, "rectification-2", "record").status == "met"
+        # each step: the update's (or the run's) task, the step's activity, the send; one activity per write
+        # before (published 11/10/71, explained 7/6/42, rectified 8/7/49, repaired 8/8/53)
+        assert costs == {"published": Cost(tasks=3, activities=2, events=21),
+                         "explained": Cost(tasks=3, activities=2, events=18),
+                         "rectification submitted": Cost(tasks=3, activities=2, events=18),
+                         "rectified": Cost(tasks=3, activities=2, events=19),
+                         "repair requested": Cost(tasks=3, activities=2, events=18),
+                         "repaired": Cost(tasks=3, activities=2, events=20)}
