@@ -109,6 +109,7 @@ class Step:
         # a step of ONE_STEP_EVERYWHERE writes the deadlines it closes; one of ONE_STEP closed each by an activity
         self.closes_deadlines = closes_deadlines
         self.closes: list[DeadlineStatus] = []
+        self.then: list[Callable[[], None]] = []  # what the workflow may do only once the step is written
 
 
 class Notifier:
@@ -203,14 +204,28 @@ class CaseJournal:
             yield
         finally:
             notifier.step = None
-        if not (step.transitions or step.notices or step.clocks or step.closes):
-            return
+        if step.transitions or step.notices or step.clocks or step.closes:
+            await self._write(step)
+        for then in step.then:
+            then()
+
+    def once_written(self, then: Callable[[], None]) -> None:
+        """Run `then` once what is being collected is written: at once outside a step, after the step's activity
+        inside one (a case marked finished ends its run, which must not leave its last step unwritten)."""
+        step = self.notifier.step if self.notifier is not None else None
+        if step is None:
+            then()
+        else:
+            step.then.append(then)
+
+    async def _write(self, step: Step) -> None:
+        assert self.notifier is not None
         result = await workflow.execute_activity(apply_step, FullStepRequest(
             case=self.case, transitions=step.transitions, notices=step.notices,
             plans=[c.plan_request() for c in step.clocks], closes=step.closes), **DB_ACTIVITY)
         for clock, plan in zip(step.clocks, result.plans, strict=True):
             clock.planned(plan)
-        notifier.deliver_together(result.notices)
+        self.notifier.deliver_together(result.notices)
 
     async def write(self, action: Event, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
                     reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -48,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.case import CaseWorkflow
-from workflows.common import ONE_STEP_EVERYWHERE, DeadlineClock, refuse, today_local
+from workflows.common import DeadlineClock, refuse, today_local
 
 S = RecordState
 
@@ -327,10 +326,6 @@ class RecordWorkflow(CaseWorkflow):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _step(self) -> AbstractAsyncContextManager[None]:
-        """Every step of a record is written by one activity (workflows.common.ONE_STEP_EVERYWHERE)."""
-        return self.journal.step(ONE_STEP_EVERYWHERE)
-
     def _clocks(self) -> list[DeadlineClock | None]:
         return [self.explanation_clock, self.rectification_clock, self.verification_clock, self.repair_clock]
 
@@ -383,7 +378,7 @@ class RecordWorkflow(CaseWorkflow):
                  S.revoked: "经异议核实已撤销，停止公示"}[RecordState(state)]
         await self._notify(action, "case_update", [f"department:{self.department}", *holders, "credit_office"],
                            event_label=f"失信记录{label}")
-        self.finished = True
+        self.finished = True  # its step is written before the run ends: _await_expiry or a handler holds it
 
     # --- what the deadlines do ----------------------------------------------------------------------
 

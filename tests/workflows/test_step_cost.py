@@ -6,18 +6,26 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
 from domain.messages import (
+    AmendmentDecision,
+    AmendmentRequest,
     ExplanationIn,
+    ExtensionRequest,
     FulfilmentReport,
+    PauseRequest,
+    ProgressUpdate,
     RectificationIn,
     RectificationVerdict,
     RepairDecision,
     RepairRequest,
+    ResumeRequest,
+    VerificationDecision,
 )
 from tests.workflows.harness import CREDIT, DEPT, deadline, eventually, harness_at, local, outbox
 from tests.workflows.test_calendar_change import change_calendar, reported
@@ -48,12 +56,14 @@ async def settled(handle: WorkflowHandle) -> list[HistoryEvent]:
         open_activities = {e.event_id for e in events if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED} - {
             e.activity_task_completed_event_attributes.scheduled_event_id for e in events
             if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED}
-        waiting = events[-1].event_type in (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_TIMER_STARTED)
+        waiting = events[-1].event_type in (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_TIMER_STARTED,
+                                            E.EVENT_TYPE_TIMER_CANCELED,
+                                            E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
         if waiting and not open_activities and len(events) == previous:
             return events
         previous = len(events)
         await asyncio.sleep(0.1)
-    raise AssertionError("the case did not settle")
+    raise AssertionError(f"the case did not settle: {[E.Name(e.event_type) for e in events[-4:]]}")
 
 
 async def test_creation_to_published_and_planned_then_a_reminder_then_a_report(smtp_sink) -> None:
@@ -69,7 +79,9 @@ async def test_creation_to_published_and_planned_then_a_reminder_then_a_report(s
         await h.sleep_until(local(2026, 9, 30, 12))  # the milestone's first reminder (3 working days before)
         reminded = await settled(handle)
         reminder = cost(reminded[len(created):])
-        assert reminder == Cost(tasks=3, activities=2, events=18)  # was 4/3/23
+        # was 4/3/23; 18 events, + 2 here: a milestone's event is a step of ONE_STEP_EVERYWHERE, whose first use in a
+        # run records its patch marker and the TemporalChangeVersion search attribute
+        assert reminder == Cost(tasks=3, activities=2, events=20)
         assert [r.status for r in outbox(cid, "deadline_reminder")] == ["sent"]
 
         await handle.execute_update(CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="r"))
@@ -130,3 +142,62 @@ async def test_a_record_published_rectified_and_repaired_costs_one_activity_per_
                          "rectified": Cost(tasks=3, activities=2, events=19),
                          "repair requested": Cost(tasks=3, activities=2, events=18),
                          "repaired": Cost(tasks=3, activities=2, events=20)}
+
+
+async def _costs(handle: WorkflowHandle, history: list[HistoryEvent], steps: list[tuple[str, Any, Any]],
+                 last_ends: bool = False) -> dict[str, Cost]:
+    """The cost of each update, from the history between one settled state and the next."""
+    costs = {}
+    for i, (name, update, req) in enumerate(steps):
+        await handle.execute_update(update, req)
+        before = len(history)
+        if last_ends and i == len(steps) - 1:
+            await handle.result()
+            history = list((await handle.fetch_history()).events)
+        else:
+            history = await settled(handle)
+        costs[name] = cost(history[before:])
+    return costs
+
+
+async def test_a_commitments_other_steps_cost_one_activity_each_and_a_re_plan_one_more(smtp_sink) -> None:
+    """Progress, amendment, pause, resume, extension and verification (ONE_STEP_EVERYWHERE): the step's writes in
+    one activity; a step that moves a deadline re-plans it in its own activity (the step needs the new plan)."""
+    async with harness_at(local(2026, 9, 28, 9)) as h:
+        cid, handle = await h.commitment(date(2026, 10, 13))
+        history = await settled(handle)
+        costs = await _costs(handle, history, [
+            ("progress", CommitmentWorkflow.post_progress, ProgressUpdate(actor=DEPT, text="t", percent=10)),
+            ("amendment requested", CommitmentWorkflow.request_amendment, AmendmentRequest(
+                actor=DEPT, reason_code="public_interest", reason="防汛应急需要调整工期", due_date=date(2026, 11, 30))),
+            ("amendment approved", CommitmentWorkflow.decide_amendment, AmendmentDecision(actor=CREDIT, approved=True)),
+            ("paused", CommitmentWorkflow.pause, PauseRequest(actor=CREDIT, reason_code="inspection", reason="r")),
+            ("resumed", CommitmentWorkflow.resume, ResumeRequest(actor=CREDIT)),
+            ("extended", CommitmentWorkflow.extend, ExtensionRequest(actor=CREDIT, working_days=5, reason="r")),
+            ("reported", CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="r")),
+            ("verified", CommitmentWorkflow.verify, VerificationDecision(actor=CREDIT, accepted=True)),
+        ], last_ends=True)
+        assert deadline(cid, "due").status == "met" and deadline(cid, "verification-9").status == "met"
+        # one activity per write before: progress 4/3/27, amendment requested 4/3/23, approved (new due date) 7/6/43,
+        # paused and resumed 5/4/30, extended 5/4/31, verified 8/7/50. The first step here records the patch marker.
+        assert costs == {"progress": Cost(tasks=2, activities=1, events=13),
+                         "amendment requested": Cost(tasks=3, activities=2, events=17),
+                         "amendment approved": Cost(tasks=4, activities=3, events=25),  # step, re-plan, send
+                         "paused": Cost(tasks=3, activities=2, events=18),  # re-plan, step (no notice)
+                         "resumed": Cost(tasks=3, activities=2, events=18),
+                         "extended": Cost(tasks=3, activities=2, events=19),
+                         "reported": Cost(tasks=3, activities=2, events=18),
+                         "verified": Cost(tasks=3, activities=2, events=20)}
+
+
+async def test_an_automatic_breach_is_one_step_beside_opening_its_record(smtp_sink) -> None:
+    async with harness_at(local(2026, 9, 20, 10)) as h:
+        cid, handle = await h.commitment(date(2026, 10, 13))
+        await h.sleep_until(local(2026, 10, 20, 23, 0))
+        before = await settled(handle)
+        assert await handle.result() == "breached"
+        breach = cost(list((await handle.fetch_history()).events)[len(before):])
+        assert deadline(cid, "due").status == "missed"
+        # the grace period's due instant: the step (breach, closed deadlines, notices, record opened), the record's
+        # row, the child record's start, the send (one activity per write before: 12 tasks, 11 activities, 79 events)
+        assert breach == Cost(tasks=5, activities=3, events=32)
