@@ -218,6 +218,15 @@ class CaseJournal:
         else:
             step.then.append(then)
 
+    async def flush(self) -> None:
+        """Write what the open step has collected so far (an activity that follows reads it from the database);
+        the rest of the step is written when it ends. Outside a step every write is already done."""
+        step = self.notifier.step if self.notifier is not None else None
+        if step is None or not (step.transitions or step.notices or step.clocks or step.closes):
+            return
+        await self._write(step)
+        step.transitions, step.notices, step.clocks, step.closes = [], [], [], []
+
     async def _write(self, step: Step) -> None:
         assert self.notifier is not None
         result = await workflow.execute_activity(apply_step, FullStepRequest(

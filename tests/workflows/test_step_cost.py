@@ -13,23 +13,32 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
 from domain.messages import (
+    AcceptanceIn,
     AmendmentDecision,
     AmendmentRequest,
     ExplanationIn,
     ExtensionRequest,
+    FeedbackIn,
+    FindingIn,
     FulfilmentReport,
+    ObjectionDecisionIn,
     PauseRequest,
     ProgressUpdate,
     RectificationIn,
     RectificationVerdict,
     RepairDecision,
     RepairRequest,
+    ResponseIn,
     ResumeRequest,
+    ReviewIn,
+    TriageIn,
     VerificationDecision,
 )
 from tests.workflows.harness import CREDIT, DEPT, deadline, eventually, harness_at, local, outbox
 from tests.workflows.test_calendar_change import change_calendar, reported
 from workflows.commitment import CommitmentWorkflow
+from workflows.complaint import ComplaintWorkflow
+from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
 
 E = EventType
@@ -201,3 +210,47 @@ async def test_an_automatic_breach_is_one_step_beside_opening_its_record(smtp_si
         # the grace period's due instant: the step (breach, closed deadlines, notices, record opened), the record's
         # row, the child record's start, the send (one activity per write before: 12 tasks, 11 activities, 79 events)
         assert breach == Cost(tasks=5, activities=3, events=32)
+
+
+async def test_a_complaint_costs_one_activity_per_step(smtp_sink) -> None:
+    async with harness_at(local(2026, 9, 21, 10)) as h:
+        kid, handle = await h.complaint()
+        history = await settled(handle)
+        costs = {"submitted": cost(history), **await _costs(handle, history, [
+            ("triaged", ComplaintWorkflow.triage, TriageIn(actor=CREDIT)),
+            ("responded", ComplaintWorkflow.respond, ResponseIn(actor=DEPT, response="r")),
+            ("reviewed", ComplaintWorkflow.review, ReviewIn(actor=CREDIT, substantiated=False, reason="r")),
+            ("closed", ComplaintWorkflow.feedback, FeedbackIn(satisfied=True)),
+        ], last_ends=True)}
+        assert deadline(kid, "complaint_feedback-4", "complaint").status == "closed"
+        # one activity per write before: submitted 5/4/29, triaged 8/7/49, responded 6/5/37, reviewed 8/7/49,
+        # closed 4/3/25 (each step closes one deadline and opens the next)
+        assert costs == {"submitted": Cost(tasks=3, activities=2, events=19),
+                         "triaged": Cost(tasks=3, activities=2, events=19),
+                         "responded": Cost(tasks=3, activities=2, events=19),
+                         "reviewed": Cost(tasks=3, activities=2, events=19),
+                         "closed": Cost(tasks=2, activities=1, events=13)}  # no notice to send
+
+
+async def test_an_objection_to_a_record_costs_one_activity_per_step_beside_marking_the_record(smtp_sink) -> None:
+    """The record's 异议处理中 mark (a write on the record's row, mailed to its followers) keeps its own activities;
+    the objection's own writes, notices and deadlines are one step each."""
+    async with harness_at(local(2026, 9, 21, 10)) as h:
+        rid, _ = await h.record("general", date(2026, 9, 1), rectification_due=date(2026, 12, 31))
+        oid, handle = await h.objection("record", rid)
+        history = await settled(handle)
+        costs = {"submitted": cost(history), **await _costs(handle, history, [
+            ("accepted", ObjectionWorkflow.accept, AcceptanceIn(actor=CREDIT, accepted=True)),
+            ("verified", ObjectionWorkflow.verify, FindingIn(actor=DEPT, finding="f")),
+            ("decided", ObjectionWorkflow.decide, ObjectionDecisionIn(actor=CREDIT, outcome="revoked", reason="r")),
+        ], last_ends=True)}
+        assert await h.ended(h.env.client.get_workflow_handle(f"record-{rid}")) == "revoked"
+        # one activity per write before: submitted 8/7/50, accepted 9/8/55, verified 5/4/30, decided 13/10/77.
+        # Submitted: the step, the mark (2) and the send; decided: the decision's step, the record signalled,
+        # the closing step written before the mark is lifted (it reads whether another objection is open: 3)
+        decided = costs.pop("decided")
+        assert costs == {"submitted": Cost(tasks=5, activities=4, events=34),
+                         "accepted": Cost(tasks=3, activities=2, events=19),
+                         "verified": Cost(tasks=3, activities=2, events=18)}
+        # the last sends may complete in one task or two (the run's end waits for them)
+        assert decided.activities == 5 and decided.tasks in (7, 8) and decided.events <= 45
