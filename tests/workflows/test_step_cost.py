@@ -16,12 +16,17 @@ from domain.messages import (
     AcceptanceIn,
     AmendmentDecision,
     AmendmentRequest,
+    ApprovalIn,
+    DraftIn,
     ExplanationIn,
     ExtensionRequest,
     FeedbackIn,
     FindingIn,
     FulfilmentReport,
+    MotionFeedbackIn,
+    MotionPublishIn,
     ObjectionDecisionIn,
+    OpinionIn,
     PauseRequest,
     ProgressUpdate,
     RectificationIn,
@@ -34,10 +39,12 @@ from domain.messages import (
     TriageIn,
     VerificationDecision,
 )
-from tests.workflows.harness import CREDIT, DEPT, deadline, eventually, harness_at, local, outbox
+from tests.workflows.harness import CREDIT, DEPT, OTHER_DEPT, deadline, eventually, harness_at, local, outbox
 from tests.workflows.test_calendar_change import change_calendar, reported
+from tests.workflows.test_motion import COORD, _motion
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.motion import MotionWorkflow
 from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
 
@@ -254,3 +261,26 @@ async def test_an_objection_to_a_record_costs_one_activity_per_step_beside_marki
                          "verified": Cost(tasks=3, activities=2, events=18)}
         # the last sends may complete in one task or two (the run's end waits for them)
         assert decided.activities == 5 and decided.tasks in (7, 8) and decided.events <= 45
+
+
+async def test_a_motion_costs_one_activity_per_step(smtp_sink) -> None:
+    async with harness_at(local(2026, 3, 10, 9)) as h:
+        mid, handle = await _motion(h, co=["scjg"])
+        history = await settled(handle)
+        costs = {"assigned": cost(history), **await _costs(handle, history, [
+            ("co-opinion", MotionWorkflow.send_opinion, OpinionIn(actor=OTHER_DEPT, opinion="支持")),
+            ("drafted", MotionWorkflow.draft_reply, DraftIn(actor=DEPT, reply="已落实", result_class="A")),
+            ("approved", MotionWorkflow.approve_reply, ApprovalIn(actor=DEPT, leader="张局长")),
+            ("published", MotionWorkflow.publish_reply, MotionPublishIn(actor=COORD)),
+            ("closed", MotionWorkflow.record_feedback, MotionFeedbackIn(actor=COORD, feedback="satisfied")),
+        ], last_ends=True)}
+        assert deadline(mid, "motion_reply-1", "motion").status == "met"
+        # one activity per write before: assigned (three deadlines, two notices) 11/8/61, co-opinion 5/4/30,
+        # approved 6/5/37, closed 5/4/32; a draft and the publication were one write already
+        assigned = costs.pop("assigned")  # the step and the send, + a task or two for the harness's query and sleep
+        assert assigned.activities == 2 and assigned.tasks <= 5
+        assert costs == {"co-opinion": Cost(tasks=3, activities=2, events=18),
+                         "drafted": Cost(tasks=2, activities=1, events=11),
+                         "approved": Cost(tasks=3, activities=2, events=19),
+                         "published": Cost(tasks=2, activities=1, events=11),
+                         "closed": Cost(tasks=2, activities=1, events=14)}
