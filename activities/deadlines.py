@@ -27,16 +27,21 @@ def plan_deadline(req: PlanRequest) -> Plan:
 @activity.defn
 def set_deadline_status(req: DeadlineStatus) -> None:
     with session_scope() as session:
-        row = session.exec(
-            select(DeadlineRow).where(
-                DeadlineRow.case_type == req.case.case_type,
-                DeadlineRow.case_id == req.case.case_id,
-                DeadlineRow.key == req.key,
-            )
-        ).first()
-        if row is not None:
-            row.status = req.status
-            session.add(row)
+        set_deadline_status_in(session, req)
+
+
+def set_deadline_status_in(session: Session, req: DeadlineStatus) -> None:
+    """Set a deadline row's status in the caller's transaction (set_deadline_status, activities/step.py)."""
+    row = session.exec(
+        select(DeadlineRow).where(
+            DeadlineRow.case_type == req.case.case_type,
+            DeadlineRow.case_id == req.case.case_id,
+            DeadlineRow.key == req.key,
+        )
+    ).first()
+    if row is not None:
+        row.status = req.status
+        session.add(row)
 
 
 def write_plan(session: Session, req: PlanRequest) -> tuple[Deadline, list[ScheduledEvent]]:

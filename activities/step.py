@@ -14,20 +14,28 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import Field
 from temporalio import activity
 
-from activities.deadlines import write_plan
+from activities.deadlines import set_deadline_status_in, write_plan
 from activities.followers import queue_follower_mail_in
 from activities.notify import queue_notice_in, send_notices
 from activities.provisional import alert_admins_once
 from activities.push import PUSHED_CASES, queue_deliveries_in, start_deliveries
 from activities.transitions import write_transition
 from domain.events import is_public_change
-from domain.messages import DeliveryStart, Plan, QueuedNotice, StepRequest, StepResult
+from domain.messages import DeadlineStatus, DeliveryStart, Plan, QueuedNotice, StepRequest, StepResult
 from store.db import session_scope
 
 
-def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
+class FullStepRequest(StepRequest):
+    """A step of workflows.common.ONE_STEP_EVERYWHERE: it also closes deadlines (set after its plans are written,
+    so a deadline the step opens and closes ends closed). Histories of ONE_STEP send a StepRequest, read the same."""
+
+    closes: list[DeadlineStatus] = Field(default_factory=list)
+
+
+def write_step(req: FullStepRequest) -> tuple[StepResult, list[DeliveryStart]]:
     """Everything the step writes, in one transaction; then the provisional-calendar alert (its own row, shared
     by every case of the year, as plan_deadline queues it)."""
     notices: list[QueuedNotice] = []
@@ -42,6 +50,8 @@ def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
         for n in req.notices:
             notices += queue_notice_in(session, n)
         projected = [write_plan(session, p) for p in req.plans]
+        for c in req.closes:
+            set_deadline_status_in(session, c)
     plans: list[Plan] = []
     for p, (deadline, events) in zip(req.plans, projected, strict=True):
         if deadline.provisional:
@@ -51,7 +61,7 @@ def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
 
 
 @activity.defn
-async def apply_step(req: StepRequest) -> StepResult:
+async def apply_step(req: FullStepRequest) -> StepResult:
     """Write the step, then start the delivery workflows of its public changes (their rows are committed by
     then). Returns the notices to deliver, each with its instant, and the plans of the deadlines it opened."""
     result, deliveries = await asyncio.to_thread(write_step, req)

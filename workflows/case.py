@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from temporalio import workflow
@@ -19,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.messages import SYSTEM, Actor, CalendarWake, CaseRef, NoticeRequest
 
-from workflows.common import ONE_STEP, CaseJournal, DeadlineClock, Notifier, refuse, today_local
+from workflows.common import ONE_STEP, ONE_STEP_EVERYWHERE, CaseJournal, DeadlineClock, Notifier, refuse, today_local
 
 ESCALATION_LEVELS = {"due": "逾期", "serious": "严重逾期", "digest": "逾期提醒（每日汇总）"}
 ESCALATION_EVENTS = {"due": Event.escalation_due, "serious": Event.escalation_serious,
@@ -45,6 +46,9 @@ class CaseWorkflow:
         self.lock = asyncio.Lock()
         self.notifier = Notifier()
         self.journal = CaseJournal(case, self.notifier)
+
+    def _mark_finished(self) -> None:
+        self.finished = True
 
     def _clocks(self) -> list[DeadlineClock | None]:
         """Each case type lists its deadline clocks (None where not started)."""
@@ -79,6 +83,10 @@ class CaseWorkflow:
         await self.journal.write(action, actor, from_state=self.state, to_state=to_state, reason=reason,
                                  changes=changes, data=data)
         self.state = to_state
+
+    def _step(self) -> AbstractAsyncContextManager[None]:
+        """A step moved onto one activity by workflows.common.ONE_STEP_EVERYWHERE (older histories: as they ran)."""
+        return self.journal.step(ONE_STEP_EVERYWHERE)
 
     def _acting(self, check: Callable[[Any], None], req: object) -> _Acting:
         return _Acting(self, check, req)

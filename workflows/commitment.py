@@ -161,7 +161,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def verify(self, req: VerificationDecision) -> CommitmentView:
-        async with self._acting(self._check_verify, req):
+        async with self._acting(self._check_verify, req), self._step():
             if self.verify_clock:
                 await self.verify_clock.close("met")
             if req.accepted:
@@ -187,7 +187,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def request_amendment(self, req: AmendmentRequest) -> CommitmentView:
-        async with self._acting(self._check_amendment, req):
+        async with self._acting(self._check_amendment, req), self._step():
             self.pending_amendment = req
             what = "撤回" if req.withdraw else "变更"
             await self.journal.write(Event.amendment_requested, req.actor, from_state=self.state, reason=req.reason,
@@ -212,7 +212,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide_amendment(self, req: AmendmentDecision) -> CommitmentView:
-        async with self._acting(self._check_decision, req):
+        async with self._acting(self._check_decision, req), self._step():
             pending = self.pending_amendment
             assert pending is not None  # the table's condition, re-checked under the lock
             self.pending_amendment = None
@@ -252,7 +252,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def pause(self, req: PauseRequest) -> CommitmentView:
-        async with self._acting(self._check_pause, req):
+        async with self._acting(self._check_pause, req), self._step():
             assert self.due_clock is not None
             for clock in [self.due_clock, *self.milestone_clocks.values()]:
                 if not clock.closed:
@@ -270,7 +270,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def resume(self, req: ResumeRequest) -> CommitmentView:
-        async with self._acting(self._check_resume, req):
+        async with self._acting(self._check_resume, req), self._step():
             assert self.due_clock is not None
             for clock in [self.due_clock, *self.milestone_clocks.values()]:
                 if not clock.closed and clock.paused:
@@ -285,7 +285,7 @@ class CommitmentWorkflow(CaseWorkflow):
 
     @workflow.update
     async def extend(self, req: ExtensionRequest) -> CommitmentView:
-        async with self._acting(self._check_extend, req):
+        async with self._acting(self._check_extend, req), self._step():
             assert self.due_clock is not None
             await self.due_clock.extend(req.working_days, req.reason, req.actor.username)
             await self.journal.write(Event.extended, req.actor, from_state=self.state, reason=req.reason,
@@ -305,7 +305,7 @@ class CommitmentWorkflow(CaseWorkflow):
     @workflow.update
     async def complete_milestone(self, req: MilestoneDone) -> CommitmentView:
         await workflow.wait_condition(lambda: self.created)
-        async with self.lock:
+        async with self.lock, self._step():
             self._check_milestone(req)
             self.milestones_done.add(req.seq)
             await self.journal.write(Event.milestone_done, req.actor, from_state=self.state,
@@ -327,7 +327,7 @@ class CommitmentWorkflow(CaseWorkflow):
     @workflow.update
     async def post_progress(self, req: ProgressUpdate) -> CommitmentView:
         """A dated progress note for the public timeline: an audit event, no change of state or deadline."""
-        async with self._acting(self._check_progress, req):
+        async with self._acting(self._check_progress, req), self._step():
             await self.journal.write(Event.progress_posted, req.actor, from_state=self.state, reason=req.text,
                                      data=evidence_data(req.attachments, {"text": req.text, "percent": req.percent}))
         return self.view()
@@ -347,7 +347,7 @@ class CommitmentWorkflow(CaseWorkflow):
         """A decided objection corrects or revokes this commitment's public status (workflows/objection.py sends
         it while this workflow runs; once it has ended the objection writes the same change itself)."""
         await workflow.wait_condition(lambda: self.created)
-        async with self.lock:
+        async with self.lock, self._step():
             text = decision_zh(decision)
             await self.journal.write(STATUS_EVENTS[decision.outcome], decision.actor, reason=text,
                                      changes=status_changes(decision))
@@ -417,7 +417,7 @@ class CommitmentWorkflow(CaseWorkflow):
                                event_label="此前逾期督办的承诺已践诺，督办事项办结")
         if state == S.breached:
             await self._open_breach_record()
-        self.finished = True
+        self.journal.once_written(self._mark_finished)
 
     async def _open_breach_record(self) -> None:
         """Breach creates a dishonesty record (category commitment_breach, severity general) with its own
@@ -479,7 +479,7 @@ class CommitmentWorkflow(CaseWorkflow):
         await self.grace_clock.start()
 
     async def _on_grace_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
-        async with self.lock:
+        async with self.lock, self._step():
             if event.kind != "due" or self.state in FINAL_STATES or not clock.is_current(event):
                 return
             self.grace_passed = True
@@ -500,7 +500,7 @@ class CommitmentWorkflow(CaseWorkflow):
     async def _on_milestone_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         dept = self.start.department
         seq = int(clock.spec.key.split("-")[1])
-        async with self.lock:
+        async with self.lock, self._step():
             if self.state in FINAL_STATES or seq in self.milestones_done or not clock.is_current(event):
                 return
             if event.kind == "reminder":

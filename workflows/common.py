@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.followers import FOLLOWED_CASES, mail_followers
     from activities.notify import queue_failure_alert, queue_notice, send_notice, send_notices
     from activities.push import PUSHED_CASES, DeliveryStarter
-    from activities.step import apply_step
+    from activities.step import FullStepRequest, apply_step
     from activities.transitions import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         Plan,
         PlanRequest,
         QueuedNotice,
-        StepRequest,
         Transition,
     )
     from domain.profiles import Reminders
@@ -85,6 +84,10 @@ ALERT_WHEN_A_NOTICE_FAILS = "alert-admins-when-a-notice-fails"
 # checks the calendar in a local activity; a calendar wake-up carries the new plans. Histories recorded before
 # replay the activity per write. It implies the three patches above.
 ONE_STEP = "one-activity-per-step"
+# workflow.patched() id: the steps ONE_STEP left on the activity per write (a record's, a commitment's verify,
+# amendment, pause/resume/extension and breach, objections, complaints, motions) are written by one activity too,
+# and a step's closed deadlines are set in its transaction. Histories recorded before replay as they ran.
+ONE_STEP_EVERYWHERE = "one-activity-per-step-everywhere"
 
 
 def refuse(message: str, kind: str = "InvalidState", **details: object) -> ApplicationError:
@@ -99,10 +102,14 @@ def today_local() -> date:
 class Step:
     """What one step writes, collected while it runs and written by one activity when it ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, closes_deadlines: bool) -> None:
         self.transitions: list[Transition] = []
         self.notices: list[NoticeRequest] = []
         self.clocks: list[DeadlineClock] = []
+        # a step of ONE_STEP_EVERYWHERE writes the deadlines it closes; one of ONE_STEP closed each by an activity
+        self.closes_deadlines = closes_deadlines
+        self.closes: list[DeadlineStatus] = []
+        self.then: list[Callable[[], None]] = []  # what the workflow may do only once the step is written
 
 
 class Notifier:
@@ -183,27 +190,51 @@ class CaseJournal:
         self.notifier = notifier  # with one, a public change mails the item's followers
 
     @asynccontextmanager
-    async def step(self) -> AsyncIterator[None]:
-        """The writes, notices and deadline starts inside make one step: written by one activity when the block
-        ends (not at all if it raises), its due notices then sent by one more. Inside an open step, or on a
-        history recorded before ONE_STEP, each write runs its own activities as before."""
+    async def step(self, patch: str = ONE_STEP) -> AsyncIterator[None]:
+        """The writes, notices and deadline starts (and, under ONE_STEP_EVERYWHERE, closes) inside make one step:
+        written by one activity when the block ends (not at all if it raises), its due notices then sent by one
+        more. Inside an open step, or on a history recorded before `patch` (ONE_STEP where the step was first
+        collected, ONE_STEP_EVERYWHERE for the steps moved since), each write runs its own activities as before."""
         notifier = self.notifier
-        if notifier is None or notifier.step is not None or not workflow.patched(ONE_STEP):
+        if notifier is None or notifier.step is not None or not workflow.patched(patch):
             yield
             return
-        step = notifier.step = Step()
+        step = notifier.step = Step(closes_deadlines=patch != ONE_STEP)
         try:
             yield
         finally:
             notifier.step = None
-        if not (step.transitions or step.notices or step.clocks):
+        if step.transitions or step.notices or step.clocks or step.closes:
+            await self._write(step)
+        for then in step.then:
+            then()
+
+    def once_written(self, then: Callable[[], None]) -> None:
+        """Run `then` once what is being collected is written: at once outside a step, after the step's activity
+        inside one (a case marked finished ends its run, which must not leave its last step unwritten)."""
+        step = self.notifier.step if self.notifier is not None else None
+        if step is None:
+            then()
+        else:
+            step.then.append(then)
+
+    async def flush(self) -> None:
+        """Write what the open step has collected so far (an activity that follows reads it from the database);
+        the rest of the step is written when it ends. Outside a step every write is already done."""
+        step = self.notifier.step if self.notifier is not None else None
+        if step is None or not (step.transitions or step.notices or step.clocks or step.closes):
             return
-        result = await workflow.execute_activity(apply_step, StepRequest(
+        await self._write(step)
+        step.transitions, step.notices, step.clocks, step.closes = [], [], [], []
+
+    async def _write(self, step: Step) -> None:
+        assert self.notifier is not None
+        result = await workflow.execute_activity(apply_step, FullStepRequest(
             case=self.case, transitions=step.transitions, notices=step.notices,
-            plans=[c.plan_request() for c in step.clocks]), **DB_ACTIVITY)
+            plans=[c.plan_request() for c in step.clocks], closes=step.closes), **DB_ACTIVITY)
         for clock, plan in zip(step.clocks, result.plans, strict=True):
             clock.planned(plan)
-        notifier.deliver_together(result.notices)
+        self.notifier.deliver_together(result.notices)
 
     async def write(self, action: Event, actor: Actor, *, from_state: str | None = None, to_state: str | None = None,
                     reason: str | None = None, data: dict | None = None, changes: dict | None = None) -> None:
@@ -386,6 +417,10 @@ class DeadlineClock:
         if self.closed:
             return
         self.closed = True
+        step = self.notifier.step
+        if step is not None and step.closes_deadlines:  # written with the step (CaseJournal.step)
+            step.closes.append(DeadlineStatus(case=self.case, key=self.spec.key, status=status))
+            return
         await workflow.execute_activity(
             set_deadline_status, DeadlineStatus(case=self.case, key=self.spec.key, status=status), **DB_ACTIVITY)
 

@@ -56,10 +56,11 @@ class ComplaintWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: ComplaintStart) -> str:
         async with self.lock:
-            await self.journal.write(Event.submitted, COMPLAINANT, to_state=S.submitted, reason="提交投诉")
-            if start.complainant_email:
-                await self._notify("submitted", "complaint_received", [f"email:{start.complainant_email}"])
-            await self._next_clock("complaint_triage", "投诉分办期限", "收到投诉", "credit_office")
+            async with self._step():
+                await self.journal.write(Event.submitted, COMPLAINANT, to_state=S.submitted, reason="提交投诉")
+                if start.complainant_email:
+                    await self._notify("submitted", "complaint_received", [f"email:{start.complainant_email}"])
+                await self._next_clock("complaint_triage", "投诉分办期限", "收到投诉", "credit_office")
             self.created = True
         await self._wind_up()
         return self.state
@@ -73,7 +74,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @workflow.update
     async def triage(self, req: TriageIn) -> ComplaintView:
-        async with self._acting(self._check_triage, req):
+        async with self._acting(self._check_triage, req), self._step():
             if req.dismiss:
                 await self._end(S.dismissed, Event.dismissed, req.actor, req.reason)
             else:
@@ -98,7 +99,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @workflow.update
     async def respond(self, req: ResponseIn) -> ComplaintView:
-        async with self._acting(self._check_respond, req):
+        async with self._acting(self._check_respond, req), self._step():
             await self._move(Event.responded, req.actor, S.responded, "单位答复",
                              {"response": req.response, "response_evidence": req.evidence},
                              evidence_data(req.attachments))
@@ -114,7 +115,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @workflow.update
     async def review(self, req: ReviewIn) -> ComplaintView:
-        async with self._acting(self._check_review, req):
+        async with self._acting(self._check_review, req), self._step():
             to = S.substantiated if req.substantiated else S.unsubstantiated
             await self._move(Event.reviewed, req.actor, to, req.reason, {"review_reason": req.reason},
                              data={"substantiated": req.substantiated})
@@ -140,7 +141,7 @@ class ComplaintWorkflow(CaseWorkflow):
 
     @workflow.update
     async def feedback(self, req: FeedbackIn) -> ComplaintView:
-        async with self._acting(self._check_feedback, req):
+        async with self._acting(self._check_feedback, req), self._step():
             rating = "satisfied" if req.satisfied else "dissatisfied"
             said = req.comment or ("满意" if req.satisfied else "不满意")
             await self._move(Event.feedback, COMPLAINANT, self.state, said,
@@ -207,10 +208,10 @@ class ComplaintWorkflow(CaseWorkflow):
             await clock.close("closed")
         if state == S.dismissed:
             await self._tell_complainant(action, f"投诉不予受理：{reason}")
-        self.finished = True
+        self.journal.once_written(self._mark_finished)  # a timer ends it: not before its step is written
 
     async def _on_clock_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
-        async with self.lock:
+        async with self.lock, self._step():
             if self.state in COMPLAINT_FINAL or not clock.is_current(event):
                 return
             if clock.binds == "complainant":

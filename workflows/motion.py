@@ -89,7 +89,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, start: MotionStart) -> str:
-        async with self.lock:
+        async with self.lock, self._step():
             co = "、".join(self._unit(d) for d in start.co_departments) or "无"
             await self.journal.write(Event.assigned, start.actor, to_state=S.assigned,
                                      reason=f"交办{MOTION_KINDS[start.kind]}（{start.number}）："
@@ -137,7 +137,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def request_reassignment(self, req: ReassignmentRequestIn) -> MotionView:
-        async with self._acting(self._check_request_reassignment, req):
+        async with self._acting(self._check_request_reassignment, req), self._step():
             await self._move(Event.reassignment_requested, req.actor, S.reassignment_requested, req.reason)
             if self.reassign_clock is not None:
                 await self.reassign_clock.close("met")
@@ -154,7 +154,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def reassign(self, req: ReassignIn) -> MotionView:
-        async with self._acting(self._check_reassign, req):
+        async with self._acting(self._check_reassign, req), self._step():
             if req.department is None:
                 await self._move(Event.reassignment_declined, req.actor, S.assigned, req.reason or "不予调整")
                 await self._notify("reassignment_declined", "case_update", [f"department:{self.department}"],
@@ -185,7 +185,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def send_opinion(self, req: OpinionIn) -> MotionView:
-        async with self._acting(self._check_send_opinion, req):
+        async with self._acting(self._check_send_opinion, req), self._step():
             dept = req.actor.department or ""
             self.co_sent.append(dept)
             self.opinions[dept] = req.opinion
@@ -211,7 +211,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def draft_reply(self, req: DraftIn) -> MotionView:
-        async with self._acting(self._check_draft_reply, req):
+        async with self._acting(self._check_draft_reply, req), self._step():
             self.draft = req
             await self._move(Event.reply_drafted, req.actor, S.drafted, RESULT_CLASSES[req.result_class],
                              {"reply_text": req.reply, "result_class": req.result_class, "promise": req.promise,
@@ -231,7 +231,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def approve_reply(self, req: ApprovalIn) -> MotionView:
-        async with self._acting(self._check_approve_reply, req):
+        async with self._acting(self._check_approve_reply, req), self._step():
             assert self.draft is not None
             await self._move(Event.reply_approved, req.actor, S.replied, f"经单位领导 {req.leader} 审签后答复",
                              {"approved_by_leader": req.leader, "replied_at": workflow.now().isoformat()})
@@ -254,7 +254,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def extend(self, req: MotionExtensionIn) -> MotionView:
-        async with self._acting(self._check_extend, req):
+        async with self._acting(self._check_extend, req), self._step():
             period = self.start.profile.period("motion_reply_complex")
             self.extended = True
             await self._move(Event.extended, req.actor, self.state, req.reason, {"extended": True})
@@ -281,7 +281,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def record_feedback(self, req: MotionFeedbackIn) -> MotionView:
-        async with self._acting(self._check_record_feedback, req):
+        async with self._acting(self._check_record_feedback, req), self._step():
             said = FEEDBACK[req.feedback] + (f"：{req.comment}" if req.comment else "")
             await self._move(Event.feedback, req.actor, self.state, said,
                              {"feedback": req.feedback, "feedback_comment": req.comment})
@@ -299,7 +299,7 @@ class MotionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def publish_reply(self, req: MotionPublishIn) -> MotionView:
-        async with self._acting(self._check_publish_reply, req):
+        async with self._acting(self._check_publish_reply, req), self._step():
             self.reply_public = True
             await self._move(Event.published, req.actor, self.state, "公开答复（建议提案复文）",
                              {"reply_public": True})
@@ -382,10 +382,10 @@ class MotionWorkflow(CaseWorkflow):
         await self._move(Event.closed, actor, S.closed, reason, {"closed_at": workflow.now().isoformat()})
         for clock in self._open_clocks():
             await clock.close("closed")
-        self.finished = True
+        self.journal.once_written(self._mark_finished)  # a timer may end it: not before its step is written
 
     async def _on_clock_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
-        async with self.lock:
+        async with self.lock, self._step():
             if self.state in MOTION_FINAL or not clock.is_current(event):
                 return
             if clock is self.reassign_clock:

@@ -83,11 +83,12 @@ class ObjectionWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: ObjectionStart) -> str:
         async with self.lock:
-            await self.journal.write(Event.submitted, APPLICANT, to_state=S.submitted, reason="提交异议申请")
-            await self._notify("submitted", "objection_received", [f"email:{start.applicant_email}"])
-            if start.profile.objection.get("mark") != "on_acceptance":
-                await self._mark(True)
-            await self._start_platform_clocks()
+            async with self._step():
+                await self.journal.write(Event.submitted, APPLICANT, to_state=S.submitted, reason="提交异议申请")
+                await self._notify("submitted", "objection_received", [f"email:{start.applicant_email}"])
+                if start.profile.objection.get("mark") != "on_acceptance":
+                    await self._mark(True)
+                await self._start_platform_clocks()
             self.created = True
         await self._wind_up()
         return self.state
@@ -106,7 +107,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def accept(self, req: AcceptanceIn) -> ObjectionView:
-        async with self._acting(self._check_accept, req):
+        async with self._acting(self._check_accept, req), self._step():
             if self.acceptance_clock:
                 await self.acceptance_clock.close("met")
             if req.needs_supplement:
@@ -142,7 +143,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def supplement(self, req: SupplementIn) -> ObjectionView:
-        async with self._acting(self._check_supplement, req):
+        async with self._acting(self._check_supplement, req), self._step():
             if self.supplement_clock:
                 await self.supplement_clock.close("met")
             self.supplements.append(req.material)
@@ -167,7 +168,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def verify(self, req: FindingIn) -> ObjectionView:
-        async with self._acting(self._check_verify, req):
+        async with self._acting(self._check_verify, req), self._step():
             self.finding = req.finding
             if self.verify_clock:
                 await self.verify_clock.close("met")
@@ -185,7 +186,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, req: ObjectionDecisionIn) -> ObjectionView:
-        async with self._acting(self._check_decide, req):
+        async with self._acting(self._check_decide, req), self._step():
             self.outcome = req.outcome
             await self._move(Event.decided, req.actor, S.decided, req.reason,
                              {"outcome": req.outcome, "decision_reason": req.reason, "correction": req.correction},
@@ -208,7 +209,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def withdraw(self, req: WithdrawalIn) -> ObjectionView:
-        async with self._acting(self._check_withdraw, req):
+        async with self._acting(self._check_withdraw, req), self._step():
             await self._end(S.withdrawn, Event.withdrawn, APPLICANT, req.reason or "申请人撤回异议")
         return self.view()
 
@@ -338,10 +339,11 @@ class ObjectionWorkflow(CaseWorkflow):
         for clock in self._open_clocks():
             await clock.close("closed")
         if self.marked:
+            await self.journal.flush()  # whether another objection keeps the mark is read with this one ended
             await self._mark(False)
         if state != S.closed:
             await self._tell_applicant(action, f"异议{OBJECTION_STATES_ZH[state]}：{reason}")
-        self.finished = True
+        self.journal.once_written(self._mark_finished)  # a timer may end it: not before its step is written
 
     # --- what the deadlines do ----------------------------------------------------------------------
 
@@ -356,7 +358,7 @@ class ObjectionWorkflow(CaseWorkflow):
         await self._start_decision_clock("信息提供单位核实期限届满")
 
     async def _on_credit_office_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
-        async with self.lock:
+        async with self.lock, self._step():
             if self.state in OBJECTION_FINAL or not clock.is_current(event):
                 return
             if clock is self.total_clock and event.kind == "due":  # 河南: the total period decides lateness
@@ -368,7 +370,7 @@ class ObjectionWorkflow(CaseWorkflow):
 
     async def _on_department_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         dept = self.department
-        async with self.lock:
+        async with self.lock, self._step():
             if self.state != S.verifying or self.finding is not None or not clock.is_current(event):
                 return
             if event.kind == "reminder":
@@ -379,7 +381,7 @@ class ObjectionWorkflow(CaseWorkflow):
             await self._escalate(clock, event, [f"department:{dept}", f"supervisor:{dept}"])
 
     async def _on_supplement_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
-        async with self.lock:
+        async with self.lock, self._step():
             if self.state != S.awaiting_supplement or event.kind != "due" or not clock.is_current(event):
                 return
             await self._end(S.withdrawn, Event.withdrawn, SYSTEM, "补正期限届满未补正，视为撤回")

@@ -87,12 +87,13 @@ class RecordWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, start: RecordStart) -> str:
         async with self.lock:
-            await self.journal.write(Event.created, start.actor, to_state=S.recorded, reason="记录失信信息")
-            await self._notify("created", "record_received", [f"department:{start.department}"],
-                               explanation_days=start.profile.period("record_explanation").working_days)
-            if is_published(self.severity, start.profile):
-                await self._publish(start.actor)
-            await self._start_clocks()
+            async with self._step():
+                await self.journal.write(Event.created, start.actor, to_state=S.recorded, reason="记录失信信息")
+                await self._notify("created", "record_received", [f"department:{start.department}"],
+                                   explanation_days=start.profile.period("record_explanation").working_days)
+                if is_published(self.severity, start.profile):
+                    await self._publish(start.actor)
+                await self._start_clocks()
             self.created = True
         await self._await_expiry()
         await self._wind_up()
@@ -110,7 +111,7 @@ class RecordWorkflow(CaseWorkflow):
                     continue
                 except TimeoutError:
                     pass
-            async with self.lock:
+            async with self.lock, self._step():
                 if not self.finished and workflow.now() >= ends:
                     await self._finish(S.expired, Event.expired, SYSTEM, "最长公示期届满，自动停止公示")
 
@@ -130,7 +131,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def explain(self, req: ExplanationIn) -> RecordView:
-        async with self._acting(self._check_explain, req):
+        async with self._acting(self._check_explain, req), self._step():
             self.explained = True
             await self._move(Event.explained, req.actor, S.rectifying, "书面说明原因", {"explanation": req.explanation},
                              evidence_data(req.attachments))
@@ -147,7 +148,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def submit_rectification(self, req: RectificationIn) -> RecordView:
-        async with self._acting(self._check_rectification, req):
+        async with self._acting(self._check_rectification, req), self._step():
             self.rectification_pending = True
             await self._move(Event.rectification_submitted, req.actor, S.rectifying, "提交整改材料",
                              {"rectification": req.description, "rectification_evidence": req.evidence},
@@ -172,7 +173,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def verify_rectification(self, req: RectificationVerdict) -> RecordView:
-        async with self._acting(self._check_verification, req):
+        async with self._acting(self._check_verification, req), self._step():
             self.rectification_pending = False
             if self.verification_clock:
                 await self.verification_clock.close("met")
@@ -199,7 +200,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def request_repair(self, req: RepairRequest) -> RecordView:
-        async with self._acting(self._check_repair_request, req):
+        async with self._acting(self._check_repair_request, req), self._step():
             await self._move(Event.repair_requested, req.actor, S.repair_requested, "申请信用修复",
                              {"commitment_letter": req.commitment_letter}, evidence_data(req.attachments))
             acceptance = self.start.profile.period("repair_acceptance")
@@ -224,7 +225,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide_repair(self, req: RepairDecision) -> RecordView:
-        async with self._acting(self._check_repair_decision, req):
+        async with self._acting(self._check_repair_decision, req), self._step():
             if self.repair_clock:
                 await self.repair_clock.close("met")
             if req.approved:
@@ -248,7 +249,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def mitigate(self, req: MitigationIn) -> RecordView:
-        async with self._acting(self._check_mitigation, req):
+        async with self._acting(self._check_mitigation, req), self._step():
             await self._move(Event.mitigated, req.actor, self.state, req.reason,
                              {"mitigation": req.effect, "mitigation_reason": req.reason},
                              data={"effect": req.effect})
@@ -265,7 +266,7 @@ class RecordWorkflow(CaseWorkflow):
     @workflow.update
     async def classify(self, req: SeverityIn) -> RecordView:
         """The credit office sets the severity (a breach record starts as `general`)."""
-        async with self._acting(self._check_classify, req):
+        async with self._acting(self._check_classify, req), self._step():
             was_public = self.public
             self.severity = req.severity
             await self._move(Event.classified, req.actor, self.state, req.reason,
@@ -288,7 +289,7 @@ class RecordWorkflow(CaseWorkflow):
 
     @workflow.update
     async def set_rectification_due(self, req: RectificationDueIn) -> RecordView:
-        async with self._acting(self._check_due, req):
+        async with self._acting(self._check_due, req), self._step():
             await self._move(Event.rectification_due_set, req.actor, self.state, req.reason,
                              {"rectification_due": req.due_date.isoformat(), "rectification_overdue": False})
             self.rectification_overdue = False
@@ -308,7 +309,7 @@ class RecordWorkflow(CaseWorkflow):
     async def apply_objection_outcome(self, outcome: ObjectionOutcome) -> None:
         """A decided objection: revoke the record (publication stops) or correct it; holders are told."""
         await workflow.wait_condition(lambda: self.created)
-        async with self.lock:
+        async with self.lock, self._step():
             what = "撤销" if outcome.outcome == "revoked" else "更正"
             text = f"经{outcome.source or f'异议（编号 {outcome.objection_id}）'}核实{what}：" \
                    f"{outcome.correction or outcome.reason}"
@@ -377,7 +378,7 @@ class RecordWorkflow(CaseWorkflow):
                  S.revoked: "经异议核实已撤销，停止公示"}[RecordState(state)]
         await self._notify(action, "case_update", [f"department:{self.department}", *holders, "credit_office"],
                            event_label=f"失信记录{label}")
-        self.finished = True
+        self.finished = True  # its step is written before the run ends: _await_expiry or a handler holds it
 
     # --- what the deadlines do ----------------------------------------------------------------------
 
@@ -399,7 +400,7 @@ class RecordWorkflow(CaseWorkflow):
     async def _department_deadline(self, clock: DeadlineClock, event: ScheduledEvent, still_open: Callable[[], bool],
                                    on_due: Callable[[], Awaitable[None]] | None = None) -> None:
         dept = self.department
-        async with self.lock:
+        async with self.lock, self._step():
             if self.finished or not still_open() or not clock.is_current(event):
                 return
             if event.kind == "reminder":

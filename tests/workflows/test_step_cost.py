@@ -6,15 +6,47 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
-from domain.messages import FulfilmentReport
-from tests.workflows.harness import DEPT, deadline, eventually, harness_at, local, outbox
+from domain.messages import (
+    AcceptanceIn,
+    AmendmentDecision,
+    AmendmentRequest,
+    ApprovalIn,
+    DraftIn,
+    ExplanationIn,
+    ExtensionRequest,
+    FeedbackIn,
+    FindingIn,
+    FulfilmentReport,
+    MotionFeedbackIn,
+    MotionPublishIn,
+    ObjectionDecisionIn,
+    OpinionIn,
+    PauseRequest,
+    ProgressUpdate,
+    RectificationIn,
+    RectificationVerdict,
+    RepairDecision,
+    RepairRequest,
+    ResponseIn,
+    ResumeRequest,
+    ReviewIn,
+    TriageIn,
+    VerificationDecision,
+)
+from tests.workflows.harness import CREDIT, DEPT, OTHER_DEPT, deadline, eventually, harness_at, local, outbox
 from tests.workflows.test_calendar_change import change_calendar, reported
+from tests.workflows.test_motion import COORD, _motion
 from workflows.commitment import CommitmentWorkflow
+from workflows.complaint import ComplaintWorkflow
+from workflows.motion import MotionWorkflow
+from workflows.objection import ObjectionWorkflow
+from workflows.record import RecordWorkflow
 
 E = EventType
 
@@ -40,12 +72,14 @@ async def settled(handle: WorkflowHandle) -> list[HistoryEvent]:
         open_activities = {e.event_id for e in events if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED} - {
             e.activity_task_completed_event_attributes.scheduled_event_id for e in events
             if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED}
-        waiting = events[-1].event_type in (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_TIMER_STARTED)
+        waiting = events[-1].event_type in (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_TIMER_STARTED,
+                                            E.EVENT_TYPE_TIMER_CANCELED,
+                                            E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
         if waiting and not open_activities and len(events) == previous:
             return events
         previous = len(events)
         await asyncio.sleep(0.1)
-    raise AssertionError("the case did not settle")
+    raise AssertionError(f"the case did not settle: {[E.Name(e.event_type) for e in events[-4:]]}")
 
 
 async def test_creation_to_published_and_planned_then_a_reminder_then_a_report(smtp_sink) -> None:
@@ -61,7 +95,9 @@ async def test_creation_to_published_and_planned_then_a_reminder_then_a_report(s
         await h.sleep_until(local(2026, 9, 30, 12))  # the milestone's first reminder (3 working days before)
         reminded = await settled(handle)
         reminder = cost(reminded[len(created):])
-        assert reminder == Cost(tasks=3, activities=2, events=18)  # was 4/3/23
+        # was 4/3/23; 18 events, + 2 here: a milestone's event is a step of ONE_STEP_EVERYWHERE, whose first use in a
+        # run records its patch marker and the TemporalChangeVersion search attribute
+        assert reminder == Cost(tasks=3, activities=2, events=20)
         assert [r.status for r in outbox(cid, "deadline_reminder")] == ["sent"]
 
         await handle.execute_update(CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="r"))
@@ -84,3 +120,167 @@ async def test_a_case_woken_by_a_calendar_change_re_plans_from_the_signal_withou
         assert (wake.tasks, wake.activities) == (1, 0)  # the signal carried the plan (was 2 tasks, 1 activity)
         assert any(e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in woken[len(before):])
         assert deadline(cid, key).due_at == local(2026, 11, 7, 23, 59, 59)
+
+
+async def test_a_record_published_rectified_and_repaired_costs_one_activity_per_step(smtp_sink) -> None:
+    """A record's steps (workflows.common.ONE_STEP_EVERYWHERE): each is written by one activity, its notices sent
+    by one more, its closed deadlines set in the same transaction."""
+    async with harness_at(local(2026, 5, 6, 10)) as h:
+        rid, handle = await h.record("general", date(2026, 1, 5), rectification_due=date(2026, 6, 30))
+        await eventually(lambda: bool(outbox(rid, case_type="record")))
+        history = await settled(handle)
+        costs = {"published": cost(history)}
+        assert deadline(rid, "explanation", "record").status == "open"
+        steps = [
+            ("explained", RecordWorkflow.explain, ExplanationIn(actor=DEPT, explanation="e")),
+            ("rectification submitted", RecordWorkflow.submit_rectification,
+             RectificationIn(actor=DEPT, description="d")),
+            ("rectified", RecordWorkflow.verify_rectification, RectificationVerdict(actor=CREDIT, accepted=True)),
+            ("repair requested", RecordWorkflow.request_repair, RepairRequest(actor=DEPT, commitment_letter="l")),
+            ("repaired", RecordWorkflow.decide_repair, RepairDecision(actor=CREDIT, approved=True)),
+        ]
+        for name, update, req in steps:
+            await handle.execute_update(update, req)
+            before = len(history)
+            if name == "repaired":
+                assert await handle.result() == "repaired"
+                history = list((await handle.fetch_history()).events)
+            else:
+                history = await settled(handle)
+            costs[name] = cost(history[before:])
+        assert deadline(rid, "explanation", "record").status == "met"
+        assert deadline(rid, "rectification-2", "record").status == "met"
+        # each step: the update's (or the run's) task, the step's activity, the send; one activity per write
+        # before (published 11/10/71, explained 7/6/42, rectified 8/7/49, repaired 8/8/53)
+        assert costs == {"published": Cost(tasks=3, activities=2, events=21),
+                         "explained": Cost(tasks=3, activities=2, events=18),
+                         "rectification submitted": Cost(tasks=3, activities=2, events=18),
+                         "rectified": Cost(tasks=3, activities=2, events=19),
+                         "repair requested": Cost(tasks=3, activities=2, events=18),
+                         "repaired": Cost(tasks=3, activities=2, events=20)}
+
+
+async def _costs(handle: WorkflowHandle, history: list[HistoryEvent], steps: list[tuple[str, Any, Any]],
+                 last_ends: bool = False) -> dict[str, Cost]:
+    """The cost of each update, from the history between one settled state and the next."""
+    costs = {}
+    for i, (name, update, req) in enumerate(steps):
+        await handle.execute_update(update, req)
+        before = len(history)
+        if last_ends and i == len(steps) - 1:
+            await handle.result()
+            history = list((await handle.fetch_history()).events)
+        else:
+            history = await settled(handle)
+        costs[name] = cost(history[before:])
+    return costs
+
+
+async def test_a_commitments_other_steps_cost_one_activity_each_and_a_re_plan_one_more(smtp_sink) -> None:
+    """Progress, amendment, pause, resume, extension and verification (ONE_STEP_EVERYWHERE): the step's writes in
+    one activity; a step that moves a deadline re-plans it in its own activity (the step needs the new plan)."""
+    async with harness_at(local(2026, 9, 28, 9)) as h:
+        cid, handle = await h.commitment(date(2026, 10, 13))
+        history = await settled(handle)
+        costs = await _costs(handle, history, [
+            ("progress", CommitmentWorkflow.post_progress, ProgressUpdate(actor=DEPT, text="t", percent=10)),
+            ("amendment requested", CommitmentWorkflow.request_amendment, AmendmentRequest(
+                actor=DEPT, reason_code="public_interest", reason="防汛应急需要调整工期", due_date=date(2026, 11, 30))),
+            ("amendment approved", CommitmentWorkflow.decide_amendment, AmendmentDecision(actor=CREDIT, approved=True)),
+            ("paused", CommitmentWorkflow.pause, PauseRequest(actor=CREDIT, reason_code="inspection", reason="r")),
+            ("resumed", CommitmentWorkflow.resume, ResumeRequest(actor=CREDIT)),
+            ("extended", CommitmentWorkflow.extend, ExtensionRequest(actor=CREDIT, working_days=5, reason="r")),
+            ("reported", CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="r")),
+            ("verified", CommitmentWorkflow.verify, VerificationDecision(actor=CREDIT, accepted=True)),
+        ], last_ends=True)
+        assert deadline(cid, "due").status == "met" and deadline(cid, "verification-9").status == "met"
+        # one activity per write before: progress 4/3/27, amendment requested 4/3/23, approved (new due date) 7/6/43,
+        # paused and resumed 5/4/30, extended 5/4/31, verified 8/7/50. The first step here records the patch marker.
+        assert costs == {"progress": Cost(tasks=2, activities=1, events=13),
+                         "amendment requested": Cost(tasks=3, activities=2, events=17),
+                         "amendment approved": Cost(tasks=4, activities=3, events=25),  # step, re-plan, send
+                         "paused": Cost(tasks=3, activities=2, events=18),  # re-plan, step (no notice)
+                         "resumed": Cost(tasks=3, activities=2, events=18),
+                         "extended": Cost(tasks=3, activities=2, events=19),
+                         "reported": Cost(tasks=3, activities=2, events=18),
+                         "verified": Cost(tasks=3, activities=2, events=20)}
+
+
+async def test_an_automatic_breach_is_one_step_beside_opening_its_record(smtp_sink) -> None:
+    async with harness_at(local(2026, 9, 20, 10)) as h:
+        cid, handle = await h.commitment(date(2026, 10, 13))
+        await h.sleep_until(local(2026, 10, 20, 23, 0))
+        before = await settled(handle)
+        assert await handle.result() == "breached"
+        breach = cost(list((await handle.fetch_history()).events)[len(before):])
+        assert deadline(cid, "due").status == "missed"
+        # the grace period's due instant: the step (breach, closed deadlines, notices, record opened), the record's
+        # row, the child record's start, the send (one activity per write before: 12 tasks, 11 activities, 79 events)
+        assert breach == Cost(tasks=5, activities=3, events=32)
+
+
+async def test_a_complaint_costs_one_activity_per_step(smtp_sink) -> None:
+    async with harness_at(local(2026, 9, 21, 10)) as h:
+        kid, handle = await h.complaint()
+        history = await settled(handle)
+        costs = {"submitted": cost(history), **await _costs(handle, history, [
+            ("triaged", ComplaintWorkflow.triage, TriageIn(actor=CREDIT)),
+            ("responded", ComplaintWorkflow.respond, ResponseIn(actor=DEPT, response="r")),
+            ("reviewed", ComplaintWorkflow.review, ReviewIn(actor=CREDIT, substantiated=False, reason="r")),
+            ("closed", ComplaintWorkflow.feedback, FeedbackIn(satisfied=True)),
+        ], last_ends=True)}
+        assert deadline(kid, "complaint_feedback-4", "complaint").status == "closed"
+        # one activity per write before: submitted 5/4/29, triaged 8/7/49, responded 6/5/37, reviewed 8/7/49,
+        # closed 4/3/25 (each step closes one deadline and opens the next)
+        assert costs == {"submitted": Cost(tasks=3, activities=2, events=19),
+                         "triaged": Cost(tasks=3, activities=2, events=19),
+                         "responded": Cost(tasks=3, activities=2, events=19),
+                         "reviewed": Cost(tasks=3, activities=2, events=19),
+                         "closed": Cost(tasks=2, activities=1, events=13)}  # no notice to send
+
+
+async def test_an_objection_to_a_record_costs_one_activity_per_step_beside_marking_the_record(smtp_sink) -> None:
+    """The record's 异议处理中 mark (a write on the record's row, mailed to its followers) keeps its own activities;
+    the objection's own writes, notices and deadlines are one step each."""
+    async with harness_at(local(2026, 9, 21, 10)) as h:
+        rid, _ = await h.record("general", date(2026, 9, 1), rectification_due=date(2026, 12, 31))
+        oid, handle = await h.objection("record", rid)
+        history = await settled(handle)
+        costs = {"submitted": cost(history), **await _costs(handle, history, [
+            ("accepted", ObjectionWorkflow.accept, AcceptanceIn(actor=CREDIT, accepted=True)),
+            ("verified", ObjectionWorkflow.verify, FindingIn(actor=DEPT, finding="f")),
+            ("decided", ObjectionWorkflow.decide, ObjectionDecisionIn(actor=CREDIT, outcome="revoked", reason="r")),
+        ], last_ends=True)}
+        assert await h.ended(h.env.client.get_workflow_handle(f"record-{rid}")) == "revoked"
+        # one activity per write before: submitted 8/7/50, accepted 9/8/55, verified 5/4/30, decided 13/10/77.
+        # Submitted: the step, the mark (2) and the send; decided: the decision's step, the record signalled,
+        # the closing step written before the mark is lifted (it reads whether another objection is open: 3)
+        decided = costs.pop("decided")
+        assert costs == {"submitted": Cost(tasks=5, activities=4, events=34),
+                         "accepted": Cost(tasks=3, activities=2, events=19),
+                         "verified": Cost(tasks=3, activities=2, events=18)}
+        # the last sends may complete in one task or two (the run's end waits for them)
+        assert decided.activities == 5 and decided.tasks in (7, 8) and decided.events <= 45
+
+
+async def test_a_motion_costs_one_activity_per_step(smtp_sink) -> None:
+    async with harness_at(local(2026, 3, 10, 9)) as h:
+        mid, handle = await _motion(h, co=["scjg"])
+        history = await settled(handle)
+        costs = {"assigned": cost(history), **await _costs(handle, history, [
+            ("co-opinion", MotionWorkflow.send_opinion, OpinionIn(actor=OTHER_DEPT, opinion="支持")),
+            ("drafted", MotionWorkflow.draft_reply, DraftIn(actor=DEPT, reply="已落实", result_class="A")),
+            ("approved", MotionWorkflow.approve_reply, ApprovalIn(actor=DEPT, leader="张局长")),
+            ("published", MotionWorkflow.publish_reply, MotionPublishIn(actor=COORD)),
+            ("closed", MotionWorkflow.record_feedback, MotionFeedbackIn(actor=COORD, feedback="satisfied")),
+        ], last_ends=True)}
+        assert deadline(mid, "motion_reply-1", "motion").status == "met"
+        # one activity per write before: assigned (three deadlines, two notices) 11/8/61, co-opinion 5/4/30,
+        # approved 6/5/37, closed 5/4/32; a draft and the publication were one write already
+        assigned = costs.pop("assigned")  # the step and the send, + a task or two for the harness's query and sleep
+        assert assigned.activities == 2 and assigned.tasks <= 5
+        assert costs == {"co-opinion": Cost(tasks=3, activities=2, events=18),
+                         "drafted": Cost(tasks=2, activities=1, events=11),
+                         "approved": Cost(tasks=3, activities=2, events=19),
+                         "published": Cost(tasks=2, activities=1, events=11),
+                         "closed": Cost(tasks=2, activities=1, events=14)}
