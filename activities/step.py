@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import Field
 from temporalio import activity
 
 from activities.deadlines import set_deadline_status_in, write_plan
@@ -24,18 +23,11 @@ from activities.provisional import alert_admins_once
 from activities.push import PUSHED_CASES, queue_deliveries_in, start_deliveries
 from activities.transitions import write_transition
 from domain.events import is_public_change
-from domain.messages import DeadlineStatus, DeliveryStart, Plan, QueuedNotice, StepRequest, StepResult
+from domain.messages import DeliveryStart, Plan, QueuedNotice, StepRequest, StepResult
 from store.db import session_scope
 
 
-class FullStepRequest(StepRequest):
-    """A step of workflows.common.ONE_STEP_EVERYWHERE: it also closes deadlines (set after its plans are written,
-    so a deadline the step opens and closes ends closed). Histories of ONE_STEP send a StepRequest, read the same."""
-
-    closes: list[DeadlineStatus] = Field(default_factory=list)
-
-
-def write_step(req: FullStepRequest) -> tuple[StepResult, list[DeliveryStart]]:
+def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
     """Everything the step writes, in one transaction; then the provisional-calendar alert (its own row, shared
     by every case of the year, as plan_deadline queues it)."""
     notices: list[QueuedNotice] = []
@@ -61,7 +53,7 @@ def write_step(req: FullStepRequest) -> tuple[StepResult, list[DeliveryStart]]:
 
 
 @activity.defn
-async def apply_step(req: FullStepRequest) -> StepResult:
+async def apply_step(req: StepRequest) -> StepResult:
     """Write the step, then start the delivery workflows of its public changes (their rows are committed by
     then). Returns the notices to deliver, each with its instant, and the plans of the deadlines it opened."""
     result, deliveries = await asyncio.to_thread(write_step, req)

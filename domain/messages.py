@@ -212,6 +212,9 @@ class StepRequest(BaseModel):
     transitions: list[Transition] = Field(default_factory=list)
     notices: list[NoticeRequest] = Field(default_factory=list)
     plans: list[PlanRequest] = Field(default_factory=list)
+    # Deadlines the step closes (workflows.common.ONE_STEP_EVERYWHERE), set after its plans are written, so a
+    # deadline the step opens and closes ends closed. Steps of ONE_STEP histories send none.
+    closes: list[DeadlineStatus] = Field(default_factory=list)
 
 
 class CalendarWake(BaseModel):

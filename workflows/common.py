@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.followers import FOLLOWED_CASES, mail_followers
     from activities.notify import queue_failure_alert, queue_notice, send_notice, send_notices
     from activities.push import PUSHED_CASES, DeliveryStarter
-    from activities.step import FullStepRequest, apply_step
+    from activities.step import apply_step
     from activities.transitions import apply_transition
     from domain.calendar import TZ, Extension, Pause
     from domain.deadlines import DeadlineSpec, ScheduledEvent
@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Plan,
         PlanRequest,
         QueuedNotice,
+        StepRequest,
         Transition,
     )
     from domain.profiles import Reminders
@@ -229,7 +230,7 @@ class CaseJournal:
 
     async def _write(self, step: Step) -> None:
         assert self.notifier is not None
-        result = await workflow.execute_activity(apply_step, FullStepRequest(
+        result = await workflow.execute_activity(apply_step, StepRequest(
             case=self.case, transitions=step.transitions, notices=step.notices,
             plans=[c.plan_request() for c in step.clocks], closes=step.closes), **DB_ACTIVITY)
         for clock, plan in zip(step.clocks, result.plans, strict=True):
