@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +21,11 @@ from store.db import get_engine
 from store.models import IdempotencyRecord
 
 ABANDONED_AFTER = timedelta(minutes=2)
+# One claim at a time per (principal, key) in this process. The claim runs in a thread, so without this two
+# requests with the same key (a double click) could both find no record and both take a rate-limit slot before
+# one of them lost the insert. With it, the second finds the first's record, as it did when the claim ran in
+# the event loop. Across processes the unique key still decides; only the slot may then be spent twice.
+_claim_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 async def idempotent(key: str | None, principal: str, request_body: Any,
@@ -37,7 +44,9 @@ async def idempotent(key: str | None, principal: str, request_body: Any,
     with Session(get_engine(), expire_on_commit=False) as session:
         # The record's writes run in a thread: on SQLite a write waits for the database's write lock, and
         # waiting in the event loop would stall every other request of the process meanwhile.
-        record, replay = await run_in_threadpool(_claim, session, principal, key, digest, admit)
+        lock = _claim_locks.get((principal, key)) or _claim_locks.setdefault((principal, key), asyncio.Lock())
+        async with lock:
+            record, replay = await run_in_threadpool(_claim, session, principal, key, digest, admit)
         if replay is not None:
             return replay
         try:

@@ -43,8 +43,9 @@ def test_codes_are_grouped_crockford_with_enough_randomness_and_typed_any_way() 
 async def _file_complaint_form(api: httpx.AsyncClient, data: dict[str, str] | None = None) -> tuple[str, str]:
     form = await api.get("/complaints/new")
     token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)
-    return token, (await api.post("/complaints/new", data={**(data or COMPLAINT), "token": token, "step": "file"})
-                   ).headers["location"]
+    r = await api.post("/complaints/new", data={**(data or COMPLAINT), "token": token, "step": "file"})
+    assert "location" in r.headers, (r.status_code, r.text[:3000])
+    return token, r.headers["location"]
 
 
 async def test_refresh_double_click_and_back_file_once_and_cost_one_slot(api, tokens) -> None:
