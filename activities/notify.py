@@ -206,11 +206,7 @@ async def send_notice(outbox_id: int) -> bool:
     if row is None:
         return False
     try:
-        try:
-            message = build_message(row)
-        except Exception as exc:
-            raise UnbuildableNotice(str(exc)) from exc
-        await _smtp_send(message)
+        await _build_and_send(row)
     except Exception as exc:
         final = is_permanent(exc) or info.attempt >= max_attempts()
         reason = describe(exc)
@@ -275,11 +271,7 @@ async def send_notices(outbox_ids: list[int]) -> list[int]:
     sent: list[int] = []
     for row in mine:
         try:
-            try:
-                message = build_message(row)
-            except Exception as exc:
-                raise UnbuildableNotice(str(exc)) from exc
-            await _smtp_send(message)
+            await _build_and_send(row)
             sent.append(row.id or 0)
         except Exception as exc:
             final = is_permanent(exc) or info.attempt >= max_attempts()
@@ -313,6 +305,15 @@ def queue_failure_alert(outbox_id: int) -> list[QueuedNotice]:
         template=ALERT_TEMPLATE, recipients=["admins"], context=context,
         at=activity.info().current_attempt_scheduled_time,
     ), pending_only=True)
+
+
+async def _build_and_send(row: Outbox) -> None:
+    """Make the claimed row into an e-mail and send it; a row that cannot be made into one fails as such."""
+    try:
+        message = build_message(row)
+    except Exception as exc:
+        raise UnbuildableNotice(str(exc)) from exc
+    await _smtp_send(message)
 
 
 async def _smtp_send(message: EmailMessage) -> None:
