@@ -27,6 +27,7 @@ import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -70,6 +71,16 @@ def start_temporal(port: int, db_file: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen([temporal, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
                              "--http-port", str(free_port()), "--metrics-port", str(free_port()), *extra,
                              "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def connect_temporal(address: str, **options: Any) -> Client:
+    """A client of the dev server just started: it takes a moment before it answers."""
+    for _ in range(300):
+        try:
+            return await Client.connect(address, **options)
+        except Exception:  # noqa: BLE001 — not up yet
+            await asyncio.sleep(0.1)
+    raise RuntimeError("Temporal dev server did not start")
 
 
 def stop_all(procs: list[subprocess.Popen | None]) -> None:

@@ -29,7 +29,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from commitments_vs_raw import ROOT, free_port, fresh_bench_schema, run_batch, start_temporal, stop_all  # noqa: E402
+from commitments_vs_raw import (  # noqa: E402
+    ROOT,
+    connect_temporal,
+    free_port,
+    fresh_bench_schema,
+    run_batch,
+    start_temporal,
+    stop_all,
+)
 
 
 def rss_mb(pid: int) -> float:
@@ -85,14 +93,7 @@ async def main() -> None:
     server = start_temporal(temporal_port, tmp / "temporal.db")
     worker = None
     try:
-        client = None
-        for _ in range(300):
-            try:
-                client = await Client.connect(env["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
-                break
-            except Exception:
-                await asyncio.sleep(0.1)
-        assert client is not None
+        client = await connect_temporal(env["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
         worker = subprocess.Popen([sys.executable, "-m", "activities.worker"], env=env, cwd=ROOT)
         actor = Actor(username="bench", role="department", department="bench")
         due = date.today() + timedelta(days=60)

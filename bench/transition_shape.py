@@ -38,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from commitments_vs_raw import (  # noqa: E402
     ROOT,
+    connect_temporal,
     free_port,
     fresh_bench_schema,
     run_batch,
@@ -172,14 +173,7 @@ async def main() -> None:
     procs: list[Any] = [start_temporal(temporal_port)]
     noop_proc = None
     try:
-        client = None
-        for _ in range(300):
-            try:
-                client = await Client.connect(env["TEMPORAL_ADDRESS"])
-                break
-            except Exception:  # noqa: BLE001 — not up yet
-                await asyncio.sleep(0.1)
-        assert client is not None, "Temporal dev server did not start"
+        client = await connect_temporal(env["TEMPORAL_ADDRESS"])
         procs.append(subprocess.Popen([sys.executable, __file__, "--counting-worker", count_file],
                                       env={**env, "WORKFLOW_RUNNER": args.runner}, cwd=ROOT))
         procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(api_port),

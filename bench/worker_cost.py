@@ -34,11 +34,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import col, func, select
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from commitments_vs_raw import ROOT, free_port, fresh_bench_schema, run_batch, start_temporal, stop_all  # noqa: E402
+from commitments_vs_raw import (  # noqa: E402
+    ROOT,
+    connect_temporal,
+    free_port,
+    fresh_bench_schema,
+    run_batch,
+    start_temporal,
+    stop_all,
+)
 from open_cases import count, rss_mb, until  # noqa: E402
 
 DEFAULT_VARIANTS = "sandboxed:1000,passthrough:1000,unsandboxed:1000,unsandboxed:500,unsandboxed:250"
@@ -131,14 +138,7 @@ async def main() -> None:
     server = start_temporal(temporal_port, tmp / "temporal.db")
     worker: subprocess.Popen | None = None
     try:
-        client = None
-        for _ in range(300):
-            try:
-                client = await Client.connect(env["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
-                break
-            except Exception:
-                await asyncio.sleep(0.1)
-        assert client is not None, "Temporal dev server did not start"
+        client = await connect_temporal(env["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
         actor = Actor(username="bench", role="department", department="bench")
         due = date.today() + timedelta(days=60)
         with session_scope() as s:
