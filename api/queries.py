@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from api.schemas.commitments import CommitmentDetail, CommitmentSummary
+from api.schemas.commitments import SUMMARY_COLUMNS, CommitmentDetail, CommitmentSummary
+from api.schemas.records import SUMMARY_COLUMNS as RECORD_SUMMARY_COLUMNS
 from api.schemas.records import RecordDetail, RecordSummary, RecordTombstone
 from api.scope import own_department, reads_all
 from domain.calendar import TZ
@@ -27,14 +30,14 @@ CACHE_COUNTS_FROM = 10_000  # smaller totals are cheap to count, and stay exact
 _public_counts: dict[tuple[Any, ...], tuple[int, float]] = {}
 
 
-def _count(session: Session, query: Any, public_key: tuple[Any, ...] | None) -> int:
+def _count(session: Session, count_query: Any, params: dict[str, Any], public_key: tuple[Any, ...] | None) -> int:
     """Rows matching `query`. For the public lists (same filters for everyone) a large total is remembered
     briefly, so a busy portal does not count the whole table on every page view. Staff always get the
     exact count, and so does everyone while a list holds fewer than CACHE_COUNTS_FROM rows."""
     now = time.monotonic()
     if public_key is not None and (hit := _public_counts.get(public_key)) and hit[1] > now:
         return hit[0]
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    total: int = session.connection().execute(count_query, params).scalar_one()
     if public_key is not None and total >= CACHE_COUNTS_FROM:
         if len(_public_counts) > 1000:  # searches with many different words: keep the memory bounded
             _public_counts.clear()
@@ -44,68 +47,112 @@ def _count(session: Session, query: Any, public_key: tuple[Any, ...] | None) -> 
 
 def list_commitments(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
                      q: str | None, page: int, page_size: int,
-                     ids: list[int] | None = None) -> tuple[list[Commitment], int]:
-    """`ids`: only these commitments (the cases behind a figure of the ranking)."""
-    query = select(Commitment)
-    if ids is not None:
-        query = query.where(col(Commitment.id).in_(ids))
-    if not reads_all(actor):
-        visible = col(Commitment.state) != CommitmentState.draft
-        if (own := own_department(actor)) is not None:
-            visible = or_(visible, col(Commitment.department_code) == own)
-        query = query.where(visible)
-    if department:
-        query = query.where(Commitment.department_code == department)
-    if state == "overdue":
-        query = query.where(col(Commitment.overdue).is_(True), Commitment.state == CommitmentState.published)
-    elif state:
-        query = query.where(Commitment.state == state)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(col(Commitment.title).like(like), col(Commitment.content).like(like)))
+                     ids: list[int] | None = None) -> tuple[list[Row[Any]], int]:
+    """A page of summaries (rows of SUMMARY_COLUMNS) and the total. `ids`: only these commitments (the cases
+    behind a figure of the ranking)."""
+    own = own_department(actor)
+    shape = _ListShape(by_ids=ids is not None, public_only=not reads_all(actor), or_own=own is not None,
+                       by_department=bool(department), state="overdue" if state == "overdue" else bool(state),
+                       search=bool(q))
+    page_query, count_query = _commitment_queries(shape)
+    params = {"ids": ids or [], "own": own, "department": department, "state": state, "like": f"%{q}%",
+              "offset": (page - 1) * page_size, "limit": page_size}
     key = ("commitment", department, state, q, None if ids is None else tuple(ids))
-    total = _count(session, query, key if actor is None else None)
-    rows = session.exec(query.order_by(col(Commitment.id).desc()).offset((page - 1) * page_size).limit(page_size))
-    return list(rows), total
+    total = _count(session, count_query, params, key if actor is None else None)
+    return list(session.connection().execute(page_query, params)), total
 
 
-def commitment_summary(row: Commitment, departments: dict[str, str] | None = None) -> dict[str, Any]:
+class _ListShape(NamedTuple):
+    """Which filters a list request uses; each shape's statements are built once (their values are bound)."""
+
+    by_ids: bool
+    public_only: bool
+    or_own: bool
+    by_department: bool
+    state: bool | str  # "overdue" (commitments), or whether one state is asked for
+    search: bool
+    by_severity: bool = False  # records
+
+
+@lru_cache(maxsize=128)
+def _commitment_queries(shape: _ListShape) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements of a shape. Built once and executed again with new values, a statement
+    skips SQLAlchemy's construction, cache-key and result-adaptation work, most of a public list request's
+    own cost (bench/public_list_vs_bare.py)."""
+    query = select_columns(*SUMMARY_COLUMNS)
+    if shape.by_ids:
+        query = query.where(col(Commitment.id).in_(bindparam("ids", expanding=True)))
+    if shape.public_only:
+        visible = col(Commitment.state) != CommitmentState.draft
+        if shape.or_own:
+            visible = or_(visible, col(Commitment.department_code) == bindparam("own"))
+        query = query.where(visible)
+    if shape.by_department:
+        query = query.where(col(Commitment.department_code) == bindparam("department"))
+    if shape.state == "overdue":
+        query = query.where(col(Commitment.overdue).is_(True), col(Commitment.state) == CommitmentState.published)
+    elif shape.state:
+        query = query.where(col(Commitment.state) == bindparam("state"))
+    if shape.search:
+        like: Any = bindparam("like")
+        query = query.where(or_(col(Commitment.title).like(like), col(Commitment.content).like(like)))
+    return _page_and_count(query, col(Commitment.id))
+
+
+def _page_and_count(query: Any, id_column: Any) -> tuple[Select[Any], Select[Any]]:
+    """Newest first, one page of it; and the count of all of it."""
+    page_query = query.order_by(id_column.desc()).offset(bindparam("offset")).limit(bindparam("limit"))
+    return page_query, select_columns(func.count()).select_from(query.subquery())
+
+
+def commitment_summary(row: Commitment | Row[Any], departments: dict[str, str] | None = None) -> dict[str, Any]:
     """The summary as the pages read it (a dict of the API's body, api/schemas/commitments.py)."""
     return CommitmentSummary.of(row, departments).model_dump(mode="json")
 
 
 def department_names(session: Session) -> dict[str, str]:
-    return {d.code: d.name for d in session.exec(select(Department))}
+    return dict(session.exec(select(Department.code, Department.name)).all())
 
 
 def list_records(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
                  severity: str | None, q: str | None, page: int, page_size: int,
-                 ids: list[int] | None = None) -> tuple[list[Record], int]:
+                 ids: list[int] | None = None) -> tuple[list[Row[Any]], int]:
     """The public sees records in publicity only (never minor, never after repair or expiry); a department also
     its own department's other records (api/scope.py). `ids`: only these (the cases behind a figure)."""
-    query = select(Record)
-    if ids is not None:
-        query = query.where(col(Record.id).in_(ids))
-    if not reads_all(actor):
+    own = own_department(actor)
+    shape = _ListShape(by_ids=ids is not None, public_only=not reads_all(actor), or_own=own is not None,
+                       by_department=bool(department), state=bool(state), search=bool(q), by_severity=bool(severity))
+    page_query, count_query = _record_queries(shape)
+    params = {"ids": ids or [], "own": own, "department": department, "state": state, "severity": severity,
+              "like": f"%{q}%", "offset": (page - 1) * page_size, "limit": page_size}
+    key = ("record", department, state, severity, q, None if ids is None else tuple(ids))
+    total = _count(session, count_query, params, key if actor is None else None)
+    return list(session.connection().execute(page_query, params)), total
+
+
+@lru_cache(maxsize=128)
+def _record_queries(shape: _ListShape) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements of a shape of the record list (as _commitment_queries)."""
+    query = select_columns(*RECORD_SUMMARY_COLUMNS)
+    if shape.by_ids:
+        query = query.where(col(Record.id).in_(bindparam("ids", expanding=True)))
+    if shape.public_only:
         visible: ColumnElement[bool] = col(Record.public).is_(True)
-        if (own := own_department(actor)) is not None:
-            visible = or_(visible, col(Record.department_code) == own)
+        if shape.or_own:
+            visible = or_(visible, col(Record.department_code) == bindparam("own"))
         query = query.where(visible)
-    if department:
-        query = query.where(Record.department_code == department)
-    if state:
-        query = query.where(Record.state == state)
-    if severity:
-        query = query.where(Record.severity == severity)
-    if q:
-        query = query.where(col(Record.facts).like(f"%{q}%"))
-    total = _count(session, query, ("record", department, state, severity, q, None if ids is None else tuple(ids))
-                   if actor is None else None)
-    rows = session.exec(query.order_by(col(Record.id).desc()).offset((page - 1) * page_size).limit(page_size))
-    return list(rows), total
+    if shape.by_department:
+        query = query.where(col(Record.department_code) == bindparam("department"))
+    if shape.state:
+        query = query.where(col(Record.state) == bindparam("state"))
+    if shape.by_severity:
+        query = query.where(col(Record.severity) == bindparam("severity"))
+    if shape.search:
+        query = query.where(col(Record.facts).like(bindparam("like")))
+    return _page_and_count(query, col(Record.id))
 
 
-def record_summary(row: Record, departments: dict[str, str] | None = None) -> dict[str, Any]:
+def record_summary(row: Record | Row[Any], departments: dict[str, str] | None = None) -> dict[str, Any]:
     """The summary as the pages read it (a dict of the API's body, api/schemas/records.py)."""
     return RecordSummary.of(row, departments).model_dump(mode="json")
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from api.schemas.attachments import AttachmentOut
@@ -48,13 +49,21 @@ class CommitmentSummary(BaseModel):
     published_at: datetime | None
 
     @classmethod
-    def of(cls, row: Commitment, departments: dict[str, str] | None = None) -> CommitmentSummary:
+    def of(cls, row: Commitment | Row[Any], departments: dict[str, str] | None = None) -> CommitmentSummary:
         assert row.id is not None
         return cls(**summary_fields(row, departments))
 
 
-def summary_fields(row: Commitment, departments: dict[str, str] | None) -> dict[str, Any]:
-    """The summary's fields, for the bodies that extend it."""
+# What a summary reads of a commitment: a list selects only these, as plain rows. Loading whole ORM objects
+# (the text, the report, the JSON columns) was a fifth of a public list request (bench/public_list_vs_bare.py).
+SUMMARY_COLUMNS = tuple(col(c) for c in (
+    Commitment.id, Commitment.department_code, Commitment.kind, Commitment.title, Commitment.due_date,
+    Commitment.state, Commitment.overdue, Commitment.amended, Commitment.official, Commitment.objection_pending,
+    Commitment.correction_note, Commitment.status_decision, Commitment.published_at))
+
+
+def summary_fields(row: Commitment | Row[Any], departments: dict[str, str] | None) -> dict[str, Any]:
+    """The summary's fields, for the bodies that extend it (a `Commitment`, or a row of SUMMARY_COLUMNS)."""
     assert row.id is not None
     return {"id": row.id, "department": row.department_code,
             "department_name": (departments or {}).get(row.department_code),

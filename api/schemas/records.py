@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlalchemy import Row
+from sqlmodel import Session, col
 
 from api.schemas.attachments import AttachmentOut
 from api.schemas.common import Deadline, HistoryEntry, Profile, deadlines, history, local, local_at
@@ -35,12 +36,20 @@ class RecordSummary(BaseModel):
     mitigation_label: str | None
 
     @classmethod
-    def of(cls, row: Record, departments: dict[str, str] | None = None) -> RecordSummary:
+    def of(cls, row: Record | Row[Any], departments: dict[str, str] | None = None) -> RecordSummary:
         return cls(**summary_fields(row, departments))
 
 
-def summary_fields(row: Record, departments: dict[str, str] | None) -> dict[str, Any]:
-    """The summary's fields, for the bodies that extend it."""
+# What a summary reads of a record: a list selects only these, as plain rows (as commitments do,
+# api/schemas/commitments.py SUMMARY_COLUMNS).
+SUMMARY_COLUMNS = tuple(col(c) for c in (
+    Record.id, Record.department_code, Record.official, Record.category, Record.severity, Record.state,
+    Record.public, Record.rectification_overdue, Record.decision_date, Record.publicity_ends, Record.mitigation,
+    Record.objection_pending, Record.correction_note))
+
+
+def summary_fields(row: Record | Row[Any], departments: dict[str, str] | None) -> dict[str, Any]:
+    """The summary's fields, for the bodies that extend it (a `Record`, or a row of SUMMARY_COLUMNS)."""
     assert row.id is not None
     return {"id": row.id, "subject_department": row.department_code,
             "department_name": (departments or {}).get(row.department_code),
