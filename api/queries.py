@@ -7,13 +7,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from api.schemas.commitments import SUMMARY_COLUMNS, CommitmentDetail, CommitmentSummary
+from api.schemas.commitments import SUMMARY_COLUMNS, CommitmentDetail, CommitmentRow, CommitmentSummary
 from api.schemas.records import SUMMARY_COLUMNS as RECORD_SUMMARY_COLUMNS
-from api.schemas.records import RecordDetail, RecordSummary, RecordTombstone
+from api.schemas.records import RecordDetail, RecordRow, RecordSummary, RecordTombstone
 from api.scope import own_department, reads_all
 from domain.calendar import TZ
 from domain.commitment import CommitmentState
@@ -47,8 +47,8 @@ def _count(session: Session, count_query: Any, params: dict[str, Any], public_ke
 
 def list_commitments(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
                      q: str | None, page: int, page_size: int,
-                     ids: list[int] | None = None) -> tuple[list[Row[Any]], int]:
-    """A page of summaries (rows of SUMMARY_COLUMNS) and the total. `ids`: only these commitments (the cases
+                     ids: list[int] | None = None) -> tuple[list[CommitmentRow], int]:
+    """A page of summary rows and the total. `ids`: only these commitments (the cases
     behind a figure of the ranking)."""
     own = own_department(actor)
     shape = _ListShape(by_ids=ids is not None, public_only=not reads_all(actor), or_own=own is not None,
@@ -59,7 +59,7 @@ def list_commitments(session: Session, actor: Actor | None, *, department: str |
               "offset": (page - 1) * page_size, "limit": page_size}
     key = ("commitment", department, state, q, None if ids is None else tuple(ids))
     total = _count(session, count_query, params, key if actor is None else None)
-    return list(session.connection().execute(page_query, params)), total
+    return [CommitmentRow._make(r) for r in session.connection().execute(page_query, params)], total
 
 
 class _ListShape(NamedTuple):
@@ -79,7 +79,7 @@ def _commitment_queries(shape: _ListShape) -> tuple[Select[Any], Select[Any]]:
     """The page and count statements of a shape. Built once and executed again with new values, a statement
     skips SQLAlchemy's construction, cache-key and result-adaptation work, most of a public list request's
     own cost (bench/public_list_vs_bare.py)."""
-    query = select_columns(*SUMMARY_COLUMNS)
+    query = select_columns(col(Commitment.id))
     if shape.by_ids:
         query = query.where(col(Commitment.id).in_(bindparam("ids", expanding=True)))
     if shape.public_only:
@@ -96,16 +96,19 @@ def _commitment_queries(shape: _ListShape) -> tuple[Select[Any], Select[Any]]:
     if shape.search:
         like: Any = bindparam("like")
         query = query.where(or_(col(Commitment.title).like(like), col(Commitment.content).like(like)))
-    return _page_and_count(query, col(Commitment.id))
+    return _page_and_count(query, SUMMARY_COLUMNS, col(Commitment.id), col(Commitment.department_code))
 
 
-def _page_and_count(query: Any, id_column: Any) -> tuple[Select[Any], Select[Any]]:
-    """Newest first, one page of it; and the count of all of it."""
-    page_query = query.order_by(id_column.desc()).offset(bindparam("offset")).limit(bindparam("limit"))
+def _page_and_count(query: Select[Any], columns: tuple[Any, ...], id_column: Any,
+                    department_column: Any) -> tuple[Select[Any], Select[Any]]:
+    """One page of `query`'s rows, newest first, as `columns` and the department's name; and the count of all."""
+    page_query = (query.with_only_columns(*columns, col(Department.name))
+                  .outerjoin(Department, col(Department.code) == department_column)
+                  .order_by(id_column.desc()).offset(bindparam("offset")).limit(bindparam("limit")))
     return page_query, select_columns(func.count()).select_from(query.subquery())
 
 
-def commitment_summary(row: Commitment | Row[Any], departments: dict[str, str] | None = None) -> dict[str, Any]:
+def commitment_summary(row: Commitment | CommitmentRow, departments: dict[str, str] | None = None) -> dict[str, Any]:
     """The summary as the pages read it (a dict of the API's body, api/schemas/commitments.py)."""
     return CommitmentSummary.of(row, departments).model_dump(mode="json")
 
@@ -116,7 +119,7 @@ def department_names(session: Session) -> dict[str, str]:
 
 def list_records(session: Session, actor: Actor | None, *, department: str | None, state: str | None,
                  severity: str | None, q: str | None, page: int, page_size: int,
-                 ids: list[int] | None = None) -> tuple[list[Row[Any]], int]:
+                 ids: list[int] | None = None) -> tuple[list[RecordRow], int]:
     """The public sees records in publicity only (never minor, never after repair or expiry); a department also
     its own department's other records (api/scope.py). `ids`: only these (the cases behind a figure)."""
     own = own_department(actor)
@@ -127,13 +130,13 @@ def list_records(session: Session, actor: Actor | None, *, department: str | Non
               "like": f"%{q}%", "offset": (page - 1) * page_size, "limit": page_size}
     key = ("record", department, state, severity, q, None if ids is None else tuple(ids))
     total = _count(session, count_query, params, key if actor is None else None)
-    return list(session.connection().execute(page_query, params)), total
+    return [RecordRow._make(r) for r in session.connection().execute(page_query, params)], total
 
 
 @lru_cache(maxsize=128)
 def _record_queries(shape: _ListShape) -> tuple[Select[Any], Select[Any]]:
     """The page and count statements of a shape of the record list (as _commitment_queries)."""
-    query = select_columns(*RECORD_SUMMARY_COLUMNS)
+    query = select_columns(col(Record.id))
     if shape.by_ids:
         query = query.where(col(Record.id).in_(bindparam("ids", expanding=True)))
     if shape.public_only:
@@ -149,10 +152,10 @@ def _record_queries(shape: _ListShape) -> tuple[Select[Any], Select[Any]]:
         query = query.where(col(Record.severity) == bindparam("severity"))
     if shape.search:
         query = query.where(col(Record.facts).like(bindparam("like")))
-    return _page_and_count(query, col(Record.id))
+    return _page_and_count(query, RECORD_SUMMARY_COLUMNS, col(Record.id), col(Record.department_code))
 
 
-def record_summary(row: Record | Row[Any], departments: dict[str, str] | None = None) -> dict[str, Any]:
+def record_summary(row: Record | RecordRow, departments: dict[str, str] | None = None) -> dict[str, Any]:
     """The summary as the pages read it (a dict of the API's body, api/schemas/records.py)."""
     return RecordSummary.of(row, departments).model_dump(mode="json")
 

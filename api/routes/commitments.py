@@ -16,7 +16,7 @@ from api.authorize import authorize, authorize_create
 from api.deps import ClientDep, SessionDep
 from api.idempotency import idempotent
 from api.problems import Problem, field_error
-from api.queries import commitment_detail, department_names, list_commitments
+from api.queries import commitment_detail, list_commitments
 from api.schemas.attachments import AttachmentIds
 from api.schemas.commitments import CommitmentCreated, CommitmentDetail, CommitmentSummary
 from api.schemas.common import Page
@@ -196,8 +196,7 @@ async def get_commitments(session: SessionDep, actor: OptionalActor, department:
                           page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> Page[CommitmentSummary]:
     rows, total = list_commitments(session, actor, department=department, state=state, q=q, page=page,
                                    page_size=page_size)
-    names = department_names(session)
-    return Page[CommitmentSummary](items=[CommitmentSummary.of(r, names) for r in rows], total=total, page=page,
+    return Page[CommitmentSummary](items=[CommitmentSummary.of(r) for r in rows], total=total, page=page,
                                    page_size=page_size)
 
 

@@ -170,8 +170,7 @@ async def get_records(session: SessionDep, actor: OptionalActor, department: str
                       page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> Page[RecordSummary]:
     rows, total = list_records(session, actor, department=department, state=state, severity=severity, q=q,
                                page=page, page_size=page_size)
-    names = department_names(session)
-    return Page[RecordSummary](items=[RecordSummary.of(r, names) for r in rows], total=total, page=page,
+    return Page[RecordSummary](items=[RecordSummary.of(r) for r in rows], total=total, page=page,
                                page_size=page_size)
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from api.schemas.attachments import AttachmentOut
@@ -49,24 +48,41 @@ class CommitmentSummary(BaseModel):
     published_at: datetime | None
 
     @classmethod
-    def of(cls, row: Commitment | Row[Any], departments: dict[str, str] | None = None) -> CommitmentSummary:
+    def of(cls, row: Commitment | CommitmentRow, departments: dict[str, str] | None = None) -> CommitmentSummary:
         assert row.id is not None
         return cls(**summary_fields(row, departments))
 
 
-# What a summary reads of a commitment: a list selects only these, as plain rows. Loading whole ORM objects
-# (the text, the report, the JSON columns) was a fifth of a public list request (bench/public_list_vs_bare.py).
-SUMMARY_COLUMNS = tuple(col(c) for c in (
-    Commitment.id, Commitment.department_code, Commitment.kind, Commitment.title, Commitment.due_date,
-    Commitment.state, Commitment.overdue, Commitment.amended, Commitment.official, Commitment.objection_pending,
-    Commitment.correction_note, Commitment.status_decision, Commitment.published_at))
+class CommitmentRow(NamedTuple):
+    """What a summary reads of a commitment, as a list selects it (SUMMARY_COLUMNS, and the department's name
+    joined). Loading whole ORM objects (the text, the report, the JSON columns) and then the departments was
+    about a third of a public list request (bench/public_list_vs_bare.py)."""
+
+    id: int
+    department_code: str
+    kind: str
+    title: str
+    due_date: date
+    state: str
+    overdue: bool
+    amended: bool
+    official: str | None
+    objection_pending: bool
+    correction_note: str | None
+    status_decision: dict[str, Any] | None
+    published_at: datetime | None
+    department_name: str | None
 
 
-def summary_fields(row: Commitment | Row[Any], departments: dict[str, str] | None) -> dict[str, Any]:
-    """The summary's fields, for the bodies that extend it (a `Commitment`, or a row of SUMMARY_COLUMNS)."""
+SUMMARY_COLUMNS = tuple(col(getattr(Commitment, name)) for name in CommitmentRow._fields[:-1])
+
+
+def summary_fields(row: Commitment | CommitmentRow, departments: dict[str, str] | None) -> dict[str, Any]:
+    """The summary's fields, for the bodies that extend it. A `Commitment` is named from `departments`."""
     assert row.id is not None
     return {"id": row.id, "department": row.department_code,
-            "department_name": (departments or {}).get(row.department_code),
+            "department_name": row.department_name if isinstance(row, CommitmentRow)
+            else (departments or {}).get(row.department_code),
             "kind": row.kind, "kind_label": KINDS.get(row.kind, row.kind), "title": row.title,
             "due_date": row.due_date, "state": row.state, "state_label": STATE_LABELS_ZH[row.state],
             "overdue": row.overdue, "amended": row.amended, "official": row.official,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Row
 from sqlmodel import Session, col
 
 from api.schemas.attachments import AttachmentOut
@@ -36,23 +35,38 @@ class RecordSummary(BaseModel):
     mitigation_label: str | None
 
     @classmethod
-    def of(cls, row: Record | Row[Any], departments: dict[str, str] | None = None) -> RecordSummary:
+    def of(cls, row: Record | RecordRow, departments: dict[str, str] | None = None) -> RecordSummary:
         return cls(**summary_fields(row, departments))
 
 
-# What a summary reads of a record: a list selects only these, as plain rows (as commitments do,
-# api/schemas/commitments.py SUMMARY_COLUMNS).
-SUMMARY_COLUMNS = tuple(col(c) for c in (
-    Record.id, Record.department_code, Record.official, Record.category, Record.severity, Record.state,
-    Record.public, Record.rectification_overdue, Record.decision_date, Record.publicity_ends, Record.mitigation,
-    Record.objection_pending, Record.correction_note))
+class RecordRow(NamedTuple):
+    """What a summary reads of a record, as a list selects it (as CommitmentRow, api/schemas/commitments.py)."""
+
+    id: int
+    department_code: str
+    official: str | None
+    category: str
+    severity: str
+    state: str
+    public: bool
+    rectification_overdue: bool
+    decision_date: date
+    publicity_ends: date
+    mitigation: str | None
+    objection_pending: bool
+    correction_note: str | None
+    department_name: str | None
 
 
-def summary_fields(row: Record | Row[Any], departments: dict[str, str] | None) -> dict[str, Any]:
-    """The summary's fields, for the bodies that extend it (a `Record`, or a row of SUMMARY_COLUMNS)."""
+SUMMARY_COLUMNS = tuple(col(getattr(Record, name)) for name in RecordRow._fields[:-1])
+
+
+def summary_fields(row: Record | RecordRow, departments: dict[str, str] | None) -> dict[str, Any]:
+    """The summary's fields, for the bodies that extend it. A `Record` is named from `departments`."""
     assert row.id is not None
     return {"id": row.id, "subject_department": row.department_code,
-            "department_name": (departments or {}).get(row.department_code),
+            "department_name": row.department_name if isinstance(row, RecordRow)
+            else (departments or {}).get(row.department_code),
             "subject_official": row.official, "category": row.category,
             "category_label": CATEGORIES.get(row.category, row.category), "severity": row.severity,
             "severity_label": SEVERITIES.get(row.severity, row.severity), "state": row.state,
