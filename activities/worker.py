@@ -21,7 +21,7 @@ from temporalio.client import (
     ScheduleSpec,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker import PollerBehaviorSimpleMaximum, UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit_checkpoint import write_audit_checkpoint
@@ -100,6 +100,8 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
     settings = get_settings()
     options.setdefault("workflow_runner", workflow_runner(settings.workflow_runner))
     options.setdefault("max_cached_workflows", settings.max_cached_workflows)
+    options.setdefault("workflow_task_poller_behavior", PollerBehaviorSimpleMaximum(settings.workflow_task_pollers))
+    options.setdefault("nonsticky_to_sticky_poll_ratio", settings.nonsticky_to_sticky_poll_ratio)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

@@ -6,9 +6,10 @@ reminder and due-date timers), then times two calendar changes from saving the o
 CalendarChangeWorkflow has re-planned every open deadline and signalled the cases that must move a timer
 now, and until the worker has no workflow task left (target < 60 s for 10,000). Cases whose timer must
 move earlier but weeks ahead are woken by the run at midnight the day before: the script then also
-times that wake-up, started at once, so its cost is on record.
+times that wake-up, started at once, on a fresh worker for each poll setting named, so the settings are
+compared in one run. Each timed phase prints the CPU the worker, the dev server and this script used.
 
-    .venv/bin/python bench/open_cases.py [--n 10000] [--concurrency 50]
+    .venv/bin/python bench/open_cases.py [--n 10000] [--concurrency 50] [--wake-pollers 5:0.2,10:0.5,10:1.0]
 """
 
 from __future__ import annotations
@@ -40,18 +41,33 @@ from commitments_vs_raw import (  # noqa: E402
 )
 
 
+def family(pid: int) -> list[int]:
+    """A process and its direct children (the dev server runs under a launcher)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB (from /proc)."""
     total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    for p in family(pid):
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process (and, for another process, its children) has used so far (from /proc)."""
+    if pid == os.getpid():  # this script: not its children, which are the worker and the server
+        own = os.times()
+        return own.user + own.system
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in family(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 async def until(predicate, seconds: float, step: float = 0.5) -> float:  # type: ignore[no-untyped-def]
@@ -61,6 +77,20 @@ async def until(predicate, seconds: float, step: float = 0.5) -> float:  # type:
             return time.perf_counter() - started
         await asyncio.sleep(step)
     raise TimeoutError(f"not done within {seconds}s")
+
+
+WATCHED: dict[str, int] = {}  # process name -> pid, whose CPU each timed phase reports
+
+
+def cpu_now() -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in WATCHED.items()}
+
+
+def cpu_used(before: dict[str, float], wall: float) -> str:
+    """CPU each watched process used since `before`, in seconds and as cores busy over `wall`."""
+    after = cpu_now()
+    return ", ".join(f"{name} {after[name] - before[name]:.1f} s CPU ({(after[name] - before[name]) / wall:.2f} cores)"
+                     for name in WATCHED)
 
 
 def count(query) -> int:  # type: ignore[no-untyped-def]
@@ -74,6 +104,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--wake-pollers", default="5:0.2,10:0.5,10:1.0",
+                        help="worker poll settings to time the wake-up with, each on a fresh worker, in one run: "
+                             "workflow-task polls:share on the shared queue, comma-separated")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cx-bench-open-"))
     temporal_port, smtp_port = free_port(), free_port()
@@ -95,6 +128,7 @@ async def main() -> None:
     try:
         client = await connect_temporal(env["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
         worker = subprocess.Popen([sys.executable, "-m", "activities.worker"], env=env, cwd=ROOT)
+        WATCHED.update({"worker": worker.pid, "Temporal server": server.pid, "bench (API side)": os.getpid()})
         actor = Actor(username="bench", role="department", department="bench")
         due = date.today() + timedelta(days=60)
         with session_scope() as s:
@@ -112,9 +146,11 @@ async def main() -> None:
         open_rows = select(func.count()).select_from(DeadlineRow).where(DeadlineRow.status == "open")
         settled_in = await until(lambda: count(open_rows) >= args.n and count(
             select(func.count()).select_from(Commitment).where(Commitment.state == "published")) >= args.n, 1800)
+        drained = await until_idle(client, env["TASK_QUEUE"])  # the last notices are sent
         await asyncio.sleep(5)  # let the worker go idle before reading memory
         print(f"open cases          : {args.n} commitments started in {started_in:.1f}s "
-              f"({args.n / started_in:.0f}/s), all published with open deadlines {settled_in:.1f}s later")
+              f"({args.n / started_in:.0f}/s), all published with open deadlines {settled_in:.1f}s later, "
+              f"the last notices sent {drained:.1f}s after that")
         print(f"worker RSS          : {rss_mb(worker.pid):.0f} MB")
         print(f"Temporal server RSS : {rss_mb(server.pid):.0f} MB  (dev server, --db-filename)")
         app_kb, temporal_kb = app_db_bytes() / 1024 / args.n, files_bytes(tmp, "temporal.db") / 1024 / args.n
@@ -126,7 +162,17 @@ async def main() -> None:
         #  B. the promised date itself becomes a holiday: dates are kept as promised, but the reminders move
         #     to the working days before it, earlier than the timers the cases wait on: every case is woken.
         await reproject(client, env["TASK_QUEUE"], "A (holiday in a week)", date.today() + timedelta(days=7))
-        await reproject(client, env["TASK_QUEUE"], "B (the promised date becomes a holiday)", due)
+        waiting = await reproject(client, env["TASK_QUEUE"], "B (the promised date becomes a holiday)", due)
+        for variant in args.wake_pollers.split(",") if waiting else []:
+            pollers, ratio = variant.split(":")
+            stop_all([worker])
+            worker = subprocess.Popen([sys.executable, "-m", "activities.worker"], cwd=ROOT, env={
+                **env, "WORKFLOW_TASK_POLLERS": pollers, "NONSTICKY_TO_STICKY_POLL_RATIO": ratio})
+            WATCHED["worker"] = worker.pid
+            await asyncio.sleep(5)  # started and polling
+            print(f"  B's wake-up started now, on a fresh worker with {pollers} workflow-task polls, "
+                  f"{ratio} of them on the shared queue:")
+            await wake_now(client, env["TASK_QUEUE"], waiting)
     finally:
         stop_all([server, worker])
         sink.stop()
@@ -151,10 +197,10 @@ def app_db_bytes() -> int:
     return files_bytes(path.parent, path.name)
 
 
-async def reproject(client: Client, task_queue: str, label: str, day: date) -> None:
+async def reproject(client: Client, task_queue: str, label: str, day: date) -> int:
     """Save a holiday on `day`, start the re-planning run, and time it: until the run has re-planned every
     row (logged, the parties' digests queued) and signalled every case due to be woken now, then until the
-    worker has no workflow task left (those cases have re-planned)."""
+    worker has no workflow task left (those cases have re-planned). Returns how many cases wait to be woken."""
     from api.routes.calendar import start_reprojection
     from domain.messages import CalendarChangeProgress
     from store.calendars import add_override, load_calendar
@@ -164,7 +210,7 @@ async def reproject(client: Client, task_queue: str, label: str, day: date) -> N
         while not load_calendar(s).is_working_day(day):
             day += timedelta(days=1)
         version = add_override(s, day, False, "压测：临时放假", "bench", datetime.now(UTC)).id or 0
-    saved = time.perf_counter()
+    saved, cpu = time.perf_counter(), cpu_now()
     handle = client.get_workflow_handle(await start_reprojection(client, version))
     while True:
         try:
@@ -180,8 +226,8 @@ async def reproject(client: Client, task_queue: str, label: str, day: date) -> N
     print(f"re-projection {label}: {p.reprojected} open deadlines re-planned on version {version}, "
           f"{p.moved} moved, {p.woken} cases woken now{later}; run settled in {ran:.1f}s, "
           f"worker idle after {settled:.1f}s  (target < 60 s for 10,000)")
-    if p.waiting:
-        await wake_now(client, task_queue, p.waiting)
+    print(f"  {cpu_used(cpu, settled)}")
+    return p.waiting
 
 
 async def wake_now(client: Client, task_queue: str, expected: int) -> None:
@@ -196,28 +242,35 @@ async def wake_now(client: Client, task_queue: str, expected: int) -> None:
     with session_scope() as s:
         ids = sorted({f"{t}-{i}" for t, i in s.exec(select(DeadlineRow.case_type, DeadlineRow.case_id).where(
             col(DeadlineRow.status) == "open"))})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_now()
     woken = await ActivityEnvironment().run(CaseWaker(client).wake_cases, ids)
     signalled = time.perf_counter() - started
     idle = signalled + await until_idle(client, task_queue)
-    print(f"  that wake-up started now: {woken} of {expected} cases signalled in {signalled:.1f}s, "
+    print(f"    {woken} of {expected} cases signalled in {signalled:.1f}s, "
           f"worker idle after {idle:.1f}s (it has the whole day before the moved reminders): "
           f"wake-up rate {woken / max(idle, 1e-9):.0f} cases/s (goal >= 50)")
+    print(f"    {cpu_used(cpu, idle)}")
 
 
 async def until_idle(client: Client, task_queue: str) -> float:
-    """Seconds until the task queue has had no workflow task waiting for two polls in a row."""
+    """Seconds until, for two polls in a row, the task queue has had no workflow or activity task waiting and
+    the worker has used under 5% of a core (a backlog of 0 alone is also what a busy worker keeping up shows)."""
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
     started, quiet = time.perf_counter(), 0
+    worker_cpu = cpu_seconds(WATCHED["worker"])
     while quiet < 2:
-        response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-            namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, report_stats=True))
-        quiet = quiet + 1 if response.stats.approximate_backlog_count == 0 else 0
+        backlog = 0
+        for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+            response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+                namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+                task_queue_type=kind, report_stats=True))
+            backlog += response.stats.approximate_backlog_count
         await asyncio.sleep(0.5)
+        busy, worker_cpu = cpu_seconds(WATCHED["worker"]) - worker_cpu, cpu_seconds(WATCHED["worker"])
+        quiet = quiet + 1 if backlog == 0 and busy < 0.025 else 0
     return time.perf_counter() - started - 1.0
 
 

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     workflow_runner: Literal["sandboxed", "passthrough", "unsandboxed"] = "unsandboxed"
     # Workflows kept in the worker's memory between tasks; an evicted one is replayed from history on its next task.
     max_cached_workflows: int = 500
+    # Workflow-task polls the worker keeps open, and the share of them on the task queue every worker shares
+    # (the rest wait on this worker's own queue for the workflows it has cached). A case woken while not cached
+    # (a calendar wake-up of many cases) arrives on the shared queue: too few polls there and the wake-up runs one
+    # task at a time (bench/open_cases.py).
+    workflow_task_pollers: int = 10
+    nonsticky_to_sticky_poll_ratio: float = 0.5
     # The public pages /, /commitments and /ranking are served from their last rendering while the audit log is
     # unchanged, for at most this long (api/pages/page_cache.py); 0 renders every view.
     page_cache_seconds: float = 2.0
