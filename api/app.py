@@ -44,6 +44,7 @@ from api.routes import (
 from api.security_headers import SecurityHeadersMiddleware
 from domain.keycheck import require_secret_key
 from domain.settings import ROOT, get_settings
+from store.db import create_read_engine
 
 MAX_BODY_BYTES = 1_000_000  # every form and JSON body fits; larger requests get 413
 
@@ -53,7 +54,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     require_secret_key(get_settings())  # before anything starts: a forgeable key must not serve a request
     if getattr(app.state, "temporal", None) is None:
         app.state.temporal = await connect_client()
-    yield
+    app.state.read_engine = create_read_engine()
+    try:
+        yield
+    finally:
+        if app.state.read_engine is not None:
+            await app.state.read_engine.dispose()
 
 
 def create_app() -> FastAPI:
@@ -61,6 +67,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None,  # served from local assets by api.pages.docs
                   description="政务承诺、异议、投诉、失信记录与信用修复的流程平台。错误均为 application/problem+json。")
     app.state.temporal = None
+    app.state.read_engine = None
     problems.install(app)
     page_errors.install(app)  # after problems: pages get a zh-CN HTML error page instead of JSON
     openapi_doc.install(app)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
 from domain.settings import ROOT, get_settings
@@ -48,6 +49,19 @@ def get_engine(url: str | None = None, pool: Pool = "api") -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
+
+
+def create_read_engine(url: str | None = None) -> AsyncEngine | None:
+    """An async engine for the public lists on PostgreSQL, one per event loop (the app's lifespan makes and disposes
+    it): its reads run in the loop, without the thread hop of a sync query, in autocommit (a list is two reads, no
+    transaction needed). None on SQLite, whose driver has no async mode; the lists then use the request's session.
+    No pre-ping: after a database restart, each pooled connection fails one request (503) and is replaced."""
+    url = url or get_settings().database_url
+    if not url.startswith("postgresql"):
+        return None
+    size, overflow = POOL_SIZES["api"]
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=size, max_overflow=overflow,
+                               pool_timeout=POOL_TIMEOUT_SECONDS)
 
 
 @contextmanager

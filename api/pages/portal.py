@@ -18,13 +18,14 @@ from api.pages.session import session_actor
 from api.pages.templating import templates
 from api.queries import (
     commitment_detail,
+    commitment_list,
     commitment_summary,
     department_names,
-    list_commitments,
-    list_records,
     record_detail,
+    record_list,
     record_summary,
     record_tombstone,
+    run_list,
 )
 from api.report_figures import department_reports
 from api.scope import reads_in_full
@@ -51,8 +52,8 @@ async def commitments_page(request: Request, session: SessionDep,
     def render() -> Response:
         names = department_names(session)
         filters = list_filters.checked(session, "commitment", names, department, state, figure, period)
-        rows, total = list_commitments(session, None, department=department or None, state=state or None,
-                                       q=q or None, page=page, page_size=20, ids=filters.ids)
+        rows, total = run_list(session, commitment_list(None, department=department or None, state=state or None,
+                                                         q=q or None, page=page, page_size=20, ids=filters.ids))
         return templates.TemplateResponse(request, "pages/portal.html.j2", {
             "items": [commitment_summary(r, names) for r in rows], "total": total, "page": page,
             "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "state": state or "",
@@ -81,8 +82,8 @@ def records_page(request: Request, session: SessionDep, q: Annotated[str | None,
     which only those in publicity are shown, the others counted)."""
     names = department_names(session)
     filters = list_filters.checked(session, "record", names, department, None, figure, period)
-    rows, total = list_records(session, None, department=department or None, state=None, severity=None,
-                               q=q or None, page=page, page_size=20, ids=filters.ids)
+    rows, total = run_list(session, record_list(None, department=department or None, state=None, severity=None,
+                                               q=q or None, page=page, page_size=20, ids=filters.ids))
     return templates.TemplateResponse(request, "pages/records.html.j2", {
         "items": [record_summary(r, names) for r in rows], "total": total, "page": page,
         "pages": max(1, (total + 19) // 20), "q": q or "", "department": department or "", "departments": names,

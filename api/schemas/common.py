@@ -7,6 +7,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
+from starlette.responses import Response
 
 from domain.calendar import TZ, Receipt
 from domain.events import Event
@@ -32,6 +33,11 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+    def json_response(self) -> Response:
+        """The page already serialized: FastAPI would otherwise validate the page it was given once more against
+        the route's response_model (which still documents it) before encoding it."""
+        return Response(self.model_dump_json(), media_type="application/json")
 
     @classmethod
     def whole(cls, items: list[T]) -> Self:
