@@ -1,7 +1,7 @@
 """The portal home page (政务诚信专栏) in Debian's Chromium: the counts by status, the latest public change,
 a deadline falling due, the ranking's top, the links to lists, objections, open data, feeds and the API,
-the footer on every page; it fits 390px without sideways scrolling and needs no JavaScript. /ranking is
-looked at too, at both widths."""
+the footer on every page; it fits 390px without sideways scrolling and needs no JavaScript. /ranking and the
+public lists are looked at too, at both widths."""
 
 from __future__ import annotations
 
@@ -68,6 +68,13 @@ async def test_home_page_shows_the_state_of_things_and_the_way_on(site: str, bro
     for path in ("/ranking", "/commitments", f"/records/{rid}"):
         await page.goto(f"{site}{path}")
         assert await page.locator("footer a[href='/docs']").count() == 1, path
+    await page.goto(f"{site}/commitments")  # the public lists, read through api.queries.run_list
+    await _fits(page, "commitments")
+    listed = await page.locator("main").inner_text()
+    assert "七日内办结的承诺" in listed and "四十日内办结的承诺" in listed
+    await page.goto(f"{site}/records")
+    await _fits(page, "records")
+    assert await page.locator(f"main a[href='/records/{rid}']").count() >= 1
     await page.goto(f"{site}/ranking")
     await _fits(page, "ranking")
     await page.locator("a[href$='department=fgw&figure=commitments_made']").first.click()  # a figure opens its cases
