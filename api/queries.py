@@ -47,13 +47,12 @@ def _cached_count(query: ListQuery) -> int | None:
     table on every page view. Staff always get the exact count, and so does everyone while a list holds fewer
     than CACHE_COUNTS_FROM rows. When the total is due again, the first request counts and the others keep the
     old total meanwhile: ten requests counting at once was the list's p99 (bench/public_list_vs_bare.py)."""
-    hit = _public_counts.get(query.public_key) if query.public_key is not None else None
-    if hit is None:
+    key, now = query.public_key, time.monotonic()
+    if key is None or (hit := _public_counts.get(key)) is None:
         return None
     total, due = hit
-    if due <= time.monotonic():
-        assert query.public_key is not None
-        _public_counts[query.public_key] = (total, time.monotonic() + PUBLIC_COUNT_SECONDS)  # this request counts
+    if due <= now:
+        _public_counts[key] = (total, now + PUBLIC_COUNT_SECONDS)  # this request counts, the others keep `total`
         return None
     return total
 
