@@ -22,7 +22,7 @@ from api import ratelimit
 from api.app import create_app
 from api.auth import hash_password
 from domain.settings import get_settings
-from store.db import session_scope
+from store.db import create_read_engine, session_scope
 from store.models import User
 from tests.conftest import free_port
 
@@ -73,8 +73,11 @@ async def api(temporal_client: Client, worker: str) -> AsyncIterator[httpx.Async
     ratelimit.reset()
     app = create_app()
     app.state.temporal = temporal_client
+    app.state.read_engine = create_read_engine()  # as the lifespan does, which ASGITransport does not run
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chengxin.test") as c:
         yield c
+    if app.state.read_engine is not None:
+        await app.state.read_engine.dispose()
     # cases of this test must not run on into the next one's (emptied) database
     async for wf in temporal_client.list_workflows("ExecutionStatus='Running'"):
         try:
