@@ -14,7 +14,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -22,6 +21,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.mailer import Mailer
 from activities.notice_failures import UnbuildableNotice, describe, is_permanent, one_line
 from domain.messages import CASE_TYPE_ZH, CaseRef, NoticeRequest, QueuedNotice
 from domain.settings import ROOT, get_settings
@@ -206,7 +206,8 @@ async def send_notice(outbox_id: int) -> bool:
     if row is None:
         return False
     try:
-        await _build_and_send(row)
+        async with Mailer() as mailer:
+            await _build_and_send(row, mailer)
     except Exception as exc:
         final = is_permanent(exc) or info.attempt >= max_attempts()
         reason = describe(exc)
@@ -234,12 +235,10 @@ def _claim_all(outbox_ids: list[int], claimant: str, now: datetime) -> tuple[lis
 
 
 def _mark_sent(outbox_ids: list[int]) -> None:
+    """One statement for all the rows an attempt sent."""
     with session_scope() as session:
-        for sent in session.exec(select(Outbox).where(col(Outbox.id).in_(outbox_ids))).all():
-            sent.status = "sent"
-            sent.attempts += 1
-            sent.sent_at = datetime.now(UTC)
-            session.add(sent)
+        session.execute(update(Outbox).where(col(Outbox.id).in_(outbox_ids))
+                        .values(status="sent", attempts=col(Outbox.attempts) + 1, sent_at=datetime.now(UTC)))
 
 
 async def _record_sent(outbox_ids: list[int]) -> None:
@@ -269,18 +268,19 @@ async def send_notices(outbox_ids: list[int]) -> list[int]:
     failed = [r.id or 0 for r in others if r.status == "failed"]
     retry = [f"notice {r.id} is being sent by {r.claimed_by}" for r in others if r.status == "sending"]
     sent: list[int] = []
-    for row in mine:
-        try:
-            await _build_and_send(row)
-            sent.append(row.id or 0)
-        except Exception as exc:
-            final = is_permanent(exc) or info.attempt >= max_attempts()
-            reason = describe(exc)
-            await asyncio.to_thread(_record_failure, row.id or 0, reason, final)
-            if final:
-                failed.append(row.id or 0)
-            else:
-                retry.append(f"notice {row.id}: {reason}")
+    async with Mailer() as mailer:
+        for row in mine:
+            try:
+                await _build_and_send(row, mailer)
+                sent.append(row.id or 0)
+            except Exception as exc:
+                final = is_permanent(exc) or info.attempt >= max_attempts()
+                reason = describe(exc)
+                await asyncio.to_thread(_record_failure, row.id or 0, reason, final)
+                if final:
+                    failed.append(row.id or 0)
+                else:
+                    retry.append(f"notice {row.id}: {reason}")
     if sent:
         await _record_sent(sent)
     if retry:
@@ -307,22 +307,13 @@ def queue_failure_alert(outbox_id: int) -> list[QueuedNotice]:
     ), pending_only=True)
 
 
-async def _build_and_send(row: Outbox) -> None:
+async def _build_and_send(row: Outbox, mailer: Mailer) -> None:
     """Make the claimed row into an e-mail and send it; a row that cannot be made into one fails as such."""
     try:
         message = build_message(row)
     except Exception as exc:
         raise UnbuildableNotice(str(exc)) from exc
-    await _smtp_send(message)
-
-
-async def _smtp_send(message: EmailMessage) -> None:
-    settings = get_settings()
-    await aiosmtplib.send(
-        message, hostname=settings.smtp_host, port=settings.smtp_port,
-        username=settings.smtp_username, password=settings.smtp_password,
-        start_tls=settings.smtp_starttls, timeout=30,
-    )
+    await mailer.send(message)
 
 
 async def deliver_now(outbox_id: int, claimant: str) -> bool:
@@ -336,7 +327,8 @@ async def deliver_now(outbox_id: int, claimant: str) -> bool:
     if row is None:
         return False
     try:
-        await _smtp_send(build_message(row))
+        async with Mailer() as mailer:
+            await mailer.send(build_message(row))
     except Exception as exc:
         await asyncio.to_thread(_record_failure, outbox_id, describe(exc), True)
         return False

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from sqlmodel import Session, SQLModel
 from temporalio import activity
 
 from activities.deadlines import set_deadline_status_in, write_plan
@@ -21,10 +22,11 @@ from activities.followers import queue_follower_mail_in
 from activities.notify import queue_notice_in, send_notices
 from activities.provisional import alert_admins_once
 from activities.push import PUSHED_CASES, queue_deliveries_in, start_deliveries
-from activities.transitions import write_transition
+from activities.transitions import CASE_TABLES, write_transition
 from domain.events import is_public_change
 from domain.messages import DeliveryStart, Plan, QueuedNotice, StepRequest, StepResult
 from store.db import session_scope
+from store.models import Department
 
 
 def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
@@ -33,6 +35,7 @@ def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
     notices: list[QueuedNotice] = []
     deliveries: list[DeliveryStart] = []
     with session_scope() as session:
+        pinned = _pin(session, req)  # noqa: F841 — held to the end of the transaction
         for t in req.transitions:
             write_transition(session, t)
             session.flush()  # the followers' mails and the deliveries read the row and the event just written
@@ -50,6 +53,17 @@ def write_step(req: StepRequest) -> tuple[StepResult, list[DeliveryStart]]:
             notices += alert_admins_once(p.case, deadline.due_date.year, p.at)
         plans.append(Plan(deadline=deadline, events=events, paused=p.spec.paused))
     return StepResult(notices=notices, plans=plans), deliveries
+
+
+def _pin(session: Session, req: StepRequest) -> list[SQLModel | None]:
+    """Load the case's row and its department's once, and hold them for the step. The session's identity map
+    holds rows weakly: unheld, every session.get of the step (the transitions, the followers' mails, the
+    deliveries, the notices' recipients) would read them again."""
+    model = CASE_TABLES.get(req.case.case_type)
+    rows = [session.get(model, req.case.case_id)] if model is not None else []
+    if req.case.department:
+        rows.append(session.get(Department, req.case.department))
+    return rows
 
 
 @activity.defn

@@ -8,7 +8,8 @@ no-op workflows of the same shape, interleaved in one run (issue 19, item 2):
 
 Prints cases/s per side, the ratios (a)/(b) (goal >= 0.7) and (a)/(c) (goal >= 2.5), and per case the workflow
 tasks, activities and history events (from sampled histories) and database transactions (a SQLAlchemy
-"commit" listener in the Chengxin worker; the API's insert is its own, not counted).
+"commit" listener in the Chengxin worker; the API's insert is its own, not counted), and the CPU per case of
+each process (from /proc), which says where the difference between the sides goes.
 
     .venv/bin/python bench/transition_shape.py [--n 100] [--rounds 2] [--concurrency 20] [--database-url URL]
                                                [--runner unsandboxed|passthrough|sandboxed]
@@ -46,6 +47,7 @@ from commitments_vs_raw import (  # noqa: E402
     stop_all,
     wait_http,
 )
+from open_cases import cpu_seconds  # noqa: E402
 from temporalio import activity, workflow  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
@@ -109,16 +111,18 @@ def noop_worker(address: str, task_queue: str, done: Any) -> None:
 
 
 def counting_worker(count_file: str) -> None:
-    """The Chengxin worker with a listener counting committed transactions, written to `count_file`."""
+    """The Chengxin worker with listeners counting committed transactions and statements, written to
+    `count_file` as "transactions statements"."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    commits = [0]
-    event.listen(Engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
+    counts = [0, 0]
+    event.listen(Engine, "commit", lambda _conn: counts.__setitem__(0, counts[0] + 1))
+    event.listen(Engine, "before_cursor_execute", lambda *_: counts.__setitem__(1, counts[1] + 1))
 
     def report() -> None:
         while True:
-            Path(count_file).write_text(str(commits[0]))
+            Path(count_file).write_text(f"{counts[0]} {counts[1]}")
             time.sleep(0.1)
 
     threading.Thread(target=report, daemon=True).start()
@@ -127,10 +131,12 @@ def counting_worker(count_file: str) -> None:
     sys.exit(main())
 
 
-def cost(events: list[Any]) -> tuple[int, int, int]:
+def cost(events: list[Any]) -> tuple[int, int, int, int]:
+    """Workflow tasks, activities, history events and history bytes of one case."""
     E = EventType
     return (sum(e.event_type == E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events),
-            sum(e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in events), len(events))
+            sum(e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in events), len(events),
+            sum(e.ByteSize() for e in events))
 
 
 async def main() -> None:
@@ -144,6 +150,7 @@ async def main() -> None:
                         help="how the Chengxin worker runs workflow code (WORKFLOW_RUNNER)")
     parser.add_argument("--due-days", type=int, default=14,
                         help="days to the promised date (beyond the entered calendar it is 暂定 and alerts the admins)")
+    parser.add_argument("--dump-history", metavar="FILE", help="write the last (a) case's history here as JSON")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="cx-bench-shape-"))
@@ -182,6 +189,8 @@ async def main() -> None:
         noop_proc.start()
         base = f"http://127.0.0.1:{api_port}"
         await wait_http(f"{base}/healthz")
+        watched = {"server": procs[0].pid, "worker": procs[1].pid, "api": procs[2].pid,
+                   "no-op worker": noop_proc.pid, "bench+mail sink": os.getpid()}
         due = (date.today() + timedelta(days=args.due_days)).isoformat()
         created_ids: list[int] = []
         api_spent = [0.0]  # of (a): until the API had answered every create
@@ -196,11 +205,13 @@ async def main() -> None:
                     col(Outbox.case_id).in_(ids), Outbox.case_type == "commitment", Outbox.status == "sent")).one()
             return published == planned == len(ids) and sent >= 2 * len(ids)
 
-        def commits() -> int:
+        def commits() -> tuple[int, int]:
+            """Transactions and statements the Chengxin worker has run so far."""
             try:
-                return int(Path(count_file).read_text() or 0)
+                done, statements = Path(count_file).read_text().split()
+                return int(done), int(statements)
             except (FileNotFoundError, ValueError):
-                return 0
+                return 0, 0
 
         async with aiohttp.ClientSession(base_url=base, connector=aiohttp.TCPConnector(limit=args.concurrency)) as http:
             async with http.post("/api/auth/token", data={"username": "bench", "password": "bench"}) as r:
@@ -239,23 +250,30 @@ async def main() -> None:
             for side in sides.values():  # warm-up: connections, caches, the sandbox's first imports
                 await side(10)
             spent = dict.fromkeys(sides, 0.0)
+            cpu = {name: dict.fromkeys(watched, 0.0) for name in sides}
             api_spent[0] = 0.0
-            tx = 0
+            tx = statements = 0
             for _ in range(args.rounds):  # interleaved, so the machine's other load hits every side alike
                 for name, side in sides.items():
-                    before = commits()
+                    before, cpu_before = commits(), {p: cpu_seconds(pid) for p, pid in watched.items()}
                     spent[name] += await side(args.n)
+                    for p, pid in watched.items():
+                        cpu[name][p] += cpu_seconds(pid) - cpu_before[p]
                     if name == "a":
                         await asyncio.sleep(0.3)  # the listener writes its count every 0.1 s
-                        tx += commits() - before
+                        after = commits()
+                        tx, statements = tx + after[0] - before[0], statements + after[1] - before[1]
         total = args.n * args.rounds
         rate = {name: total / seconds for name, seconds in spent.items()}
 
-        async def per_case(ids: list[str]) -> tuple[float, float, float]:
+        async def per_case(ids: list[str]) -> tuple[float, float, float, float]:
             costs = [cost(list((await client.get_workflow_handle(w).fetch_history()).events)) for w in ids]
-            return tuple(sum(c[i] for c in costs) / len(costs) for i in range(3))  # type: ignore[return-value]
+            return tuple(sum(c[i] for c in costs) / len(costs) for i in range(4))  # type: ignore[return-value]
 
         samples = {"a": [f"commitment-{i}" for i in created_ids[-5:]]}
+        if args.dump_history:
+            history = await client.get_workflow_handle(samples["a"][-1]).fetch_history()
+            await asyncio.to_thread(Path(args.dump_history).write_text, history.to_json())
         async for wf in client.list_workflows(f"WorkflowType = '{NewShape.__name__}'", limit=5):
             samples.setdefault("b", []).append(wf.id)
         async for wf in client.list_workflows(f"WorkflowType = '{OldShape.__name__}'", limit=5):
@@ -266,11 +284,15 @@ async def main() -> None:
         labels = {"a": "(a) Chengxin via the API   ", "b": "(b) no-op, new shape       ",
                   "c": "(c) no-op, old 8-act shape "}
         for name, label in labels.items():
-            tasks, acts, events = await per_case(samples[name])
-            extra = f", {tx / total:.1f} DB transactions (worker); the API answered all in {api_spent[0]:.1f}s" \
+            tasks, acts, events, size = await per_case(samples[name])
+            extra = f", {tx / total:.1f} DB transactions with {statements / total:.1f} statements (worker); " \
+                f"the API answered all in {api_spent[0]:.1f}s" \
                 if name == "a" else ""
             print(f"{label}: {total} in {spent[name]:.1f}s = {rate[name]:.1f} cases/s; per case {tasks:.0f} "
-                  f"tasks, {acts:.0f} activities, {events:.0f} events{extra}")
+                  f"tasks, {acts:.0f} activities, {events:.0f} events ({size / 1024:.1f} KB){extra}")
+            ms = {p: seconds * 1000 / total for p, seconds in cpu[name].items()}
+            print("    CPU per case (ms)       : " + ", ".join(f"{p} {v:.1f}" for p, v in ms.items() if v >= 0.05)
+                  + f"; all {sum(ms.values()):.1f}")
         print(f"ratio (a)/(b)               : {rate['a'] / rate['b']:.2f}  (goal >= 0.7)")
         print(f"ratio (a)/(c)               : {rate['a'] / rate['c']:.2f}  (goal >= 2.5)")
     finally:

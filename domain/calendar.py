@@ -160,8 +160,15 @@ class WorkingCalendar:
         self._overrides = {o.day: o for o in overrides}
         # years whose State Council schedule an operator has entered completely: no longer provisional
         self.confirmed_years = frozenset(confirmed_years)
+        self._days: dict[date, DayInfo] = {}  # a version never changes, so neither does what it says of a day
 
     def day(self, d: date) -> DayInfo:
+        info = self._days.get(d)
+        if info is None:
+            info = self._days[d] = self._work_out(d)
+        return info
+
+    def _work_out(self, d: date) -> DayInfo:
         if d in self._overrides:
             o = self._overrides[d]
             note = ("调休上班" if o.working else "休息日") + f"（人工设定：{o.reason}）"

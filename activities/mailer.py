@@ -1,0 +1,51 @@
+"""One SMTP connection for the e-mails of one activity: a transition's notices go out over the connection the
+first of them opened, instead of a connect, greeting and quit per message. A message that fails drops the
+connection, so the next one opens a fresh one and a broken session never carries over."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from types import TracebackType
+
+import aiosmtplib
+
+from domain.settings import get_settings
+
+
+class Mailer:
+    """Use as `async with Mailer() as mailer: await mailer.send(message)`; connects at the first send."""
+
+    def __init__(self) -> None:
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            settings = get_settings()
+            smtp = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port,
+                                   username=settings.smtp_username, password=settings.smtp_password,
+                                   start_tls=settings.smtp_starttls, timeout=30)
+            await smtp.connect()
+            self._smtp = smtp
+        try:
+            await self._smtp.send_message(message)
+        except Exception:
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    async def __aenter__(self) -> Mailer:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            await smtp.quit()
+        except Exception:  # noqa: BLE001 — the messages were accepted: a failed goodbye changes nothing
+            smtp.close()
