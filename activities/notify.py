@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -21,6 +19,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.mail_message import compose
 from activities.mailer import Mailer
 from activities.notice_failures import UnbuildableNotice, describe, is_permanent, one_line
 from domain.messages import CASE_TYPE_ZH, CaseRef, NoticeRequest, QueuedNotice
@@ -126,23 +125,6 @@ def queue_notice_in(session: Session, req: NoticeRequest) -> list[QueuedNotice]:
         if row.status != "sent":
             queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
     return queued
-
-
-def build_message(row: Outbox) -> EmailMessage:
-    """The e-mail of a row. The subject is made one line again: rows queued before titles were checked may hold
-    a line break, and a header must never take one."""
-    msg = EmailMessage()
-    msg["From"] = get_settings().mail_from
-    msg["To"] = row.recipient
-    msg["Subject"] = one_line(row.subject)
-    msg["Date"] = format_datetime(row.created_at)
-    msg["Message-ID"] = f"<outbox-{row.id}.{row.case_type}-{row.case_id}@chengxin>"
-    if row.list_unsubscribe:  # a follower's mail: one click in the mail program unsubscribes (RFC 2369, 8058)
-        msg["List-Unsubscribe"] = f"<{row.list_unsubscribe}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(row.text)
-    msg.add_alternative(row.html, subtype="html")
-    return msg
 
 
 CLAIM_LEASE = timedelta(minutes=10)
@@ -310,10 +292,10 @@ def queue_failure_alert(outbox_id: int) -> list[QueuedNotice]:
 async def _build_and_send(row: Outbox, mailer: Mailer) -> None:
     """Make the claimed row into an e-mail and send it; a row that cannot be made into one fails as such."""
     try:
-        message = build_message(row)
+        mail = compose(row)
     except Exception as exc:
         raise UnbuildableNotice(str(exc)) from exc
-    await mailer.send(message)
+    await mailer.send(mail)
 
 
 async def deliver_now(outbox_id: int, claimant: str) -> bool:
@@ -328,7 +310,7 @@ async def deliver_now(outbox_id: int, claimant: str) -> bool:
         return False
     try:
         async with Mailer() as mailer:
-            await mailer.send(build_message(row))
+            await mailer.send(compose(row))
     except Exception as exc:
         await asyncio.to_thread(_record_failure, outbox_id, describe(exc), True)
         return False

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import Browser, Page
 
-from activities.notify import build_message, render
+from activities.mail_message import build_message
+from activities.notify import render
 from api.validation import today_local
 from dev.mailsink import MailSinkHandler
 from domain.settings import get_settings

@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 
-from activities.notify import build_message, render
+from activities.mail_message import build_message
+from activities.notify import render
 from store.models import Outbox
 from tests.workflows.harness import FailFirstAfterRunning, harness_at, local, outbox
 
