@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.notify import render
+from activities.notify import insert_outbox_once, queued_unless_sent, render
 from domain.calendar import TZ
 from domain.events import Event, is_public_change
 from domain.follow_links import unsubscribe_url
@@ -93,16 +93,13 @@ def queue_follower_mail_in(session: Session, t: Transition) -> list[QueuedNotice
     """The change mails in the caller's transaction (activities/step.py), after the change is written in it."""
     queued: list[QueuedNotice] = []
     for address, unsubscribe, (subject, text, html) in _mails(session, t):
-        key: dict[str, Any] = dict(case_type=t.case.case_type, case_id=t.case.case_id, event_key=event_key(t),
-                                   recipient=address)
-        row = session.exec(select(Outbox).filter_by(**key)).first()
-        if row is None:
-            row = Outbox(**key, template=TEMPLATE, subject=subject, text=text, html=html, deliver_at=t.at,
-                         created_at=t.at, list_unsubscribe=unsubscribe)
-            session.add(row)
-            session.flush()
-        if row.status in ("pending", "sending"):
-            queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
+        new = insert_outbox_once(session, case_type=t.case.case_type, case_id=t.case.case_id,
+                                 event_key=event_key(t), recipient=address, template=TEMPLATE, subject=subject,
+                                 text=text, html=html, deliver_at=t.at, created_at=t.at, list_unsubscribe=unsubscribe)
+        if new is not None:
+            queued.append(QueuedNotice(outbox_id=new, deliver_at=t.at))
+        else:
+            queued += queued_unless_sent(session, t.case, event_key(t), address, still=("pending", "sending"))
     return queued
 
 

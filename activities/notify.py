@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -105,25 +106,45 @@ def queue_notice(req: NoticeRequest) -> list[QueuedNotice]:
     return queue_notice_sync(req)
 
 
+OUTBOX_KEY = ["case_type", "case_id", "event_key", "recipient"]
+
+
+def insert_outbox_once(session: Session, **values: Any) -> int | None:
+    """Insert an outbox row unless its (case, event, recipient) is taken: the new row's id, or None. One
+    statement, outside the ORM's unit of work; an attempt racing another waits for it and then inserts nothing."""
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(status="pending", attempts=0, **values).on_conflict_do_nothing(
+        index_elements=OUTBOX_KEY).returning(table.c.id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def queued_unless_sent(session: Session, case: CaseRef, event_key: str, recipient: str,
+                       still: tuple[str, ...] = ("pending", "sending", "failed")) -> list[QueuedNotice]:
+    """The row an earlier attempt queued under this key, while its status is one of `still`."""
+    outbox_id, status, deliver_at = session.exec(select(Outbox.id, Outbox.status, Outbox.deliver_at).where(
+        Outbox.case_type == case.case_type, Outbox.case_id == case.case_id, Outbox.event_key == event_key,
+        Outbox.recipient == recipient)).one()
+    return [QueuedNotice(outbox_id=outbox_id or 0, deliver_at=deliver_at)] if status in still else []
+
+
 def queue_notice_in(session: Session, req: NoticeRequest) -> list[QueuedNotice]:
     """The rows of one notice in the caller's transaction (activities/step.py); a retry finds them and returns
-    those not yet sent. Two attempts inserting at once: the second one's transaction fails and is retried."""
+    those not yet sent."""
     deliver_at = load_calendar(session).next_send_time(req.at) if req.window else req.at
-    rendered: tuple[str, str, str] | None = None
+    addresses = resolve_recipients(session, req.recipients)
+    if not addresses:
+        return []
+    subject, text, html = render(req.template, req.context)
     queued: list[QueuedNotice] = []
-    for address in resolve_recipients(session, req.recipients):
-        row = session.exec(select(Outbox).filter_by(case_type=req.case.case_type, case_id=req.case.case_id,
-                                                    event_key=req.event_key, recipient=address)).first()
-        if row is None:
-            rendered = rendered or render(req.template, req.context)
-            subject, text, html = rendered
-            row = Outbox(case_type=req.case.case_type, case_id=req.case.case_id, event_key=req.event_key,
-                         recipient=address, template=req.template, subject=subject, text=text, html=html,
-                         deliver_at=deliver_at, created_at=req.at)
-            session.add(row)
-            session.flush()
-        if row.status != "sent":
-            queued.append(QueuedNotice(outbox_id=row.id or 0, deliver_at=row.deliver_at))
+    for address in addresses:
+        new = insert_outbox_once(session, case_type=req.case.case_type, case_id=req.case.case_id,
+                                 event_key=req.event_key, recipient=address, template=req.template, subject=subject,
+                                 text=text, html=html, deliver_at=deliver_at, created_at=req.at)
+        if new is not None:
+            queued.append(QueuedNotice(outbox_id=new, deliver_at=deliver_at))
+        else:
+            queued += queued_unless_sent(session, req.case, req.event_key, address)
     return queued
 
 

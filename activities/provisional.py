@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.notify import CLAIM_LEASE, render, resolve_recipients
+from activities.notify import CLAIM_LEASE, insert_outbox_once, render, resolve_recipients
 from domain.messages import CaseRef, QueuedNotice
 from store.db import session_scope
 from store.models import Outbox
@@ -51,16 +50,11 @@ def alert_admins_once(case: CaseRef, year: int, at: datetime) -> list[QueuedNoti
     if not missing:
         return ours
     subject, text, html = render(TEMPLATE, {"year": year, "case_type": case.case_type, "case_id": case.case_id})
-    table = Outbox.__table__  # type: ignore[attr-defined]
     with session_scope() as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         for address in missing:
-            stmt = insert(table).values(
-                case_type=SYSTEM_CASE.case_type, case_id=SYSTEM_CASE.case_id, event_key=key, recipient=address,
-                template=TEMPLATE, subject=subject, text=text, html=html, status="pending", attempts=0,
-                deliver_at=at, created_at=at,
-            ).on_conflict_do_nothing(index_elements=["case_type", "case_id", "event_key", "recipient"])
-            outbox_id = session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+            outbox_id = insert_outbox_once(session, case_type=SYSTEM_CASE.case_type, case_id=SYSTEM_CASE.case_id,
+                                           event_key=key, recipient=address, template=TEMPLATE, subject=subject,
+                                           text=text, html=html, deliver_at=at, created_at=at)
             if outbox_id is not None:  # this call's insert took the key: this case delivers it
                 ours.append(QueuedNotice(outbox_id=outbox_id, deliver_at=at))
     return ours
