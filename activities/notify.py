@@ -225,16 +225,17 @@ async def send_notice(outbox_id: int) -> bool:
 def _claim_all(outbox_ids: list[int], claimant: str, now: datetime) -> tuple[list[Outbox], list[Outbox]]:
     """_claim for several rows in one transaction: (claimed, the others as they are)."""
     with session_scope() as session:
-        session.execute(
+        mine = session.scalars(
             update(Outbox)
             .where(col(Outbox.id).in_(outbox_ids))
             .where(or_(col(Outbox.status) == "pending",
                        and_(col(Outbox.status) == "sending", col(Outbox.claimed_at) < now - CLAIM_LEASE)))
             .values(status="sending", claimed_by=claimant, claimed_at=now)
-        )
-        rows = session.exec(select(Outbox).where(col(Outbox.id).in_(outbox_ids)).order_by(col(Outbox.id))).all()
-        mine = [r for r in rows if r.status == "sending" and r.claimed_by == claimant]
-        return mine, [r for r in rows if r not in mine]
+            .returning(Outbox)
+        ).all()
+        rest = set(outbox_ids) - {r.id for r in mine}  # usually none: then the claim was the one statement
+        others = session.exec(select(Outbox).where(col(Outbox.id).in_(rest))).all() if rest else []
+        return sorted(mine, key=lambda r: r.id or 0), sorted(others, key=lambda r: r.id or 0)
 
 
 def _mark_sent(outbox_ids: list[int]) -> None:

@@ -97,10 +97,17 @@ def queue_deliveries_sync(t: Transition) -> list[DeliveryStart]:
         return queue_deliveries_in(session, t)
 
 
+def _active_platforms(session: Session) -> list[Platform]:
+    """The receiving platforms, read once per transaction (a step with two public transitions asks twice)."""
+    if "active_platforms" not in session.info:
+        session.info["active_platforms"] = list(session.exec(select(Platform).where(col(Platform.active).is_(True))))
+    return list(session.info["active_platforms"])
+
+
 def queue_deliveries_in(session: Session, t: Transition) -> list[DeliveryStart]:
     """queue_deliveries_sync in the caller's transaction (activities/step.py), after the change is written in it."""
     settings = get_settings()
-    platforms = list(session.exec(select(Platform).where(col(Platform.active).is_(True))).all())
+    platforms = _active_platforms(session)
     if not platforms:
         return []
     found = _item(session, t.case.case_type, t.case.case_id)
