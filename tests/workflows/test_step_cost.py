@@ -259,8 +259,9 @@ async def test_an_objection_to_a_record_costs_one_activity_per_step_beside_marki
         assert costs == {"submitted": Cost(tasks=5, activities=4, events=34),
                          "accepted": Cost(tasks=3, activities=2, events=19),
                          "verified": Cost(tasks=3, activities=2, events=18)}
-        # the last sends may complete in one task or two (the run's end waits for them)
-        assert decided.activities == 5 and decided.tasks in (7, 8) and decided.events <= 45
+        # the sends may complete in the tasks of the steps around them or in their own (the run's end waits for
+        # them): how many tasks that takes depends on how fast the mail server answers
+        assert decided.activities == 5 and decided.tasks in (6, 7, 8) and decided.events <= 45
 
 
 async def test_a_motion_costs_one_activity_per_step(smtp_sink) -> None:
