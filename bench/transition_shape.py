@@ -121,8 +121,9 @@ def counting_worker(count_file: str) -> None:
     event.listen(Engine, "before_cursor_execute", lambda *_: counts.__setitem__(1, counts[1] + 1))
 
     def report() -> None:
-        while True:
-            Path(count_file).write_text(f"{counts[0]} {counts[1]}")
+        while True:  # written aside and renamed, so a reader never sees a half-written file
+            Path(f"{count_file}.new").write_text(f"{counts[0]} {counts[1]}")
+            os.replace(f"{count_file}.new", count_file)
             time.sleep(0.1)
 
     threading.Thread(target=report, daemon=True).start()
