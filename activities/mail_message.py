@@ -33,9 +33,10 @@ class OutgoingMail:
     recipient: str
     data: bytes | None
     row: Outbox
+    built: EmailMessage | None = None  # the library's message, when compose already had to make it
 
     def message(self) -> EmailMessage:
-        return build_message(self.row)
+        return self.built or build_message(self.row)
 
 
 def _headers(row: Outbox) -> list[tuple[str, str]]:
@@ -72,9 +73,7 @@ def _sender(mail_from: str) -> tuple[str, str] | None:
 def _header_line(name: str, value: str) -> str | None:
     """One header as written; the subject in encoded words when it needs them, any other header only as plain
     ASCII (an address, a URL, an id: encoded words are not allowed there)."""
-    if value.isascii() and len(name) + len(value) < 76:
-        return f"{name}: {value}"
-    if name == "Subject":
+    if name == "Subject" and not (value.isascii() and len(name) + len(value) < 76):
         return f"{name}: {Header(value, 'utf-8', header_name=name).encode()}"
     return f"{name}: {value}" if value.isascii() and len(name) + len(value) < MAX_LINE_BYTES else None
 
@@ -113,8 +112,7 @@ def _direct(row: Outbox) -> bytes | None:
 def compose(row: Outbox) -> OutgoingMail:
     """The mail of a claimed row. Raises when the row cannot be made into an e-mail at all."""
     data = _direct(row)
-    if data is None:
-        build_message(row)  # a row the standard library refuses fails here, before anything is sent
+    built = build_message(row) if data is None else None  # a row the library refuses fails here, before any send
     sender = _sender(get_settings().mail_from)
     return OutgoingMail(sender=sender[0] if sender else parseaddr(get_settings().mail_from)[1],
-                        recipient=row.recipient, data=data, row=row)
+                        recipient=row.recipient, data=data, row=row, built=built)
