@@ -109,11 +109,12 @@ def _store(session: Session, p: Period, snapshot: Snapshot, events: int) -> None
     figures are the same)."""
     token = uuid.uuid4().hex
     with Session(session.get_bind()) as writer:
-        writer.add(ReportPeriod(period_key=p.key, token=token, events=events, computed_at=datetime.now(UTC)))
-        writer.flush()
-        writer.add_all([ReportCount(period_key=p.key, department_code=dept, name=name, value=len(ids), case_ids=ids)
-                        for dept, counts in snapshot.items() for name, ids in counts.items()])
-        try:
+        try:  # the period's row goes first, so a process that lost the race stops at its flush
+            writer.add(ReportPeriod(period_key=p.key, token=token, events=events, computed_at=datetime.now(UTC)))
+            writer.flush()
+            writer.add_all([ReportCount(period_key=p.key, department_code=dept, name=name, value=len(ids),
+                                        case_ids=ids)
+                            for dept, counts in snapshot.items() for name, ids in counts.items()])
             writer.commit()
         except IntegrityError:
             writer.rollback()

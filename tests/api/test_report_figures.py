@@ -100,3 +100,19 @@ async def test_ranking_page_reads_the_stored_figures_of_a_past_period(api) -> No
         dept = row.department_code
     page = (await api.get("/ranking", params={"period": past.key})).text
     assert f"/commitments?period={past.key}&amp;department={dept}&amp;figure=commitments_made\">77<" in page
+
+
+def test_a_past_period_stored_by_another_process_first_is_read_not_an_error() -> None:
+    """Two first visitors at once each count a past period; the one that stores second keeps the first's figures
+    (the same ones) instead of failing the page."""
+    now = datetime.now(UTC)
+    with get_engine().begin() as conn:
+        seed_history(conn, cases=60, events=400, now=now, departments=DEPARTMENTS, years=1)
+    past = quarter_of(today_local()).previous(2)
+    report_figures._stored_cache.clear()
+    with session_scope() as session:
+        first, _ = report_figures.department_figures(session, [past])
+        report_figures._store(session, past, {"fgw": {"commitments_made": [1]}}, 1)  # the loser of the race
+        report_figures._stored_cache.clear()
+        again, _ = report_figures.department_figures(session, [past])
+    assert _view(again[0]) == _view(first[0])
