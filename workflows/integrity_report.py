@@ -67,7 +67,7 @@ class IntegrityReportWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, start: IntegrityReportStart) -> str:
-        async with self.lock:
+        async with self.lock, self._step():
             rule = start.profile.integrity_reports.due[self.period.kind]
             await self._start_clock(due_spec(self.period, rule))
             await self.journal.write(Event.report_opened, SYSTEM, to_state=S.open,
@@ -75,7 +75,7 @@ class IntegrityReportWorkflow(CaseWorkflow):
                                      changes={"due_at": self._due_at()})
             await self._notify("opened", "case_update", [f"department:{self.department}"],
                                event_label=f"请于 {self._due_date()} 前报送{self.title}（{rule.basis}）")
-            self.created = True
+        self.created = True
         await self._wind_up()
         return self.state
 
@@ -90,7 +90,7 @@ class IntegrityReportWorkflow(CaseWorkflow):
 
     @workflow.update
     async def submit(self, req: ReportSubmission) -> IntegrityReportView:
-        async with self._acting(self._check_submit, req):
+        async with self._acting(self._check_submit, req), self._step():
             now = workflow.now()
             changes: dict[str, object] = {"text": req.text, "submitted_at": now.isoformat(), "overdue": False}
             if self.on_time is None:  # the on-time rate counts the first submission against the first due date
@@ -115,12 +115,12 @@ class IntegrityReportWorkflow(CaseWorkflow):
 
     @workflow.update
     async def accept(self, req: ReportAcceptance) -> IntegrityReportView:
-        async with self._acting(self._check_accept, req):
+        async with self._acting(self._check_accept, req), self._step():
             await self._move(Event.report_accepted, req.actor, S.accepted, req.comment or "审核通过",
                              {"decided_at": workflow.now().isoformat()})
             await self._notify("accepted", "case_update", [f"department:{self.department}"],
                                event_label=f"{self.title}已审核通过")
-            self.finished = True
+            self.journal.once_written(self._mark_finished)
         return self.view()
 
     @accept.validator
@@ -129,7 +129,7 @@ class IntegrityReportWorkflow(CaseWorkflow):
 
     @workflow.update
     async def return_report(self, req: ReportReturn) -> IntegrityReportView:
-        async with self._acting(self._check_return, req):
+        async with self._acting(self._check_return, req), self._step():
             spec = DeadlineSpec(key=f"integrity_report-{self.journal.seq + 1}", label=f"{self.title}补充报送期限",
                                 basis="信用办退回并另定报送期限", start_event="退回情况报告", start_date=today_local(),
                                 unit="fixed_date", fixed_due=req.due_date)
@@ -168,11 +168,14 @@ class IntegrityReportWorkflow(CaseWorkflow):
             "offsets_working_days": self.start.profile.integrity_reports.reminder_offsets_working_days})
 
     async def _start_clock(self, spec: DeadlineSpec) -> None:
+        """Close the running clock and start one for `spec`. Inside a step its plan is written at once (the step's
+        first activity): what the step then writes and mails states the due date."""
         if self.clock is not None and not self.clock.closed:
             await self.clock.close("met")
         self.clock = DeadlineClock(self.case, spec, f"department:{self.department}", self._reminders(),
                                    self._on_clock_event, self.notifier)
         await self.clock.start()
+        await self.journal.flush()
 
     async def _on_clock_event(self, clock: DeadlineClock, event: ScheduledEvent) -> None:
         async with self.lock:

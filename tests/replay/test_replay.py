@@ -54,7 +54,7 @@ def test_the_step_histories_took_the_one_activity_per_step_path() -> None:
     assert {p.stem for p in everywhere} >= {"record_repaired_everywhere", "commitment_breached_everywhere",
                                             "commitment_fulfilled_everywhere", "commitment_fulfilled_late_everywhere",
                                             "objection_revoked_everywhere", "complaint_substantiated_everywhere",
-                                            "motion_reopened_everywhere"}
+                                            "motion_reopened_everywhere", "integrity_report_returned_everywhere"}
     for p in HISTORIES:
         marked = patches(WorkflowHistory.from_json(p.stem, TEXTS[p.stem]))
         assert (ONE_STEP_EVERYWHERE in marked) == (p in everywhere), p.stem

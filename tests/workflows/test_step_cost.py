@@ -12,6 +12,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
+from domain.integrity_report import report_workflow_id
 from domain.messages import (
     AcceptanceIn,
     AmendmentDecision,
@@ -23,6 +24,7 @@ from domain.messages import (
     FeedbackIn,
     FindingIn,
     FulfilmentReport,
+    IntegrityOpenRun,
     MotionFeedbackIn,
     MotionPublishIn,
     ObjectionDecisionIn,
@@ -33,6 +35,9 @@ from domain.messages import (
     RectificationVerdict,
     RepairDecision,
     RepairRequest,
+    ReportAcceptance,
+    ReportReturn,
+    ReportSubmission,
     ResponseIn,
     ResumeRequest,
     ReviewIn,
@@ -44,6 +49,7 @@ from tests.workflows.test_calendar_change import change_calendar, reported
 from tests.workflows.test_motion import COORD, _motion
 from workflows.commitment import CommitmentWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.integrity_report import IntegrityReportOpenerWorkflow, IntegrityReportWorkflow
 from workflows.motion import MotionWorkflow
 from workflows.objection import ObjectionWorkflow
 from workflows.record import RecordWorkflow
@@ -285,3 +291,25 @@ async def test_a_motion_costs_one_activity_per_step(smtp_sink) -> None:
                          "approved": Cost(tasks=3, activities=2, events=19),
                          "published": Cost(tasks=2, activities=1, events=11),
                          "closed": Cost(tasks=2, activities=1, events=14)}
+
+
+async def test_an_integrity_report_costs_one_activity_per_step(smtp_sink) -> None:
+    async with harness_at(local(2026, 10, 1, 0, 10)) as h:  # when the daily Schedule opens 2026Q3's reports
+        await h.env.client.execute_workflow(IntegrityReportOpenerWorkflow.run, IntegrityOpenRun(), id="opener",
+                                            task_queue=h.task_queue)
+        handle = h.env.client.get_workflow_handle_for(IntegrityReportWorkflow.run, report_workflow_id("fgw", "2026Q3"))
+        history = await settled(handle)
+        costs = {"opened": cost(history), **await _costs(handle, history, [
+            ("submitted", IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text="t")),
+            ("returned", IntegrityReportWorkflow.return_report,
+             ReportReturn(actor=CREDIT, reason="r", due_date=date(2026, 10, 30))),
+            ("resubmitted", IntegrityReportWorkflow.submit, ReportSubmission(actor=DEPT, text="t2")),
+            ("accepted", IntegrityReportWorkflow.accept, ReportAcceptance(actor=CREDIT)),
+        ], last_ends=True)}
+        # one activity per write before: opened 5/4/29, submitted 5/4/30, returned 5/4/30, accepted 4/3/24. Opening
+        # and returning write the new deadline's plan first, since the event and the notice state its due date
+        assert costs == {"opened": Cost(tasks=4, activities=3, events=25),
+                         "submitted": Cost(tasks=3, activities=2, events=18),
+                         "returned": Cost(tasks=4, activities=3, events=24),
+                         "resubmitted": Cost(tasks=3, activities=2, events=18),
+                         "accepted": Cost(tasks=3, activities=2, events=18)}
