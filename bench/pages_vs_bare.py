@@ -4,7 +4,11 @@ over the page's lines), both served by uvicorn on this machine, in interleaved r
 throughput ratio (target >= 0.3) and its p50/p99 latency.
 
     .venv/bin/python bench/pages_vs_bare.py [--cases 10000] [--events 100000] [--requests 300] [--concurrency 10]
-        [--no-page-cache]
+        [--no-page-cache] [--writes-per-second 10]
+
+With --writes-per-second, a writer appends audit events (progress posts on published commitments) at that rate
+while the pages are loaded, as a busy office would: every event changes the audit log's newest event, so the
+2 s page cache is dropped and the figures behind the pages follow it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import subprocess
 import sys
@@ -45,6 +50,31 @@ def page(request: Request, n: int):
 BARE_TEMPLATE = "{% for line in lines %}{{ line|safe }}\n{% endfor %}"
 
 
+async def write_events(per_second: float, written: list[int]) -> None:
+    """Append an audit event to a random published commitment every 1/per_second s until cancelled."""
+    from sqlalchemy import select
+
+    from store.db import get_engine
+    from store.models import AuditEvent, Commitment
+
+    engine = get_engine()
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(Commitment.id).where(Commitment.state == "published")).scalars())  # type: ignore[arg-type]
+
+    def one(n: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(AuditEvent.__table__.insert(), [dict(  # type: ignore[attr-defined]
+                case_type="commitment", case_id=random.choice(ids), event_key=f"bench-write-{n}",
+                action="progress_posted", actor="bench", role="department", reason="进展", at=datetime.now(UTC),
+                data={}, seq=1_000_000 + n, prev_hash="", hash=secrets.token_hex(32))])
+
+    while True:
+        started = time.perf_counter()
+        await asyncio.to_thread(one, len(written))
+        written.append(1)
+        await asyncio.sleep(max(0.0, 1 / per_second - (time.perf_counter() - started)))
+
+
 def seed(cases: int, events: int, departments: int) -> tuple[int, int]:
     from store.db import get_engine
 
@@ -63,6 +93,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-page-cache", action="store_true", help="render every page view (PAGE_CACHE_SECONDS=0)")
+    parser.add_argument("--writes-per-second", type=float, default=0.0,
+                        help="append audit events at this rate while the pages are loaded")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cx-bench-pages-"))
     temporal_port, api_port, bare_port = free_port(), free_port(), free_port()
@@ -109,6 +141,9 @@ async def main() -> None:
                 size = len(await r.read())
             await load(api_url, 50, args.concurrency)  # warm-up
             await load(bare_url, 50, args.concurrency)
+            written: list[int] = []
+            writer = asyncio.create_task(write_events(args.writes_per_second, written)) \
+                if args.writes_per_second else None
             api_time = bare_time = 0.0
             api_lat: list[float] = []
             bare_lat: list[float] = []
@@ -117,6 +152,10 @@ async def main() -> None:
                 bare_time, bare_lat = bare_time + t, bare_lat + lat
                 t, lat = await load(api_url, args.requests, args.concurrency)
                 api_time, api_lat = api_time + t, api_lat + lat
+            if writer is not None:
+                writer.cancel()
+                print(f"  {len(written)} audit events written during {path} "
+                      f"({len(written) / (api_time + bare_time):.1f}/s)")
             total = args.requests * args.rounds
             api_rate, bare_rate = total / api_time, total / bare_time
             print(f"{path:<13} {len(bodies[n].encode()):>7} B (bare {size} B), first request "
