@@ -36,7 +36,7 @@ def _commitment(rng: random.Random) -> tuple[list[Step], dict[str, Any]]:
 
 def _record(rng: random.Random) -> tuple[list[Step], dict[str, Any]]:
     severity = rng.choice(["general", "general", "serious", "minor"])
-    steps: list[Step] = [("created", "in_publicity", {}), ("classified", None, {"severity": severity}),
+    steps: list[Step] = [("created", "published", {}), ("classified", None, {"severity": severity}),
                          ("rectification_due_set", None, {})]
     overdue = rng.random() < 0.3
     if overdue:
@@ -44,7 +44,7 @@ def _record(rng: random.Random) -> tuple[list[Step], dict[str, Any]]:
     if rng.random() < 0.5:
         steps += [("rectification_submitted", None, {}), ("rectification_verified", "rectified", {})]
         return steps, {"state": "rectified", "severity": severity, "rectification_overdue": overdue, "public": True}
-    return steps, {"state": "in_publicity", "severity": severity, "rectification_overdue": overdue,
+    return steps, {"state": "published", "severity": severity, "rectification_overdue": overdue,
                    "public": severity != "minor"}
 
 
@@ -110,7 +110,7 @@ def seed_history(conn: Connection, *, cases: int, events: int, now: datetime, de
                         due_date=(start + timedelta(days=90)).date(), created_by="bench", published_at=start)
         elif case_type == "record":
             decided = start.date()
-            base.update(category="contract", facts="压测失信事实。", decision_date=decided,
+            base.update(category="arrears", facts="压测失信事实。", decision_date=decided,
                         repair_possible_from=decided + timedelta(days=90),
                         publicity_ends=decided + timedelta(days=365 * 3), created_by="bench", published_at=start)
         elif case_type == "objection":
