@@ -60,7 +60,8 @@ class User(SQLModel, table=True):
 
 
 class Commitment(SQLModel, table=True):
-    __table_args__ = {"sqlite_autoincrement": True}  # the id is the workflow id: never reuse one
+    # the id is the workflow id: never reuse one; the portal counts by state from the index alone (migration 0015)
+    __table_args__ = (Index("ix_commitment_state_overdue", "state", "overdue"), {"sqlite_autoincrement": True})
     id: int | None = Field(default=None, primary_key=True)
     department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
     kind: str = Field(max_length=32)
@@ -68,7 +69,7 @@ class Commitment(SQLModel, table=True):
     content: str = Field(sa_column=Column(Text, nullable=False))
     official: str | None = Field(default=None, max_length=100)
     due_date: date
-    state: str = Field(index=True, max_length=32)
+    state: str = Field(max_length=32)  # indexed with overdue (__table_args__)
     overdue: bool = False
     amended: bool = False
     profile_name: str = Field(max_length=32)
@@ -91,7 +92,8 @@ class Commitment(SQLModel, table=True):
 class Record(SQLModel, table=True):
     """A dishonesty record (政务失信记录) and where it stands in rectification and repair."""
 
-    __table_args__ = (UniqueConstraint("source_type", "source_id"), {"sqlite_autoincrement": True})
+    __table_args__ = (UniqueConstraint("source_type", "source_id"),
+                      Index("ix_record_public_severity", "public", "severity"), {"sqlite_autoincrement": True})
     id: int | None = Field(default=None, primary_key=True)
     department_code: str = Field(foreign_key="department.code", index=True, max_length=32)
     official: str | None = Field(default=None, max_length=100)
@@ -101,7 +103,7 @@ class Record(SQLModel, table=True):
     decision_date: date
     rectification_due: date | None = None
     state: str = Field(index=True, max_length=32)
-    public: bool = Field(default=False, index=True)
+    public: bool = Field(default=False)  # indexed with severity (__table_args__)
     rectification_overdue: bool = False
     explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     rectification: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
