@@ -24,7 +24,7 @@ async def listed(api, url: str) -> tuple[int, int]:  # type: ignore[no-untyped-d
     r = await api.get(url)
     assert r.status_code == 200, (url, r.text[:300])
     total = int(re.search(r"，共 (\d+) 件。", r.text)[1])  # type: ignore[index]
-    shown = len(set(re.findall(r'<td><a href="/(?:commitments|records)/(\d+)">', r.text)))
+    shown = len(set(re.findall(r'<td[^>]*><a href="/(?:commitments|records)/(\d+)">', r.text)))
     return total, shown
 
 
