@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from activities.report import department_figures as fresh_figures
 from api import report_figures
@@ -116,3 +116,38 @@ def test_a_past_period_stored_by_another_process_first_is_read_not_an_error() ->
         report_figures._stored_cache.clear()
         again, _ = report_figures.department_figures(session, [past])
     assert _view(again[0]) == _view(first[0])
+
+
+def test_an_event_committed_late_below_the_newest_is_counted_by_recounting_only_its_case(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL an id is taken before its transaction commits, so an older transaction's event can appear below
+    the newest one already counted: the current figures take it in by recounting its case, not the whole period."""
+    now = datetime.now(UTC)
+    with get_engine().begin() as conn:
+        seed_history(conn, cases=200, events=1500, now=now, departments=DEPARTMENTS, years=1)
+    current = quarter_of(today_local())
+    with session_scope() as session:
+        newest = session.exec(select(func.max(AuditEvent.id))).one() or 0
+        late = next(c for c in session.exec(select(Commitment).where(Commitment.state == "published")
+                                            .order_by(Commitment.id)) if c.overdue)  # type: ignore[arg-type]
+        session.add(AuditEvent(id=newest + 10, case_type="commitment", case_id=late.id or 0, event_key="new-progress",
+                               action="progress_posted", actor="t", role="department", at=now, seq=99, hash="n"))
+    report_figures._live_cache.clear()
+    with session_scope() as session:
+        report_figures.department_figures(session, [current])  # counted up to newest + 10
+    with session_scope() as session:  # the older transaction commits now, below newest + 10
+        for n, action, to_state in ((1, "fulfilment_reported", "reported"), (2, "verified_accepted", "fulfilled")):
+            session.add(AuditEvent(id=newest + n, case_type="commitment", case_id=late.id or 0, event_key=f"late-{n}",
+                                   action=action, to_state=to_state, actor="t", role="department", at=now, seq=100 + n,
+                                   hash=f"late{n}"))
+        session.get(Commitment, late.id).state = "fulfilled"  # type: ignore[union-attr]
+
+    def whole_count(*_: object) -> None:
+        raise AssertionError("counted the whole period again")
+
+    with session_scope() as session:
+        fresh, _ = fresh_figures(session, [current])
+        monkeypatch.setattr(report_figures, "_carried", whole_count)
+        kept, _ = report_figures.department_figures(session, [current])
+    assert _view(kept[0]) == _view(fresh[0])
+    assert any(late.id in f.cases.get("fulfilled_late", []) or late.id in f.cases.get("fulfilled_on_time", [])
+               for f in kept[0])
