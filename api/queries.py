@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_
 from sqlalchemy import select as select_columns
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session, col, select
 
@@ -76,7 +77,18 @@ def run_list(session: Session, query: ListQuery) -> tuple[list[Any], int]:
 
 async def run_list_async(engine: AsyncEngine, query: ListQuery) -> tuple[list[Any], int]:
     """As run_list, on the read engine in the event loop (PostgreSQL, store/db.py create_read_engine): no thread
-    hop and no transaction around two reads (autocommit), the most of a list request's cost left to save."""
+    hop and no transaction around two reads (autocommit), the most of a list request's cost left to save. A pooled
+    connection the database has closed (a restart) is found by using it, not by a ping before every request: the
+    pool then drops its older connections and the two reads run again once, on a new one."""
+    try:
+        return await _read_list(engine, query)
+    except DBAPIError as err:
+        if not err.connection_invalidated:
+            raise
+        return await _read_list(engine, query)
+
+
+async def _read_list(engine: AsyncEngine, query: ListQuery) -> tuple[list[Any], int]:
     async with engine.connect() as conn:
         total = _cached_count(query)
         if total is None:

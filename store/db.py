@@ -51,17 +51,21 @@ def get_engine(url: str | None = None, pool: Pool = "api") -> Engine:
     return create_engine(url, pool_pre_ping=True, **options)
 
 
+READ_APPLICATION = "chengxin-public-lists"
+
+
 def create_read_engine(url: str | None = None) -> AsyncEngine | None:
     """An async engine for the public lists on PostgreSQL, one per event loop (the app's lifespan makes and disposes
     it): its reads run in the loop, without the thread hop of a sync query, in autocommit (a list is two reads, no
     transaction needed). None on SQLite, whose driver has no async mode; the lists then use the request's session.
-    No pre-ping: after a database restart, each pooled connection fails one request (503) and is replaced."""
+    No pre-ping, which costs a round trip per request: a list that finds its connection closed runs again once
+    (api/queries.py run_list_async). Its connections are named READ_APPLICATION in pg_stat_activity."""
     url = url or get_settings().database_url
     if not url.startswith("postgresql"):
         return None
     size, overflow = POOL_SIZES["api"]
     return create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=size, max_overflow=overflow,
-                               pool_timeout=POOL_TIMEOUT_SECONDS)
+                               pool_timeout=POOL_TIMEOUT_SECONDS, connect_args={"application_name": READ_APPLICATION})
 
 
 @contextmanager
