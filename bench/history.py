@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +44,8 @@ def _record(rng: random.Random) -> tuple[list[Step], dict[str, Any]]:
         steps.append(("rectification_overdue", None, {"set": {"rectification_overdue": True}}))
     if rng.random() < 0.5:
         steps += [("rectification_submitted", None, {}), ("rectification_verified", "rectified", {})]
-        return steps, {"state": "rectified", "severity": severity, "rectification_overdue": overdue, "public": True}
+        return steps, {"state": "rectified", "severity": severity, "rectification_overdue": overdue,
+                       "public": severity != "minor"}
     return steps, {"state": "published", "severity": severity, "rectification_overdue": overdue,
                    "public": severity != "minor"}
 
@@ -151,3 +153,11 @@ def seed_history(conn: Connection, *, cases: int, events: int, now: datetime, de
         conn.execute(AuditEvent.__table__.insert(), batch)  # type: ignore[attr-defined]
         inserted += len(batch)
     return len(plans), inserted
+
+
+def progress_post(case_id: int, n: int, at: datetime) -> dict[str, Any]:
+    """The audit row of the n-th progress post on a commitment appended after its seeded history, as a working office
+    writes them (its chain fields are not what a bench or a test reads)."""
+    return {"case_type": "commitment", "case_id": case_id, "event_key": f"progress-{n}", "action": "progress_posted",
+            "actor": "bench", "role": "department", "reason": "进展", "at": at, "data": {}, "seq": 1_000_000 + n,
+            "prev_hash": "", "hash": secrets.token_hex(32)}

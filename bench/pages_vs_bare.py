@@ -31,7 +31,7 @@ from temporalio.client import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from commitments_vs_raw import ROOT, free_port, fresh_bench_schema, start_temporal, stop_all, wait_http  # noqa: E402
-from history import seed_history  # noqa: E402
+from history import progress_post, seed_history  # noqa: E402
 from public_list_vs_bare import load, pct  # noqa: E402
 
 PAGES = ("/", "/commitments", "/ranking")
@@ -63,10 +63,8 @@ async def write_events(per_second: float, written: list[int]) -> None:
 
     def one(n: int) -> None:
         with engine.begin() as conn:
-            conn.execute(AuditEvent.__table__.insert(), [dict(  # type: ignore[attr-defined]
-                case_type="commitment", case_id=random.choice(ids), event_key=f"bench-write-{n}",
-                action="progress_posted", actor="bench", role="department", reason="进展", at=datetime.now(UTC),
-                data={}, seq=1_000_000 + n, prev_hash="", hash=secrets.token_hex(32))])
+            conn.execute(AuditEvent.__table__.insert(),  # type: ignore[attr-defined]
+                         [progress_post(random.choice(ids), n, datetime.now(UTC))])
 
     while True:
         started = time.perf_counter()

@@ -5,7 +5,6 @@ render instead of each rendering it again."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 import threading
 from datetime import UTC, datetime
@@ -20,16 +19,13 @@ from store.db import get_engine, session_scope
 from store.models import AuditEvent, Commitment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from history import seed_history  # noqa: E402
+from history import progress_post, seed_history  # noqa: E402
 
 
 def _progress_posted(case_id: int) -> None:
-    """A public change of a commitment, as its workflow logs it (the chain's fields are not what is tested)."""
+    """A public change of a commitment, as its workflow logs it."""
     with get_engine().begin() as conn:
-        conn.execute(AuditEvent.__table__.insert(), [dict(  # type: ignore[attr-defined]
-            case_type="commitment", case_id=case_id, event_key=f"t-{secrets.token_hex(4)}", action="progress_posted",
-            actor="fgw", role="department", reason="进展", at=datetime.now(UTC), data={}, seq=10_000,
-            prev_hash="", hash=secrets.token_hex(32))])
+        conn.execute(AuditEvent.__table__.insert(), [progress_post(case_id, 1, datetime.now(UTC))])  # type: ignore[attr-defined]
 
 
 def _latest_href(page: str) -> str:
