@@ -642,3 +642,21 @@ class ReportCount(SQLModel, table=True):
     name: str = Field(max_length=60)
     value: int
     case_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ReportLive(SQLModel, table=True):
+    """The last counted figures of a period still open to new events (api/report_figures.py), with the log's newest
+    event they include and the ids of the events just below it that they include, so a process that starts reads
+    them and recounts only the cases with events since, instead of counting the whole period. `counted_at` is when
+    the whole count they grew from was made: a count older than an hour is made again (a commit later than the
+    window of ids kept would otherwise stay out)."""
+
+    __tablename__ = "report_live"
+    period_key: str = Field(primary_key=True, max_length=10)
+    newest_id: int
+    newest_hash: str = Field(max_length=64)
+    departments: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    seen: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    counted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    saved_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -16,7 +16,7 @@ from api import report_figures
 from api.validation import today_local
 from domain.report import Figures, Period, parse_period, quarter_of
 from store.db import get_engine, session_scope
-from store.models import AuditEvent, Commitment, ReportCount, ReportPeriod
+from store.models import AuditEvent, Commitment, ReportCount, ReportLive, ReportPeriod
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from history import seed_history  # noqa: E402
@@ -151,3 +151,53 @@ def test_an_event_committed_late_below_the_newest_is_counted_by_recounting_only_
     assert _view(kept[0]) == _view(fresh[0])
     assert any(late.id in f.cases.get("fulfilled_late", []) or late.id in f.cases.get("fulfilled_on_time", [])
                for f in kept[0])
+
+
+def test_a_process_that_starts_takes_the_stored_current_figures_and_recounts_only_the_cases_since(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The current period's figures are stored as they are brought up to date (report_live): a process that starts
+    reads them and recounts the cases with events since, instead of counting the whole period at its first
+    request; stored figures whose whole count is over an hour old are counted again."""
+    now = datetime.now(UTC)
+    with get_engine().begin() as conn:
+        seed_history(conn, cases=200, events=1500, now=now, departments=DEPARTMENTS, years=1)
+    current = quarter_of(today_local())
+    report_figures._live_cache.clear()
+    with session_scope() as session:
+        report_figures.department_figures(session, [current])  # the first process's whole count, stored
+        counted = session.get(ReportLive, current.key)
+        assert counted is not None and counted.newest_id == session.exec(select(func.max(AuditEvent.id))).one()
+        late = next(c for c in session.exec(select(Commitment).where(Commitment.state == "published")
+                                            .order_by(Commitment.id)) if c.overdue)  # type: ignore[arg-type]
+        for n, action, to_state in ((1, "fulfilment_reported", "reported"), (2, "verified_accepted", "fulfilled")):
+            session.add(AuditEvent(case_type="commitment", case_id=late.id or 0, event_key=f"since-{n}",
+                                   action=action, to_state=to_state, actor="t", role="department", at=now,
+                                   seq=100 + n, hash=f"since{n}"))
+        late.state = "fulfilled"
+    whole_counts: list[str] = []
+    carried = report_figures._carried
+
+    def counting(session: object, p: Period, *rest: object) -> object:
+        whole_counts.append(p.key)
+        return carried(session, p, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report_figures, "_carried", counting)
+    monkeypatch.setattr(report_figures, "SAVE_SECONDS", 0.0)
+    report_figures._live_cache.clear()  # a new process
+    with session_scope() as session:
+        fresh, _ = fresh_figures(session, [current])
+        kept, _ = report_figures.department_figures(session, [current])
+        stored = session.get(ReportLive, current.key)
+        assert stored is not None and stored.newest_id == session.exec(select(func.max(AuditEvent.id))).one()
+    assert whole_counts == []
+    assert _view(kept[0]) == _view(fresh[0])
+    assert any(late.id in f.cases.get("fulfilled_late", []) for f in kept[0])
+
+    with session_scope() as session:  # an hour later the next process counts the whole period once more
+        row = session.get(ReportLive, current.key)
+        row.counted_at = now - timedelta(seconds=report_figures.LIVE_SECONDS + 60)  # type: ignore[union-attr]
+    report_figures._live_cache.clear()
+    with session_scope() as session:
+        again, _ = report_figures.department_figures(session, [current])
+        assert session.get(ReportLive, current.key).counted_at > now  # type: ignore[union-attr]
+    assert whole_counts == [current.key]
+    assert _view(again[0]) == _view(fresh[0])
