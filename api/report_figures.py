@@ -9,17 +9,19 @@
 - That recount is kept in this process while the log's newest event is the same (`log_mark`). New events recount
   only their cases: those above the newest event seen, and those just below it that an older transaction committed
   late (the ids of the last LATE_WINDOW events seen are kept to tell them apart). An emptied log or an event outside
-  the period counts again; so does every LIVE_SECONDS, for a commit later than the window. A full count costs about
-  60 µs per event of the period (0.9 s at 15,000 events on SQLite), so it must not come every few minutes.
+  the period counts again. A full count costs about 60 µs per event of the period (0.9 s at 15,000 events on
+  SQLite), so it must not come every few minutes, nor in a request at a province's size.
 - Every SAVE_SECONDS a process stores the figures it brought up to date, with that mark and those ids (report_live),
-  so a process that starts (or whose figures are an hour old) takes the stored ones and recounts only the cases with
-  events since: one whole count an hour for all processes, not one per process at its first request.
+  so a process that starts takes the stored ones and recounts only the cases with events since.
+- Every LIVE_SECONDS the period is counted whole once more, for a commit later than the window: one process claims
+  it (an UPDATE of the stored `counted_at`) and counts in a thread beside its request, which is answered as usual.
 
 The counting itself is domain.report.compute, the same function the quarterly report and the CLI use, so a stored
 or carried figure equals a fresh count (tests/api/test_report_figures.py checks it on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -65,7 +67,7 @@ def department_reports(session: Session, periods: list[Period]) -> list[dict[str
 
 def department_figures(session: Session, periods: list[Period]) -> tuple[list[list[Figures]], Ranking]:
     """Each period's figures per department, with the ids of the cases behind each count, and the rule."""
-    departments = {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
+    departments = _departments(session)
     rule = load_profile(get_settings().default_profile).ranking
     now = datetime.now(UTC)
     mark: tuple[Any, ...] | None = None
@@ -74,10 +76,19 @@ def department_figures(session: Session, periods: list[Period]) -> tuple[list[li
         if p.end + GRACE <= now:
             snapshot = _past(session, p)
         else:
-            mark = mark or (*log_mark(session), tuple(departments))
+            mark = mark or _current_mark(session, departments)
             snapshot = _live(session, p, mark, now)
         out.append(_figures(snapshot, departments, rule))
     return out, rule
+
+
+def _departments(session: Session) -> dict[str, str]:
+    return {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
+
+
+def _current_mark(session: Session, departments: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """The log's mark with the departments (a new department counts again)."""
+    return (*log_mark(session), tuple(departments if departments is not None else _departments(session)))
 
 
 def _figures(snapshot: Snapshot, departments: dict[str, str], rule: Ranking) -> list[Figures]:
@@ -157,11 +168,14 @@ class _Live:
 
 def _live(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) -> Snapshot:
     """The current figures: this process's, or else the last ones any process stored, brought up to date by
-    recounting only the cases with events since; a whole count when neither is there (or is LIVE_SECONDS old)."""
+    recounting only the cases with events since. A whole count is made here only when there are none to bring up
+    to date; the hourly one runs beside the request, in one process at a time (`_count_beside`)."""
     live = _live_cache.get(p.key)
-    if live is None or now - live.counted_at >= timedelta(seconds=LIVE_SECONDS):
-        live = _kept(session, p)
-    if live is not None and now - live.counted_at < timedelta(seconds=LIVE_SECONDS):
+    if live is None or _due(live, now):
+        live = _kept(session, p) or live
+    if live is not None and _due(live, now):
+        live = _count_beside(session, p, live, now)
+    if live is not None:
         if live.mark == mark:
             _live_cache[p.key] = live
             return live.snapshot
@@ -169,10 +183,45 @@ def _live(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) -> 
             live = replace(live, mark=mark, snapshot=update[0], seen=update[1])
             _live_cache[p.key] = _save(session, p, live) if time.monotonic() - live.saved >= SAVE_SECONDS else live
             return live.snapshot
+    return _count_whole(session, p, mark, now).snapshot
+
+
+def _due(live: _Live, now: datetime) -> bool:
+    """Whether the whole count the figures grew from is LIVE_SECONDS old."""
+    return now - live.counted_at >= timedelta(seconds=LIVE_SECONDS)
+
+
+def _count_whole(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) -> _Live:
     seen = _seen(session, mark)  # read before the count: an event seen is one the count includes
-    snapshot = _carried(session, p, mark, now)
-    _live_cache[p.key] = _save(session, p, _Live(mark, now, snapshot, seen, 0.0))
-    return snapshot
+    live = _save(session, p, _Live(mark, now, _carried(session, p, mark, now), seen, 0.0))
+    _live_cache[p.key] = live
+    return live
+
+
+def _count_beside(session: Session, p: Period, live: _Live, now: datetime) -> _Live | None:
+    """Claim the hourly whole count of the stored figures (the process whose UPDATE moves their `counted_at` on
+    makes it) and make it in a thread of its own, with its own session; meanwhile the figures are brought up to
+    date as usual. None when nothing is stored to claim: then the request counts whole."""
+    table = ReportLive.__table__  # type: ignore[attr-defined]
+    with Session(session.get_bind()) as writer:
+        claimed = writer.execute(update(table).where(table.c.period_key == p.key,
+                                                     table.c.counted_at == live.counted_at).values(counted_at=now))
+        writer.commit()
+    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        bind = session.get_bind()
+        thread = threading.Thread(target=_count_in_thread, args=(bind, p), name=f"figures-{p.key}", daemon=True)
+        _counting[p.key] = thread
+        thread.start()
+        return replace(live, counted_at=now)  # its saves keep the claim
+    return _kept(session, p)  # another process claimed it (its counted_at is now) or the row is gone
+
+
+def _count_in_thread(bind: Any, p: Period) -> None:
+    with Session(bind) as session:
+        _count_whole(session, p, _current_mark(session), datetime.now(UTC))
+
+
+_counting: dict[str, threading.Thread] = {}  # the hourly whole count in flight, per period (tests wait for it)
 
 
 def _kept(session: Session, p: Period) -> _Live | None:
@@ -283,7 +332,7 @@ def _carried(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) 
 def _recount(session: Session, p: Period, touching: Any) -> list[Figures]:
     """domain.report.compute over the whole history of the cases with an event matching `touching` (in the period,
     or before its end for a whole count), and only theirs; plain columns, not ORM rows (100,000 events: ~1 s)."""
-    departments = {d.code: d.name for d in session.exec(select(Department).order_by(col(Department.code)))}
+    departments = _departments(session)
     touched = select(AuditEvent.case_type, AuditEvent.case_id).where(touching).distinct()
     cases: dict[tuple[str, int], str] = {}
     for case_type, model in CASE_MODELS.items():

@@ -6,6 +6,7 @@ on PostgreSQL."""
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def test_an_event_committed_late_below_the_newest_is_counted_by_recounting_only_
 def test_a_process_that_starts_takes_the_stored_current_figures_and_recounts_only_the_cases_since(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The current period's figures are stored as they are brought up to date (report_live): a process that starts
     reads them and recounts the cases with events since, instead of counting the whole period at its first
-    request; stored figures whose whole count is over an hour old are counted again."""
+    request; stored figures whose whole count is over an hour old are counted again, beside the request."""
     now = datetime.now(UTC)
     with get_engine().begin() as conn:
         seed_history(conn, cases=200, events=1500, now=now, departments=DEPARTMENTS, years=1)
@@ -192,12 +193,33 @@ def test_a_process_that_starts_takes_the_stored_current_figures_and_recounts_onl
     assert _view(kept[0]) == _view(fresh[0])
     assert any(late.id in f.cases.get("fulfilled_late", []) for f in kept[0])
 
-    with session_scope() as session:  # an hour later the next process counts the whole period once more
+    # An hour later the next request claims the whole count and makes it beside itself: it is answered from the
+    # figures brought up to date while the count (held here until the answer is in) goes on in its thread.
+    release = threading.Event()
+
+    def held(session: object, p: Period, *rest: object) -> object:
+        assert release.wait(30)
+        return counting(session, p, *rest)
+
+    monkeypatch.setattr(report_figures, "_carried", held)
+    with session_scope() as session:
         row = session.get(ReportLive, current.key)
         row.counted_at = now - timedelta(seconds=report_figures.LIVE_SECONDS + 60)  # type: ignore[union-attr]
     report_figures._live_cache.clear()
     with session_scope() as session:
-        again, _ = report_figures.department_figures(session, [current])
-        assert session.get(ReportLive, current.key).counted_at > now  # type: ignore[union-attr]
+        answered, _ = report_figures.department_figures(session, [current])
+        claimed = session.get(ReportLive, current.key).counted_at  # type: ignore[union-attr]
+    assert claimed > now and whole_counts == []
+    assert _view(answered[0]) == _view(fresh[0])
+    report_figures._live_cache.clear()
+    with session_scope() as session:  # meanwhile another process does not claim it again
+        report_figures.department_figures(session, [current])
+        assert session.get(ReportLive, current.key).counted_at == claimed  # type: ignore[union-attr]
+    release.set()
+    report_figures._counting.pop(current.key).join(30)
     assert whole_counts == [current.key]
+    with session_scope() as session:
+        assert session.get(ReportLive, current.key).counted_at > claimed  # type: ignore[union-attr]
+        again, _ = report_figures.department_figures(session, [current])
     assert _view(again[0]) == _view(fresh[0])
+    assert report_figures._counting == {}
