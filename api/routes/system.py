@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from api import login
 from api.accounts import DepartmentIn, UserIn, create_department, create_user, list_users, set_user_active
@@ -155,10 +155,9 @@ def notices(session: SessionDep, actor: Annotated[Actor, Depends(require(Capabil
             page_size: Annotated[int, Query(ge=1, le=100)] = 50) -> Page[NoticeOut]:
     """The outbox, for admins: what is waiting, what was sent, and what failed with which error.
     Citizens' addresses are masked unless the role may see personal data (the credit office)."""
-    query = select(Outbox)
-    if status:
-        query = query.where(Outbox.status == status)
-    total = len(session.exec(query).all())
+    where = [Outbox.status == status] if status else []
+    query = select(Outbox).where(*where)
+    total = session.exec(select(func.count()).select_from(Outbox).where(*where)).one()  # not every rendered body
     rows = session.exec(query.order_by(col(Outbox.id).desc()).offset((page - 1) * page_size).limit(page_size))
     official, personal = official_addresses(session), may(actor.role, Capability.read_personal_data)
     items = [NoticeOut(id=o.id or 0, case=f"{o.case_type}-{o.case_id}", event_key=o.event_key,

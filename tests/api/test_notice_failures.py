@@ -77,6 +77,9 @@ async def test_recipient_refused_for_good_is_failed_on_the_first_attempt_and_the
     assert "收件地址被邮件服务器拒收" in receipt["last_error"] and "550" in receipt["last_error"]
     await _assert_each_alerted_once(smtp_sink, _to_fgw(items), "收件地址被邮件服务器拒收")
     assert smtp_sink.to("fgw@test.local") == []
+    r = await api.get("/api/notices", params={"status": "failed", "page_size": 1}, headers=tokens["admin"])
+    failed = [n for n in await _notices(api, tokens) if n["status"] == "failed"]
+    assert r.json()["total"] == len(failed) >= 2 and len(r.json()["items"]) == 1  # counted, not only the page
 
 
 async def test_notice_that_cannot_be_made_into_an_email_is_failed_and_no_header_is_injected(
