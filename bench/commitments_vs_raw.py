@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -151,7 +152,8 @@ async def main() -> None:
     temporal_port, api_port, smtp_port = free_port(), free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
-           "SMTP_PORT": str(smtp_port), "DEV_MAIL_DIR": str(tmp / "mail"), "PYTHONPATH": str(ROOT)}
+           "SMTP_PORT": str(smtp_port), "DEV_MAIL_DIR": str(tmp / "mail"), "PYTHONPATH": str(ROOT),
+           "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32)}  # the worker refuses the dev key
     os.environ.update(env)
     from activities.worker import connect_client
     from api.auth import hash_password

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,8 @@ async def main() -> None:
     temporal_port, smtp_port = free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}", "TASK_QUEUE": f"bench-{uuid.uuid4()}",
-           "SMTP_PORT": str(smtp_port), "PYTHONPATH": str(ROOT)}
+           "SMTP_PORT": str(smtp_port), "PYTHONPATH": str(ROOT),
+           "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32)}  # the worker refuses the dev key
     os.environ.update(env)
     from api.services.commitment import insert_commitment, start_commitment
     from dev.mailsink import start_mail_sink
