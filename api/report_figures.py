@@ -226,7 +226,7 @@ _counting: dict[str, threading.Thread] = {}  # the hourly whole count in flight,
 
 def _kept(session: Session, p: Period) -> _Live | None:
     """The figures another process (or this one, before a restart) stored for the period."""
-    row = session.get(ReportLive, p.key)
+    row = session.get(ReportLive, p.key, populate_existing=True)  # read again: another process may have claimed it
     if row is None:
         return None
     return _Live((row.newest_id, row.newest_hash, None, tuple(row.departments)), row.counted_at, row.figures,
@@ -235,7 +235,8 @@ def _kept(session: Session, p: Period) -> _Live | None:
 
 def _save(session: Session, p: Period, live: _Live) -> _Live:
     """Store the figures in a transaction of their own, unless the row holds newer ones (a later event, or a later
-    whole count) from another process; either is a correct start for the next process."""
+    whole count or claim of one) from another process; either is a correct start for the next process, but a
+    claim's `counted_at` never goes back, or a second process would claim the count again."""
     if live.mark[0] is None:
         return live
     table = ReportLive.__table__  # type: ignore[attr-defined]
@@ -243,7 +244,8 @@ def _save(session: Session, p: Period, live: _Live) -> _Live:
               "seen": sorted(live.seen), "figures": live.snapshot, "counted_at": live.counted_at,
               "saved_at": datetime.now(UTC)}
     with Session(session.get_bind()) as writer:
-        older = or_(table.c.newest_id <= live.mark[0], table.c.counted_at < live.counted_at)
+        older = or_(and_(table.c.newest_id <= live.mark[0], table.c.counted_at <= live.counted_at),
+                    table.c.counted_at < live.counted_at)
         updated = writer.execute(update(table).where(table.c.period_key == p.key, older).values(values))
         if updated.rowcount == 0:  # type: ignore[attr-defined]
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -211,10 +212,20 @@ def test_a_process_that_starts_takes_the_stored_current_figures_and_recounts_onl
         claimed = session.get(ReportLive, current.key).counted_at  # type: ignore[union-attr]
     assert claimed > now and whole_counts == []
     assert _view(answered[0]) == _view(fresh[0])
+    stale = report_figures._live_cache[current.key]
     report_figures._live_cache.clear()
     with session_scope() as session:  # meanwhile another process does not claim it again
         report_figures.department_figures(session, [current])
         assert session.get(ReportLive, current.key).counted_at == claimed  # type: ignore[union-attr]
+    # nor does one that still holds the figures of before the claim, nor does its next save undo the claim
+    report_figures._live_cache[current.key] = replace(stale, counted_at=now - timedelta(hours=2))
+    with session_scope() as session:
+        session.add(AuditEvent(case_type="commitment", case_id=late.id or 0, event_key="since-3",
+                               action="progress_posted", actor="t", role="department", at=now, seq=103, hash="s3"))
+    with session_scope() as session:
+        report_figures.department_figures(session, [current])
+        assert session.get(ReportLive, current.key).counted_at == claimed  # type: ignore[union-attr]
+    assert whole_counts == []
     release.set()
     report_figures._counting.pop(current.key).join(30)
     assert whole_counts == [current.key]
@@ -223,3 +234,14 @@ def test_a_process_that_starts_takes_the_stored_current_figures_and_recounts_onl
         again, _ = report_figures.department_figures(session, [current])
     assert _view(again[0]) == _view(fresh[0])
     assert report_figures._counting == {}
+
+    # A process that read the stored figures just before another claimed the count takes the claim, not a second one
+    with session_scope() as session:
+        session.get(ReportLive, current.key).counted_at = now - timedelta(hours=2)  # type: ignore[union-attr]
+    with session_scope() as session:
+        before = report_figures._kept(session, current)
+        assert before is not None
+        with session_scope() as other:
+            other.get(ReportLive, current.key).counted_at = claimed  # type: ignore[union-attr]
+        taken = report_figures._count_beside(session, current, before, datetime.now(UTC))
+    assert taken is not None and taken.counted_at == claimed and report_figures._counting == {}
