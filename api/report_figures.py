@@ -51,9 +51,6 @@ Snapshot = dict[str, dict[str, list[int]]]  # department → count (or case_type
 _stored_cache: dict[str, tuple[str, Snapshot]] = {}
 
 
-_live_cache: dict[str, _Live] = {}
-
-
 def department_report(session: Session, period: Period) -> dict[str, Any]:
     """The report of one period: every department's figures, ranked, with the formula and definitions (the same
     dict as activities.report.department_report)."""
@@ -166,6 +163,10 @@ class _Live:
     saved: float  # monotonic time they were last written to (or read from) report_live
 
 
+_live_cache: dict[str, _Live] = {}
+_counting: dict[str, threading.Thread] = {}  # the hourly whole count in flight, per period (tests wait for it)
+
+
 def _live(session: Session, p: Period, mark: tuple[Any, ...], now: datetime) -> Snapshot:
     """The current figures: this process's, or else the last ones any process stored, brought up to date by
     recounting only the cases with events since. A whole count is made here only when there are none to bring up
@@ -219,9 +220,6 @@ def _count_beside(session: Session, p: Period, live: _Live, now: datetime) -> _L
 def _count_in_thread(bind: Any, p: Period) -> None:
     with Session(bind) as session:
         _count_whole(session, p, _current_mark(session), datetime.now(UTC))
-
-
-_counting: dict[str, threading.Thread] = {}  # the hourly whole count in flight, per period (tests wait for it)
 
 
 def _kept(session: Session, p: Period) -> _Live | None:
