@@ -102,11 +102,12 @@ def build_worker(client: Client, task_queue: str | None = None, **options: objec
     options.setdefault("max_cached_workflows", settings.max_cached_workflows)
     options.setdefault("workflow_task_poller_behavior", PollerBehaviorSimpleMaximum(settings.workflow_task_pollers))
     options.setdefault("nonsticky_to_sticky_poll_ratio", settings.nonsticky_to_sticky_poll_ratio)
+    queue = task_queue or settings.task_queue
     return Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
+        task_queue=queue,
         workflows=WORKFLOWS,
-        activities=[*ACTIVITIES, CaseWaker(client).wake_cases, PromiseStarter(client).start_promise_commitment,
+        activities=[*ACTIVITIES, CaseWaker(client, queue).wake_cases, PromiseStarter(client).start_promise_commitment,
                     DeliveryStarter(client).queue_deliveries],
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         # No more activities at once than threads: a queued one would spend its start-to-close time waiting.

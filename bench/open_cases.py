@@ -10,7 +10,7 @@ times that wake-up, started at once, on a fresh worker for each poll setting nam
 of the cases, so the settings are compared in one run. Each timed phase prints the CPU the worker, the dev
 server and this script used.
 
-    .venv/bin/python bench/open_cases.py [--n 10000] [--concurrency 50] [--wake-pollers 5:0.2,10:0.5,10:1.0]
+    .venv/bin/python bench/open_cases.py [--n 10000] [--concurrency 50] [--wake-pollers 10:0.5:0,10:0.5:256]
 """
 
 from __future__ import annotations
@@ -106,9 +106,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--wake-pollers", default="5:0.2,10:0.5,10:1.0",
+    parser.add_argument("--wake-pollers", default="10:0.5:0,10:0.5:256",
                         help="worker poll settings to time the wake-up with, each on a fresh worker, in one run: "
-                             "workflow-task polls:share on the shared queue, comma-separated")
+                             "workflow-task polls:share on the shared queue[:the waker's backlog bound, 0 for "
+                             "none; default activities.calendar_change.WAKE_BACKLOG], comma-separated")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cx-bench-open-"))
     temporal_port, smtp_port = free_port(), free_port()
@@ -117,6 +118,7 @@ async def main() -> None:
            "SMTP_PORT": str(smtp_port), "PYTHONPATH": str(ROOT),
            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32)}  # the worker refuses the dev key
     os.environ.update(env)
+    from activities.calendar_change import WAKE_BACKLOG
     from api.services.commitment import insert_commitment, start_commitment
     from dev.mailsink import start_mail_sink
     from domain.messages import Actor
@@ -168,15 +170,16 @@ async def main() -> None:
         waiting = await reproject(client, env["TASK_QUEUE"], "B (the promised date becomes a holiday)", due)
         variants = args.wake_pollers.split(",") if waiting else []
         for share, variant in enumerate(variants):
-            pollers, ratio = variant.split(":")
+            pollers, ratio, *bound = variant.split(":")
+            backlog = int(bound[0]) if bound else WAKE_BACKLOG
             stop_all([worker])
             worker = subprocess.Popen([sys.executable, "-m", "activities.worker"], cwd=ROOT, env={
                 **env, "WORKFLOW_TASK_POLLERS": pollers, "NONSTICKY_TO_STICKY_POLL_RATIO": ratio})
             WATCHED["worker"] = worker.pid
             await asyncio.sleep(5)  # started and polling
             print(f"  B's wake-up started now, on a fresh worker with {pollers} workflow-task polls, "
-                  f"{ratio} of them on the shared queue:")
-            await wake_now(client, env["TASK_QUEUE"], waiting, share, len(variants))
+                  f"{ratio} of them on the shared queue, the waker bounded at {backlog} waiting tasks (0: none):")
+            await wake_now(client, env["TASK_QUEUE"], waiting, share, len(variants), backlog)
     finally:
         stop_all([server, worker])
         sink.stop()
@@ -234,7 +237,7 @@ async def reproject(client: Client, task_queue: str, label: str, day: date) -> i
     return p.waiting
 
 
-async def wake_now(client: Client, task_queue: str, expected: int, share: int, shares: int) -> None:
+async def wake_now(client: Client, task_queue: str, expected: int, share: int, shares: int, backlog: int) -> None:
     """The deferred wake-up, started now instead of at its midnight: what it costs the worker then. Each poll
     setting wakes its own share of the cases (every `shares`-th), so no case is woken twice: a second wake-up
     would replay a longer history, and a case the stopped worker had cached would wait out its sticky timeout."""
@@ -250,7 +253,7 @@ async def wake_now(client: Client, task_queue: str, expected: int, share: int, s
             col(DeadlineRow.status) == "open"))})[share::shares]
     expected = len(ids) if shares > 1 else expected
     started, cpu = time.perf_counter(), cpu_now()
-    woken = await ActivityEnvironment().run(CaseWaker(client).wake_cases, ids)
+    woken = await ActivityEnvironment().run(CaseWaker(client, task_queue, backlog).wake_cases, ids)
     signalled = time.perf_counter() - started
     idle = signalled + await until_idle(client, task_queue)
     print(f"    {woken} of {expected} cases signalled in {signalled:.1f}s, "
