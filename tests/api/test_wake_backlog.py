@@ -41,8 +41,14 @@ async def test_the_waker_waits_while_the_queue_holds_its_bound_and_goes_on_once_
     ids = [f"commitment-{n}-{uuid.uuid4().hex[:6]}" for n in range(2)]
     for wid in ids:  # their first tasks wait: nobody polls the queue yet
         await temporal_client.start_workflow("WaitsForever", id=wid, task_queue=queue)
-    waking = asyncio.create_task(ActivityEnvironment().run(CaseWaker(temporal_client, queue, 2).wake_cases,
-                                                           [*ids, "commitment-999999999"]))
+    waker = CaseWaker(temporal_client, queue, 2)
+    for _ in range(300):  # the server's count is approximate and converges: wait until it reports them
+        if await waker._waiting() >= 2:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the dev server never reported the two waiting tasks")
+    waking = asyncio.create_task(ActivityEnvironment().run(waker.wake_cases, [*ids, "commitment-999999999"]))
     await asyncio.sleep(3)
     assert not waking.done()
     assert not any([await _signalled(temporal_client, wid) for wid in ids])  # nothing sent while the queue is full
