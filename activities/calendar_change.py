@@ -44,6 +44,7 @@ from store.models import AuditEvent, DeadlineRow
 
 WAKE_CONCURRENCY = 64  # signals in flight at once
 WAKE_BACKLOG = 256  # woken cases' workflow tasks the queue may hold before the waker waits for the workers
+WAKE_WAIT_SECONDS = 10.0  # the longest it waits before a group, however full the queue says it is
 
 
 @activity.defn
@@ -144,10 +145,14 @@ class CaseWaker:
         self.backlog = backlog
 
     async def _room(self, done: int) -> None:
-        """Wait, heartbeating, while the cases' queue holds `backlog` workflow tasks or more."""
+        """Wait, heartbeating, while the cases' queue holds `backlog` workflow tasks or more, for at most
+        WAKE_WAIT_SECONDS: the count is approximate (it may count expired tasks for a while), and a wake-up held
+        back by a wrong count would miss the reminders it moves, so pacing never stops it."""
         if not self.task_queue:
             return
-        while self.backlog and await self._waiting() >= self.backlog:
+        for _ in range(int(WAKE_WAIT_SECONDS / 0.2)):
+            if not self.backlog or await self._waiting() < self.backlog:
+                return
             activity.heartbeat(done)
             await asyncio.sleep(0.2)
 
