@@ -132,6 +132,14 @@ def moved_reason(label: str, before: Deadline, after: Deadline) -> str:
     return f"{label}到期日 {after.due_date} 已按录入的节假日安排确认，不再暂定"
 
 
+async def queue_backlog(client: Client, task_queue: str,
+                        kind: TaskQueueType.ValueType = TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW) -> int:
+    """The server's approximate count of tasks of one kind waiting on a queue (it converges after a moment)."""
+    response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+        namespace=client.namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind, report_stats=True))
+    return int(response.stats.approximate_backlog_count)
+
+
 class CaseWaker:
     """Holds the worker's Temporal client: waking a case is a signal, an outside effect like any other.
 
@@ -160,15 +168,12 @@ class CaseWaker:
         """The queue's waiting workflow tasks; 0, and no bound from now on, from a server that cannot tell (the
         time-skipping test server)."""
         try:
-            response = await self.client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-                namespace=self.client.namespace, task_queue=TaskQueue(name=self.task_queue or ""),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, report_stats=True))
+            return await queue_backlog(self.client, self.task_queue or "")
         except RPCError as err:
             if err.status != RPCStatusCode.UNIMPLEMENTED:
                 raise
             self.backlog = 0
             return 0
-        return int(response.stats.approximate_backlog_count)
 
     @activity.defn(name="wake_cases")
     async def wake_cases(self, workflow_ids: list[str]) -> int:

@@ -266,18 +266,15 @@ async def until_idle(client: Client, task_queue: str) -> float:
     """Seconds until, for two polls in a row, the task queue has had no workflow or activity task waiting and
     the worker has used under 5% of a core (a backlog of 0 alone is also what a busy worker keeping up shows)."""
     from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    from activities.calendar_change import queue_backlog
 
     started, quiet = time.perf_counter(), 0
     worker_cpu = cpu_seconds(WATCHED["worker"])
     while quiet < 2:
         backlog = 0
         for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
-            response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-                namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-                task_queue_type=kind, report_stats=True))
-            backlog += response.stats.approximate_backlog_count
+            backlog += await queue_backlog(client, task_queue, kind)
         await asyncio.sleep(0.5)
         busy, worker_cpu = cpu_seconds(WATCHED["worker"]) - worker_cpu, cpu_seconds(WATCHED["worker"])
         quiet = quiet + 1 if backlog == 0 and busy < 0.025 else 0

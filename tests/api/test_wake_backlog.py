@@ -35,6 +35,15 @@ async def _signalled(client: Client, workflow_id: str) -> bool:
     return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in history.events)
 
 
+async def _reported(waker: CaseWaker, tasks: int) -> None:
+    """Wait until the server reports the waiting tasks: its count is approximate and converges."""
+    for _ in range(300):
+        if await waker._waiting() >= tasks:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the dev server never reported {tasks} waiting tasks")
+
+
 async def test_the_waker_waits_while_the_queue_holds_its_bound_and_goes_on_once_it_drains(
         temporal_client: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(calendar_change, "WAKE_CONCURRENCY", 1)
@@ -44,12 +53,7 @@ async def test_the_waker_waits_while_the_queue_holds_its_bound_and_goes_on_once_
     for wid in ids:  # their first tasks wait: nobody polls the queue yet
         await temporal_client.start_workflow("WaitsForever", id=wid, task_queue=queue)
     waker = CaseWaker(temporal_client, queue, 2)
-    for _ in range(300):  # the server's count is approximate and converges: wait until it reports them
-        if await waker._waiting() >= 2:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the dev server never reported the two waiting tasks")
+    await _reported(waker, 2)
     waking = asyncio.create_task(ActivityEnvironment().run(waker.wake_cases, [*ids, "commitment-999999999"]))
     await asyncio.sleep(3)
     assert not waking.done()
@@ -68,9 +72,6 @@ async def test_the_waker_does_not_wait_longer_than_its_limit_on_a_queue_that_sta
     wid = f"commitment-0-{uuid.uuid4().hex[:6]}"
     await temporal_client.start_workflow("WaitsForever", id=wid, task_queue=queue)  # nobody ever polls it
     waker = CaseWaker(temporal_client, queue, 1)
-    for _ in range(300):
-        if await waker._waiting() >= 1:
-            break
-        await asyncio.sleep(0.1)
+    await _reported(waker, 1)
     assert await asyncio.wait_for(ActivityEnvironment().run(waker.wake_cases, [wid]), 30) == 1
     assert await _signalled(temporal_client, wid)
