@@ -21,6 +21,7 @@ or carried figure equals a fresh count (tests/api/test_report_figures.py checks 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -42,6 +43,8 @@ from store.models import AuditEvent, Department, Record, ReportCount, ReportLive
 GRACE = timedelta(days=7)  # escalations are logged at their due instant, possibly after it: wait before storing
 LIVE_SECONDS = 3600.0  # a whole count of the current period at most this old is brought up to date, not redone
 SAVE_SECONDS = 60.0  # how often a process stores the current figures it brought up to date
+COUNT_RETRY_SECONDS = 300.0  # a whole count that failed is due again this long after, in any process
+log = logging.getLogger("chengxin.report_figures")
 LATE_WINDOW = 1000  # ids below the newest that a late commit could still fill
 # The counts a case makes at a period's end, with its kind: carried forward from the last period when it has no event.
 AT_END = {"overdue_at_end": "commitment", "rectification_overdue_at_end": "record",
@@ -210,16 +213,35 @@ def _count_beside(session: Session, p: Period, live: _Live, now: datetime) -> _L
         writer.commit()
     if claimed.rowcount == 1:  # type: ignore[attr-defined]
         bind = session.get_bind()
-        thread = threading.Thread(target=_count_in_thread, args=(bind, p), name=f"figures-{p.key}", daemon=True)
+        thread = threading.Thread(target=_count_in_thread, args=(bind, p, now), name=f"figures-{p.key}",
+                                  daemon=True)
         _counting[p.key] = thread
         thread.start()
         return replace(live, counted_at=now)  # its saves keep the claim
     return _kept(session, p)  # another process claimed it (its counted_at is now) or the row is gone
 
 
-def _count_in_thread(bind: Any, p: Period) -> None:
-    with Session(bind) as session:
-        _count_whole(session, p, _current_mark(session), datetime.now(UTC))
+def _count_in_thread(bind: Any, p: Period, claimed_at: datetime) -> None:
+    try:
+        with Session(bind) as session:
+            _count_whole(session, p, _current_mark(session), datetime.now(UTC))
+    except Exception:
+        log.exception("the whole count of the %s figures failed; due again in %.0f s", p.key, COUNT_RETRY_SECONDS)
+        _release(bind, p, claimed_at)
+
+
+def _release(bind: Any, p: Period, claimed_at: datetime) -> None:
+    """Give a failed count's claim back, so that any process counts again COUNT_RETRY_SECONDS later rather than
+    holding the unchecked figures for the hour the claim stands; not sooner, so a count that keeps failing is not
+    retried on every request."""
+    retry_at = datetime.now(UTC) - timedelta(seconds=LIVE_SECONDS - COUNT_RETRY_SECONDS)
+    table = ReportLive.__table__  # type: ignore[attr-defined]
+    with Session(bind) as writer:
+        writer.execute(update(table).where(table.c.period_key == p.key, table.c.counted_at == claimed_at)
+                       .values(counted_at=retry_at))
+        writer.commit()
+    if (live := _live_cache.get(p.key)) is not None and live.counted_at == claimed_at:  # its saves keep the claim
+        _live_cache[p.key] = replace(live, counted_at=retry_at)
 
 
 def _kept(session: Session, p: Period) -> _Live | None:

@@ -245,3 +245,49 @@ def test_a_process_that_starts_takes_the_stored_current_figures_and_recounts_onl
             other.get(ReportLive, current.key).counted_at = claimed  # type: ignore[union-attr]
         taken = report_figures._count_beside(session, current, before, datetime.now(UTC))
     assert taken is not None and taken.counted_at == claimed and report_figures._counting == {}
+
+
+def test_a_failed_hourly_count_gives_its_claim_back_and_is_due_again_in_minutes(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The hourly whole count runs in a thread of the process that claimed it; if it fails, its claim must not
+    stand for an hour (no process would check the figures meanwhile): it is due again COUNT_RETRY_SECONDS later,
+    in any process, and the failure is logged."""
+    now = datetime.now(UTC)
+    with get_engine().begin() as conn:
+        seed_history(conn, cases=60, events=300, now=now, departments=DEPARTMENTS, years=1)
+    current = quarter_of(today_local())
+    report_figures._live_cache.clear()
+    with session_scope() as session:
+        fresh, _ = fresh_figures(session, [current])
+        report_figures.department_figures(session, [current])  # counted and stored
+        session.get(ReportLive, current.key).counted_at = now - timedelta(  # type: ignore[union-attr]
+            seconds=report_figures.LIVE_SECONDS + 60)
+
+    def broken(*_: object) -> object:
+        raise RuntimeError("the database went away mid-count")
+
+    monkeypatch.setattr(report_figures, "_carried", broken)
+    report_figures._live_cache.clear()  # a process that starts an hour on
+    with session_scope() as session:
+        answered, _ = report_figures.department_figures(session, [current])  # claims the count, answered at once
+    report_figures._counting.pop(current.key).join(30)
+    assert _view(answered[0]) == _view(fresh[0])
+    assert "the whole count of the" in caplog.text and "due again in 300 s" in caplog.text
+    with session_scope() as session:
+        given_back = session.get(ReportLive, current.key).counted_at  # type: ignore[union-attr]
+    due_again = given_back + timedelta(seconds=report_figures.LIVE_SECONDS)
+    assert now + timedelta(seconds=240) < due_again <= datetime.now(UTC) + timedelta(seconds=300)
+    assert report_figures._live_cache[current.key].counted_at == given_back  # this process's saves keep it given back
+
+    # once it is due again, a process (here a new one) claims and makes the count
+    monkeypatch.undo()
+    report_figures._live_cache.clear()
+    with session_scope() as session:
+        session.get(ReportLive, current.key).counted_at = given_back - timedelta(  # type: ignore[union-attr]
+            seconds=report_figures.COUNT_RETRY_SECONDS)
+    with session_scope() as session:
+        report_figures.department_figures(session, [current])
+    report_figures._counting.pop(current.key).join(30)
+    with session_scope() as session:
+        assert session.get(ReportLive, current.key).counted_at > given_back  # type: ignore[union-attr]
+        again, _ = report_figures.department_figures(session, [current])
+    assert _view(again[0]) == _view(fresh[0])
