@@ -2,12 +2,15 @@
 no-op workflows of the same shape, interleaved in one run (issue 19, item 2):
 
 (a) Chengxin through the HTTP API: create + publish a commitment, until its row is published, its deadline
-    planned and its two notices sent (the whole step: workflows.common.ONE_STEP);
-(b) a no-op workflow of the new design's shape: one activity, then one more beside the deadline's timer;
-(c) the old shape: eight activities (two of them the notices' sends, beside the main path), then the timer.
+    planned and its two notices sent (the whole step: workflows.common.ONE_STEP, written by a local activity in the
+    run's first task: workflows.common.STEP_IN_TASK);
+(b) a no-op workflow of the new design's shape: one local activity, then one activity beside the deadline's timer;
+(c) the old shape: eight activities (two of them the notices' sends, beside the main path), then the timer;
+(d) the shape before STEP_IN_TASK: the step in an activity of its own, then the send beside the timer (what (b)
+    was in earlier runs, so their ratios can be compared).
 
 Prints cases/s per side, the ratios (a)/(b) (goal >= 0.7) and (a)/(c) (goal >= 2.5), and per case the workflow
-tasks, activities and history events (from sampled histories) and database transactions (a SQLAlchemy
+tasks, activities, local activities and history events (from sampled histories) and database transactions (a SQLAlchemy
 "commit" listener in the Chengxin worker; the API's insert is its own, not counted), and the CPU per case of
 each process (from /proc), which says where the difference between the sides goes.
 
@@ -66,7 +69,19 @@ async def noop(step: int) -> int:
 
 @workflow.defn(sandboxed=False)
 class NewShape:
-    """The step, then its notices' send beside the deadline's timer."""
+    """The step (a local activity in the run's first task), then its notices' send beside the deadline's timer."""
+
+    @workflow.run
+    async def run(self, _: int) -> None:
+        await workflow.execute_local_activity(noop, 1, start_to_close_timeout=ACTIVITY_TIMEOUT)
+        timer = asyncio.create_task(workflow.sleep(TIMER))
+        await workflow.execute_activity(noop, 2, start_to_close_timeout=ACTIVITY_TIMEOUT)
+        await timer
+
+
+@workflow.defn(sandboxed=False)
+class ActivityStepShape:
+    """The shape before STEP_IN_TASK, for comparison with earlier runs: the step in an activity of its own."""
 
     @workflow.run
     async def run(self, _: int) -> None:
@@ -104,7 +119,8 @@ def noop_worker(address: str, task_queue: str, done: Any) -> None:
 
     async def main() -> None:
         client = await Client.connect(address)
-        async with Worker(client, task_queue=task_queue, workflows=[NewShape, OldShape], activities=[noop]):
+        async with Worker(client, task_queue=task_queue, workflows=[NewShape, ActivityStepShape, OldShape],
+                          activities=[noop]):
             await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -140,12 +156,14 @@ def counting_worker(count_file: str) -> None:
     sys.exit(main())
 
 
-def cost(events: list[Any]) -> tuple[int, int, int, int]:
-    """Workflow tasks, activities, history events and history bytes of one case."""
+def cost(events: list[Any]) -> tuple[int, int, int, int, int]:
+    """Workflow tasks, activities, local activities, history events and history bytes of one case."""
     E = EventType
     return (sum(e.event_type == E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events),
-            sum(e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in events), len(events),
-            sum(e.ByteSize() for e in events))
+            sum(e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in events),
+            sum(e.event_type == E.EVENT_TYPE_MARKER_RECORDED
+                and e.marker_recorded_event_attributes.marker_name == "core_local_activity" for e in events),
+            len(events), sum(e.ByteSize() for e in events))
 
 
 async def main() -> None:
@@ -261,7 +279,7 @@ async def main() -> None:
                     return time.perf_counter() - started
                 return side
 
-            sides = {"a": chengxin, "b": shape(NewShape, 2), "c": shape(OldShape, 8)}
+            sides = {"a": chengxin, "b": shape(NewShape, 2), "c": shape(OldShape, 8), "d": shape(ActivityStepShape, 2)}
             for side in sides.values():  # warm-up: connections, caches, the sandbox's first imports
                 await side(10)
             spent = dict.fromkeys(sides, 0.0)
@@ -281,9 +299,9 @@ async def main() -> None:
         total = args.n * args.rounds
         rate = {name: total / seconds for name, seconds in spent.items()}
 
-        async def per_case(ids: list[str]) -> tuple[float, float, float, float]:
+        async def per_case(ids: list[str]) -> tuple[float, float, float, float, float]:
             costs = [cost(list((await client.get_workflow_handle(w).fetch_history()).events)) for w in ids]
-            return tuple(sum(c[i] for c in costs) / len(costs) for i in range(4))  # type: ignore[return-value]
+            return tuple(sum(c[i] for c in costs) / len(costs) for i in range(5))  # type: ignore[return-value]
 
         samples = {"a": [f"commitment-{i}" for i in created_ids[-5:]]}
         if args.dump_history:
@@ -293,23 +311,27 @@ async def main() -> None:
             samples.setdefault("b", []).append(wf.id)
         async for wf in client.list_workflows(f"WorkflowType = '{OldShape.__name__}'", limit=5):
             samples.setdefault("c", []).append(wf.id)
+        async for wf in client.list_workflows(f"WorkflowType = '{ActivityStepShape.__name__}'", limit=5):
+            samples.setdefault("d", []).append(wf.id)
         url = env["DATABASE_URL"].split("@")[-1] if "@" in env["DATABASE_URL"] else env["DATABASE_URL"]
         print(f"database                    : {url}; n {args.n} x {args.rounds} rounds, concurrency "
               f"{args.concurrency}; Chengxin worker {args.runner}")
         labels = {"a": "(a) Chengxin via the API   ", "b": "(b) no-op, new shape       ",
-                  "c": "(c) no-op, old 8-act shape "}
+                  "c": "(c) no-op, old 8-act shape ", "d": "(d) no-op, step activity  "}
         for name, label in labels.items():
-            tasks, acts, events, size = await per_case(samples[name])
+            tasks, acts, local_acts, events, size = await per_case(samples[name])
             extra = f", {tx / total:.1f} DB transactions with {statements / total:.1f} statements (worker); " \
                 f"the API answered all in {api_spent[0]:.1f}s" \
                 if name == "a" else ""
             print(f"{label}: {total} in {spent[name]:.1f}s = {rate[name]:.1f} cases/s; per case {tasks:.0f} "
-                  f"tasks, {acts:.0f} activities, {events:.0f} events ({size / 1024:.1f} KB){extra}")
+                  f"tasks, {acts:.0f} activities, {local_acts:.0f} local, {events:.0f} events ({size / 1024:.1f} KB)"
+                  f"{extra}")
             ms = {p: seconds * 1000 / total for p, seconds in cpu[name].items()}
             print("    CPU per case (ms)       : " + ", ".join(f"{p} {v:.1f}" for p, v in ms.items() if v >= 0.05)
                   + f"; all {sum(ms.values()):.1f}")
         print(f"ratio (a)/(b)               : {rate['a'] / rate['b']:.2f}  (goal >= 0.7)")
         print(f"ratio (a)/(c)               : {rate['a'] / rate['c']:.2f}  (goal >= 2.5)")
+        print(f"ratio (a)/(d)               : {rate['a'] / rate['d']:.2f}  (against the shape before STEP_IN_TASK)")
     finally:
         stop_all(procs)
         if noop_proc is not None:

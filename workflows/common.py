@@ -89,6 +89,13 @@ ONE_STEP = "one-activity-per-step"
 # amendment, pause/resume/extension and breach, objections, complaints, motions) are written by one activity too,
 # and a step's closed deadlines are set in its transaction. Histories recorded before replay as they ran.
 ONE_STEP_EVERYWHERE = "one-activity-per-step-everywhere"
+# workflow.patched() id: a step is written by a local activity, inside the workflow task that collected it, instead
+# of an activity of its own: the step's transaction is idempotent and short, so running it again after a lost task
+# writes nothing twice, and the engine no longer dispatches it (a workflow task and three history events less a
+# step; an update's caller has its answer in one task). Its notices' send stays an activity: an SMTP server may
+# be slow or down for minutes, which must not hold the task that answers a clerk. Histories recorded before replay
+# the step's activity.
+STEP_IN_TASK = "step-written-in-its-workflow-task"
 
 
 def refuse(message: str, kind: str = "InvalidState", **details: object) -> ApplicationError:
@@ -230,9 +237,14 @@ class CaseJournal:
 
     async def _write(self, step: Step) -> None:
         assert self.notifier is not None
-        result = await workflow.execute_activity(apply_step, StepRequest(
-            case=self.case, transitions=step.transitions, notices=step.notices,
-            plans=[c.plan_request() for c in step.clocks], closes=step.closes), **DB_ACTIVITY)
+        req = StepRequest(case=self.case, transitions=step.transitions, notices=step.notices,
+                          plans=[c.plan_request() for c in step.clocks], closes=step.closes)
+        if workflow.patched(STEP_IN_TASK):
+            result = await workflow.execute_local_activity(
+                apply_step, req, start_to_close_timeout=DB_ACTIVITY["start_to_close_timeout"],
+                retry_policy=DB_ACTIVITY["retry_policy"])
+        else:
+            result = await workflow.execute_activity(apply_step, req, **DB_ACTIVITY)
         for clock, plan in zip(step.clocks, result.plans, strict=True):
             clock.planned(plan)
         self.notifier.deliver_together(result.notices)

@@ -4,7 +4,8 @@ exist are kept as they are):
     .venv/bin/python -m tests.replay.make_histories [--suffix _steps]
 
 With a suffix, the same cases are recorded under new names: the record of a new path (`_steps`: the histories
-of workflows.common.ONE_STEP) beside those of the code before it, both replayed.
+of workflows.common.ONE_STEP, `_everywhere` of ONE_STEP_EVERYWHERE, `_local` of STEP_IN_TASK) beside those of the
+code before it, all replayed.
 Each history is replayed by tests/replay/test_replay.py, so a code change that would break cases
 already running (non-determinism) fails CI; such a change needs `workflow.patched()`.
 """

@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.worker import RUNNERS, WORKFLOWS, workflow_runner
-from workflows.common import ONE_STEP, ONE_STEP_EVERYWHERE
+from workflows.common import ONE_STEP, ONE_STEP_EVERYWHERE, STEP_IN_TASK
 
 HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
 TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in HISTORIES}
@@ -46,19 +46,22 @@ def patches(history: WorkflowHistory) -> set[str]:
 
 def test_the_step_histories_took_the_one_activity_per_step_path() -> None:
     """`*_steps` goldens record the ONE_STEP path (tests/replay/make_histories.py --suffix _steps), `*_everywhere`
-    ones the ONE_STEP_EVERYWHERE path (--suffix _everywhere): each carries its patch's marker, so their replay
-    checks that path, and the others the path of the histories before it."""
+    ones the ONE_STEP_EVERYWHERE path (--suffix _everywhere), `*_local` ones the STEP_IN_TASK path (--suffix _local):
+    each carries its patch's marker, so their replay checks that path, and the others the path of the histories
+    before it."""
     steps = [p for p in HISTORIES if p.stem.endswith("_steps")]
     everywhere = [p for p in HISTORIES if p.stem.endswith("_everywhere")]
+    in_task = [p for p in HISTORIES if p.stem.endswith("_local")]
     assert {p.stem for p in steps} >= {"commitment_breached_steps", "commitment_fulfilled_steps"}
-    assert {p.stem for p in everywhere} >= {"record_repaired_everywhere", "commitment_breached_everywhere",
-                                            "commitment_fulfilled_everywhere", "commitment_fulfilled_late_everywhere",
-                                            "objection_revoked_everywhere", "complaint_substantiated_everywhere",
-                                            "motion_reopened_everywhere", "integrity_report_returned_everywhere"}
+    processes = {"record_repaired", "commitment_breached", "commitment_fulfilled", "commitment_fulfilled_late",
+                 "objection_revoked", "complaint_substantiated", "motion_reopened", "integrity_report_returned"}
+    assert {p.stem for p in everywhere} >= {f"{name}_everywhere" for name in processes}
+    assert {p.stem for p in in_task} >= {f"{name}_local" for name in processes}
     for p in HISTORIES:
         marked = patches(WorkflowHistory.from_json(p.stem, TEXTS[p.stem]))
-        assert (ONE_STEP_EVERYWHERE in marked) == (p in everywhere), p.stem
+        assert (ONE_STEP_EVERYWHERE in marked) == (p in everywhere or p in in_task), p.stem
+        assert (STEP_IN_TASK in marked) == (p in in_task), p.stem
         if p in steps:
             assert ONE_STEP in marked, p.stem
-        elif p not in everywhere:
+        elif p not in everywhere and p not in in_task:
             assert ONE_STEP not in marked, p.stem

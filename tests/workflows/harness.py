@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -164,6 +166,26 @@ async def eventually(predicate: Callable[[], bool], seconds: float = 10.0) -> No
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met after the skipped time's activities finished")
+
+
+async def settled(handle: WorkflowHandle) -> list[HistoryEvent]:
+    """The history once the case waits again (its last task completed, nothing scheduled or running). A signal
+    that arrives during a task is written to the history only when that task completes."""
+    E = EventType
+    previous = -1
+    for _ in range(200):
+        events = list((await handle.fetch_history()).events)
+        open_activities = {e.event_id for e in events if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED} - {
+            e.activity_task_completed_event_attributes.scheduled_event_id for e in events
+            if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED}
+        waiting = events[-1].event_type in (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_TIMER_STARTED,
+                                            E.EVENT_TYPE_TIMER_CANCELED,
+                                            E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
+        if waiting and not open_activities and len(events) == previous:
+            return events
+        previous = len(events)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the case did not settle: {[E.Name(e.event_type) for e in events[-4:]]}")
 
 
 def local(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:

@@ -20,7 +20,7 @@ from domain.messages import CalendarChangeProgress, FulfilmentReport
 from store.calendars import add_override
 from store.db import session_scope
 from store.models import DeadlineRow
-from tests.workflows.harness import DEPT, Harness, audit, deadline, eventually, harness_at, local, outbox
+from tests.workflows.harness import DEPT, Harness, audit, deadline, eventually, harness_at, local, outbox, settled
 from workflows.calendar_change import CalendarChangeWorkflow, calendar_change_id
 from workflows.commitment import CommitmentWorkflow
 
@@ -136,6 +136,8 @@ def _has_due(cid: int) -> bool:
 async def test_waking_resumes_after_the_last_heartbeated_group_on_retry(smtp_sink) -> None:
     async with harness_at(local(2026, 11, 2, 10)) as h:
         cases = [await h.commitment(date(2026, 11, 30), title=f"承诺 {i}") for i in range(3)]
+        for _, handle in cases:  # a signal sent during a case's first task would be written only after it
+            await settled(handle)
         ids = [f"commitment-{cid}" for cid, _ in cases] + [f"commitment-gone-{i}" for i in range(WAKE_CONCURRENCY)]
         beats: list[int] = []
         env = ActivityEnvironment()

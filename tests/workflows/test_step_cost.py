@@ -1,9 +1,9 @@
-"""What a step costs the engine, counted from the case's history (behaviour, not timing): one activity writes a
-step, one more sends its due notices (workflows.common.ONE_STEP). README: "What a step costs"."""
+"""What a step costs the engine, counted from the case's history (behaviour, not timing): a local activity writes a
+step inside the workflow task that collected it (workflows.common.STEP_IN_TASK), one activity sends its due
+notices (workflows.common.ONE_STEP). README: "What a step costs"."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,7 +44,7 @@ from domain.messages import (
     TriageIn,
     VerificationDecision,
 )
-from tests.workflows.harness import CREDIT, DEPT, OTHER_DEPT, deadline, eventually, harness_at, local, outbox
+from tests.workflows.harness import CREDIT, DEPT, OTHER_DEPT, deadline, eventually, harness_at, local, outbox, settled
 from tests.workflows.test_calendar_change import change_calendar, reported
 from tests.workflows.test_motion import COORD, _motion
 from workflows.commitment import CommitmentWorkflow
@@ -70,47 +70,30 @@ def cost(events: list[HistoryEvent]) -> Cost:
                 events=len(events))
 
 
-async def settled(handle: WorkflowHandle) -> list[HistoryEvent]:
-    """The history once the case waits again (its last task completed, nothing scheduled or running)."""
-    previous = -1
-    for _ in range(200):
-        events = list((await handle.fetch_history()).events)
-        open_activities = {e.event_id for e in events if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED} - {
-            e.activity_task_completed_event_attributes.scheduled_event_id for e in events
-            if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED}
-        waiting = events[-1].event_type in (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_TIMER_STARTED,
-                                            E.EVENT_TYPE_TIMER_CANCELED,
-                                            E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
-        if waiting and not open_activities and len(events) == previous:
-            return events
-        previous = len(events)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the case did not settle: {[E.Name(e.event_type) for e in events[-4:]]}")
-
-
 async def test_creation_to_published_and_planned_then_a_reminder_then_a_report(smtp_sink) -> None:
     async with harness_at(local(2026, 9, 20, 10)) as h:
         cid, handle = await h.commitment(date(2026, 10, 13), milestones=[("材料齐全", date(2026, 10, 9))])
         await eventually(lambda: sum(r.status == "sent" for r in outbox(cid)) == 2)
         created = await settled(handle)
         assert deadline(cid, "due").status == "open" and deadline(cid, "milestone-1").status == "open"
-        # created + receipt + published + its notice + both deadlines planned: one step, one send (was 7/8/47
-        # without the milestone); 20 events with the milestone's timer
-        assert cost(created) == Cost(tasks=3, activities=2, events=20)
+        # created + receipt + published + its notice + both deadlines planned: one step written in the run's first
+        # task, one send (was 7/8/47 without the milestone, then 3/2/20 with the step in an activity of its own)
+        assert cost(created) == Cost(tasks=2, activities=1, events=17)
 
         await h.sleep_until(local(2026, 9, 30, 12))  # the milestone's first reminder (3 working days before)
         reminded = await settled(handle)
         reminder = cost(reminded[len(created):])
-        # was 4/3/23; 18 events, + 2 here: a milestone's event is a step of ONE_STEP_EVERYWHERE, whose first use in a
+        # was 4/3/23; + 2 events here: a milestone's event is a step of ONE_STEP_EVERYWHERE, whose first use in a
         # run records its patch marker and the TemporalChangeVersion search attribute
-        assert reminder == Cost(tasks=3, activities=2, events=20)
+        assert reminder == Cost(tasks=2, activities=1, events=15)  # 3/2/20 with the step in an activity
         assert [r.status for r in outbox(cid, "deadline_reminder")] == ["sent"]
 
         await handle.execute_update(CommitmentWorkflow.report_fulfilment, FulfilmentReport(actor=DEPT, report="r"))
         reported = await settled(handle)
         report = cost(reported[len(reminded):])
-        # the update's own task, the step (transition, verification deadline, notice), the send
-        assert report == Cost(tasks=3, activities=2, events=18)
+        # the update's own task writes the step (transition, verification deadline, notice); the send (3/2/18 with
+        # the step in an activity of its own)
+        assert report == Cost(tasks=2, activities=1, events=13)
         assert deadline(cid, "verification-4").status == "open"
 
 
@@ -128,9 +111,9 @@ async def test_a_case_woken_by_a_calendar_change_re_plans_from_the_signal_withou
         assert deadline(cid, key).due_at == local(2026, 11, 7, 23, 59, 59)
 
 
-async def test_a_record_published_rectified_and_repaired_costs_one_activity_per_step(smtp_sink) -> None:
-    """A record's steps (workflows.common.ONE_STEP_EVERYWHERE): each is written by one activity, its notices sent
-    by one more, its closed deadlines set in the same transaction."""
+async def test_a_record_published_rectified_and_repaired_costs_one_task_and_one_send_per_step(smtp_sink) -> None:
+    """A record's steps (workflows.common.ONE_STEP_EVERYWHERE): each is written by one local activity in the task
+    that collected it, its notices sent by one activity, its closed deadlines set in the same transaction."""
     async with harness_at(local(2026, 5, 6, 10)) as h:
         rid, handle = await h.record("general", date(2026, 1, 5), rectification_due=date(2026, 6, 30))
         await eventually(lambda: bool(outbox(rid, case_type="record")))
@@ -158,12 +141,13 @@ async def test_a_record_published_rectified_and_repaired_costs_one_activity_per_
         assert deadline(rid, "rectification-2", "record").status == "met"
         # each step: the update's (or the run's) task, the step's activity, the send; one activity per write
         # before (published 11/10/71, explained 7/6/42, rectified 8/7/49, repaired 8/8/53)
-        assert costs == {"published": Cost(tasks=3, activities=2, events=21),
-                         "explained": Cost(tasks=3, activities=2, events=18),
-                         "rectification submitted": Cost(tasks=3, activities=2, events=18),
-                         "rectified": Cost(tasks=3, activities=2, events=19),
-                         "repair requested": Cost(tasks=3, activities=2, events=18),
-                         "repaired": Cost(tasks=3, activities=2, events=20)}
+        # (published 3/2/21, explained 3/2/18 with the step in an activity of its own)
+        assert costs == {"published": Cost(tasks=2, activities=1, events=18),
+                         "explained": Cost(tasks=2, activities=1, events=13),
+                         "rectification submitted": Cost(tasks=2, activities=1, events=13),
+                         "rectified": Cost(tasks=2, activities=1, events=14),
+                         "repair requested": Cost(tasks=2, activities=1, events=13),
+                         "repaired": Cost(tasks=2, activities=1, events=15)}
 
 
 async def _costs(handle: WorkflowHandle, history: list[HistoryEvent], steps: list[tuple[str, Any, Any]],
@@ -182,9 +166,9 @@ async def _costs(handle: WorkflowHandle, history: list[HistoryEvent], steps: lis
     return costs
 
 
-async def test_a_commitments_other_steps_cost_one_activity_each_and_a_re_plan_one_more(smtp_sink) -> None:
+async def test_a_commitments_other_steps_cost_one_task_and_one_send_and_a_re_plan_one_more(smtp_sink) -> None:
     """Progress, amendment, pause, resume, extension and verification (ONE_STEP_EVERYWHERE): the step's writes in
-    one activity; a step that moves a deadline re-plans it in its own activity (the step needs the new plan)."""
+    one local activity; a step that moves a deadline re-plans it in its own activity (the step needs the new plan)."""
     async with harness_at(local(2026, 9, 28, 9)) as h:
         cid, handle = await h.commitment(date(2026, 10, 13))
         history = await settled(handle)
@@ -202,14 +186,15 @@ async def test_a_commitments_other_steps_cost_one_activity_each_and_a_re_plan_on
         assert deadline(cid, "due").status == "met" and deadline(cid, "verification-9").status == "met"
         # one activity per write before: progress 4/3/27, amendment requested 4/3/23, approved (new due date) 7/6/43,
         # paused and resumed 5/4/30, extended 5/4/31, verified 8/7/50. The first step here records the patch marker.
-        assert costs == {"progress": Cost(tasks=2, activities=1, events=13),
-                         "amendment requested": Cost(tasks=3, activities=2, events=17),
-                         "amendment approved": Cost(tasks=4, activities=3, events=25),  # step, re-plan, send
-                         "paused": Cost(tasks=3, activities=2, events=18),  # re-plan, step (no notice)
-                         "resumed": Cost(tasks=3, activities=2, events=18),
-                         "extended": Cost(tasks=3, activities=2, events=19),
-                         "reported": Cost(tasks=3, activities=2, events=18),
-                         "verified": Cost(tasks=3, activities=2, events=20)}
+        # With the step in an activity of its own each cost one task, one activity and five events more.
+        assert costs == {"progress": Cost(tasks=1, activities=0, events=8),  # the update's task writes it
+                         "amendment requested": Cost(tasks=2, activities=1, events=12),
+                         "amendment approved": Cost(tasks=3, activities=2, events=20),  # re-plan, send
+                         "paused": Cost(tasks=2, activities=1, events=13),  # re-plan (no notice)
+                         "resumed": Cost(tasks=2, activities=1, events=13),
+                         "extended": Cost(tasks=2, activities=1, events=14),
+                         "reported": Cost(tasks=2, activities=1, events=13),
+                         "verified": Cost(tasks=2, activities=1, events=15)}
 
 
 async def test_an_automatic_breach_is_one_step_beside_opening_its_record(smtp_sink) -> None:
@@ -221,11 +206,12 @@ async def test_an_automatic_breach_is_one_step_beside_opening_its_record(smtp_si
         breach = cost(list((await handle.fetch_history()).events)[len(before):])
         assert deadline(cid, "due").status == "missed"
         # the grace period's due instant: the step (breach, closed deadlines, notices, record opened), the record's
-        # row, the child record's start, the send (one activity per write before: 12 tasks, 11 activities, 79 events)
-        assert breach == Cost(tasks=5, activities=3, events=32)
+        # row, the child record's start, the send (one activity per write before: 12 tasks, 11 activities, 79 events;
+        # 5/3/32 with the step in an activity of its own)
+        assert breach == Cost(tasks=4, activities=2, events=27)
 
 
-async def test_a_complaint_costs_one_activity_per_step(smtp_sink) -> None:
+async def test_a_complaint_costs_one_task_and_one_send_per_step(smtp_sink) -> None:
     async with harness_at(local(2026, 9, 21, 10)) as h:
         kid, handle = await h.complaint()
         history = await settled(handle)
@@ -238,14 +224,15 @@ async def test_a_complaint_costs_one_activity_per_step(smtp_sink) -> None:
         assert deadline(kid, "complaint_feedback-4", "complaint").status == "closed"
         # one activity per write before: submitted 5/4/29, triaged 8/7/49, responded 6/5/37, reviewed 8/7/49,
         # closed 4/3/25 (each step closes one deadline and opens the next)
-        assert costs == {"submitted": Cost(tasks=3, activities=2, events=19),
-                         "triaged": Cost(tasks=3, activities=2, events=19),
-                         "responded": Cost(tasks=3, activities=2, events=19),
-                         "reviewed": Cost(tasks=3, activities=2, events=19),
-                         "closed": Cost(tasks=2, activities=1, events=13)}  # no notice to send
+        # (3/2/19 each, closed 2/1/13, with the step in an activity of its own)
+        assert costs == {"submitted": Cost(tasks=2, activities=1, events=16),
+                         "triaged": Cost(tasks=2, activities=1, events=14),
+                         "responded": Cost(tasks=2, activities=1, events=14),
+                         "reviewed": Cost(tasks=2, activities=1, events=14),
+                         "closed": Cost(tasks=1, activities=0, events=8)}  # no notice to send
 
 
-async def test_an_objection_to_a_record_costs_one_activity_per_step_beside_marking_the_record(smtp_sink) -> None:
+async def test_an_objection_to_a_record_costs_a_task_and_a_send_per_step_beside_marking_the_record(smtp_sink) -> None:
     """The record's 异议处理中 mark (a write on the record's row, mailed to its followers) keeps its own activities;
     the objection's own writes, notices and deadlines are one step each."""
     async with harness_at(local(2026, 9, 21, 10)) as h:
@@ -262,15 +249,16 @@ async def test_an_objection_to_a_record_costs_one_activity_per_step_beside_marki
         # Submitted: the step, the mark (2) and the send; decided: the decision's step, the record signalled,
         # the closing step written before the mark is lifted (it reads whether another objection is open: 3)
         decided = costs.pop("decided")
-        assert costs == {"submitted": Cost(tasks=5, activities=4, events=34),
-                         "accepted": Cost(tasks=3, activities=2, events=19),
-                         "verified": Cost(tasks=3, activities=2, events=18)}
+        # (5/4/34, 3/2/19 and 3/2/18 with the step in an activity of its own)
+        assert costs == {"submitted": Cost(tasks=4, activities=3, events=31),
+                         "accepted": Cost(tasks=2, activities=1, events=14),
+                         "verified": Cost(tasks=2, activities=1, events=13)}
         # the sends may complete in the tasks of the steps around them or in their own (the run's end waits for
         # them): how many tasks that takes depends on how fast the mail server answers
-        assert decided.activities == 5 and decided.tasks in (6, 7, 8) and decided.events <= 45
+        assert decided.activities == 4 and decided.tasks in (5, 6, 7) and decided.events <= 40
 
 
-async def test_a_motion_costs_one_activity_per_step(smtp_sink) -> None:
+async def test_a_motion_costs_one_task_and_one_send_per_step(smtp_sink) -> None:
     async with harness_at(local(2026, 3, 10, 9)) as h:
         mid, handle = await _motion(h, co=["scjg"])
         history = await settled(handle)
@@ -285,15 +273,16 @@ async def test_a_motion_costs_one_activity_per_step(smtp_sink) -> None:
         # one activity per write before: assigned (three deadlines, two notices) 11/8/61, co-opinion 5/4/30,
         # approved 6/5/37, closed 5/4/32; a draft and the publication were one write already
         assigned = costs.pop("assigned")  # the step and the send, + a task or two for the harness's query and sleep
-        assert assigned.activities == 2 and assigned.tasks <= 5
-        assert costs == {"co-opinion": Cost(tasks=3, activities=2, events=18),
-                         "drafted": Cost(tasks=2, activities=1, events=11),
-                         "approved": Cost(tasks=3, activities=2, events=19),
-                         "published": Cost(tasks=2, activities=1, events=11),
-                         "closed": Cost(tasks=2, activities=1, events=14)}
+        assert assigned.activities == 1 and assigned.tasks <= 4
+        # (co-opinion 3/2/18, drafted 2/1/11 with the step in an activity of its own)
+        assert costs == {"co-opinion": Cost(tasks=2, activities=1, events=13),
+                         "drafted": Cost(tasks=1, activities=0, events=6),
+                         "approved": Cost(tasks=2, activities=1, events=14),
+                         "published": Cost(tasks=1, activities=0, events=6),
+                         "closed": Cost(tasks=1, activities=0, events=9)}
 
 
-async def test_an_integrity_report_costs_one_activity_per_step(smtp_sink) -> None:
+async def test_an_integrity_report_costs_one_task_and_one_send_per_step(smtp_sink) -> None:
     async with harness_at(local(2026, 10, 1, 0, 10)) as h:  # when the daily Schedule opens 2026Q3's reports
         await h.env.client.execute_workflow(IntegrityReportOpenerWorkflow.run, IntegrityOpenRun(), id="opener",
                                             task_queue=h.task_queue)
@@ -308,8 +297,9 @@ async def test_an_integrity_report_costs_one_activity_per_step(smtp_sink) -> Non
         ], last_ends=True)}
         # one activity per write before: opened 5/4/29, submitted 5/4/30, returned 5/4/30, accepted 4/3/24. Opening
         # and returning write the new deadline's plan first, since the event and the notice state its due date
-        assert costs == {"opened": Cost(tasks=4, activities=3, events=25),
-                         "submitted": Cost(tasks=3, activities=2, events=18),
-                         "returned": Cost(tasks=4, activities=3, events=24),
-                         "resubmitted": Cost(tasks=3, activities=2, events=18),
-                         "accepted": Cost(tasks=3, activities=2, events=18)}
+        # (opened 4/3/25, submitted 3/2/18, returned 4/3/24 with the steps in activities of their own)
+        assert costs == {"opened": Cost(tasks=2, activities=1, events=17),
+                         "submitted": Cost(tasks=2, activities=1, events=13),
+                         "returned": Cost(tasks=2, activities=1, events=14),
+                         "resubmitted": Cost(tasks=2, activities=1, events=13),
+                         "accepted": Cost(tasks=2, activities=1, events=13)}
