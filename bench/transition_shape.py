@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,16 +68,21 @@ async def noop(step: int) -> int:
     return step
 
 
+async def step_then_send(step: Callable[..., Awaitable[int]]) -> None:
+    """The step (run by `step`), then its notices' send, an activity, beside the deadline's timer."""
+    await step(noop, 1, start_to_close_timeout=ACTIVITY_TIMEOUT)
+    timer = asyncio.create_task(workflow.sleep(TIMER))
+    await workflow.execute_activity(noop, 2, start_to_close_timeout=ACTIVITY_TIMEOUT)
+    await timer
+
+
 @workflow.defn(sandboxed=False)
 class NewShape:
-    """The step (a local activity in the run's first task), then its notices' send beside the deadline's timer."""
+    """The step a local activity in the run's first task (STEP_IN_TASK), then the send."""
 
     @workflow.run
     async def run(self, _: int) -> None:
-        await workflow.execute_local_activity(noop, 1, start_to_close_timeout=ACTIVITY_TIMEOUT)
-        timer = asyncio.create_task(workflow.sleep(TIMER))
-        await workflow.execute_activity(noop, 2, start_to_close_timeout=ACTIVITY_TIMEOUT)
-        await timer
+        await step_then_send(workflow.execute_local_activity)
 
 
 @workflow.defn(sandboxed=False)
@@ -85,10 +91,7 @@ class ActivityStepShape:
 
     @workflow.run
     async def run(self, _: int) -> None:
-        await workflow.execute_activity(noop, 1, start_to_close_timeout=ACTIVITY_TIMEOUT)
-        timer = asyncio.create_task(workflow.sleep(TIMER))
-        await workflow.execute_activity(noop, 2, start_to_close_timeout=ACTIVITY_TIMEOUT)
-        await timer
+        await step_then_send(workflow.execute_activity)
 
 
 @workflow.defn(sandboxed=False)

@@ -66,6 +66,16 @@ SEND_ACTIVITY = ActivityOptions(
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10),
                              maximum_attempts=30),  # = activities.notify.SEND_MAX_ATTEMPTS; then `failed`
 )
+class LocalActivityOptions(TypedDict, total=False):
+    """The keyword options of `workflow.execute_local_activity` this project sets."""
+
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+# A database read or write run inside the workflow task: the same timeout and retries as DB_ACTIVITY.
+DB_LOCAL_ACTIVITY = LocalActivityOptions(start_to_close_timeout=DB_ACTIVITY["start_to_close_timeout"],
+                                         retry_policy=DB_ACTIVITY["retry_policy"])
 ALERT_ACTIVITY = ActivityOptions(  # queueing the admins' alert about a failed notice: bounded, it must not hold a case
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
@@ -240,9 +250,7 @@ class CaseJournal:
         req = StepRequest(case=self.case, transitions=step.transitions, notices=step.notices,
                           plans=[c.plan_request() for c in step.clocks], closes=step.closes)
         if workflow.patched(STEP_IN_TASK):
-            result = await workflow.execute_local_activity(
-                apply_step, req, start_to_close_timeout=DB_ACTIVITY["start_to_close_timeout"],
-                retry_policy=DB_ACTIVITY["retry_policy"])
+            result = await workflow.execute_local_activity(apply_step, req, **DB_LOCAL_ACTIVITY)
         else:
             result = await workflow.execute_activity(apply_step, req, **DB_ACTIVITY)
         for clock, plan in zip(step.clocks, result.plans, strict=True):
@@ -479,9 +487,7 @@ class DeadlineClock:
         plan fires, finds a newer calendar version and re-plans. An event the new plan keeps at the same
         instant still fires (the loop picks it again), one it moved waits for its new instant."""
         if workflow.patched(ONE_STEP):  # a read, safe to repeat: no task, no activity of its own
-            newest = await workflow.execute_local_activity(
-                newest_calendar_version, start_to_close_timeout=DB_ACTIVITY["start_to_close_timeout"],
-                retry_policy=DB_ACTIVITY["retry_policy"])
+            newest = await workflow.execute_local_activity(newest_calendar_version, **DB_LOCAL_ACTIVITY)
         else:
             newest = await workflow.execute_activity(newest_calendar_version, **DB_ACTIVITY)
         if self.plan is None or newest <= self.plan.deadline.receipt.calendar_version:
